@@ -1,0 +1,1 @@
+"""Playbooks as code: safe loading, `extends` merging, schema and lint rules."""

@@ -1,0 +1,173 @@
+"""Finding playbooks and protocols by id or path, and resolving `extends` chains.
+
+A protocol named by id (`extends: standard`) is looked for, in order, in:
+1. the extending file's own folder (`standard.yaml` or `standard.yml`);
+2. a `protocols/` folder beside it or in any folder above it;
+3. the folders in `CRISISCOMM_PROTOCOLS` (separated like PATH);
+4. the protocols shipped with crisiscomm.
+A value with a `/` or ending in `.yaml`/`.yml` is a path relative to the extending file.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import sysconfig
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crisiscomm.errors import LoadError, NotFoundError
+from crisiscomm.i18n import _
+from crisiscomm.playbook.load import load_file
+from crisiscomm.playbook.merge import merge
+from crisiscomm.playbook.source import Location, MarkedDict, location_of
+
+__all__ = ["Library", "display_path", "shipped_dir"]
+
+MAX_EXTENDS_DEPTH = 8
+
+
+def display_path(path: Path) -> str:
+    """A path as a person wants to read it: relative to the current folder when inside it."""
+    resolved = path.resolve()
+    try:
+        return str(resolved.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(resolved)
+
+
+def shipped_dir(kind: str) -> Path | None:
+    """The folder of shipped `protocols` or `playbooks`, installed or in a source checkout."""
+    candidates = [
+        Path(sysconfig.get_path("data")) / "share" / "crisiscomm" / kind,
+        Path(sys.prefix) / "share" / "crisiscomm" / kind,
+        Path(__file__).resolve().parents[2] / kind,
+    ]
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def _looks_like_path(reference: str) -> bool:
+    return "/" in reference or "\\" in reference or reference.endswith((".yaml", ".yml"))
+
+
+@dataclass
+class Library:
+    """Loads files once each and resolves `extends` chains, detecting cycles."""
+
+    loaded: dict[Path, Any] = field(default_factory=dict)
+
+    def load(self, path: Path) -> Any:
+        """The marked document of a file, read once per Library."""
+        key = path.resolve()
+        if key not in self.loaded:
+            self.loaded[key] = load_file(path, display_name=display_path(path))
+        return self.loaded[key]
+
+    def protocol_dirs(self, near: Path) -> list[Path]:
+        """Where a protocol id used in a file at `near` is looked for, in order."""
+        folder = near.resolve().parent
+        dirs = [folder]
+        for parent in [folder, *folder.parents]:
+            candidate = parent / "protocols"
+            if candidate.is_dir() and candidate not in dirs:
+                dirs.append(candidate)
+        for entry in os.environ.get("CRISISCOMM_PROTOCOLS", "").split(os.pathsep):
+            if entry:
+                dirs.append(Path(entry))
+        shipped = shipped_dir("protocols")
+        if shipped is not None:
+            dirs.append(shipped)
+        return dirs
+
+    def find_protocol(self, reference: str, *, near: Path, location: Location) -> Path:
+        """The file an `extends:` value names."""
+        if _looks_like_path(reference):
+            candidate = near.resolve().parent / reference
+            if candidate.is_file():
+                return candidate
+            raise LoadError(
+                _("`extends` names {path}, which does not exist").format(path=reference),
+                location=location,
+                rule="unknown-protocol",
+                hint=_("the path is relative to the file that extends it"),
+            )
+        dirs = self.protocol_dirs(near)
+        for folder in dirs:
+            for suffix in (".yaml", ".yml"):
+                candidate = folder / f"{reference}{suffix}"
+                if candidate.is_file() and candidate.resolve() != near.resolve():
+                    return candidate
+        raise LoadError(
+            _("no protocol with id `{id}` found").format(id=reference),
+            location=location,
+            rule="unknown-protocol",
+            hint=_("looked in: {dirs}").format(dirs=", ".join(display_path(d) for d in dirs)),
+        )
+
+    def resolve(self, path: Path) -> tuple[Any, list[Path]]:
+        """The file merged over everything it extends, and the chain of files used."""
+        chain: list[Path] = []
+        documents: list[Any] = []
+        current = path
+        while True:
+            if current.resolve() in (p.resolve() for p in chain):
+                names = " -> ".join(display_path(p) for p in [*chain, current])
+                document = documents[-1]
+                raise LoadError(
+                    _("`extends` goes round in a circle: {chain}").format(chain=names),
+                    location=location_of(document, ["extends"]) or document.location,
+                    rule="extends-cycle",
+                    hint=_("a protocol must not extend a file that extends it"),
+                )
+            if len(chain) >= MAX_EXTENDS_DEPTH:
+                document = documents[-1]
+                raise LoadError(
+                    _("`extends` chain is longer than {limit} files").format(
+                        limit=MAX_EXTENDS_DEPTH
+                    ),
+                    location=location_of(document, ["extends"]) or document.location,
+                    rule="extends-cycle",
+                )
+            document = self.load(current)
+            chain.append(current)
+            documents.append(document)
+            reference = document.get("extends") if isinstance(document, MarkedDict) else None
+            if not isinstance(reference, str):
+                break
+            current = self.find_protocol(
+                reference,
+                near=current,
+                location=location_of(document, ["extends"]) or document.location,
+            )
+        merged = documents[-1]
+        for document in reversed(documents[:-1]):
+            merged = merge(merged, document)
+        return merged, chain
+
+    def find_playbook(self, reference: str) -> Path:
+        """A playbook given as a path, or an id in ./playbooks, CRISISCOMM_PLAYBOOKS or shipped."""
+        as_path = Path(reference)
+        if _looks_like_path(reference) or as_path.is_file():
+            if as_path.is_file():
+                return as_path
+            raise NotFoundError(_("no playbook file {path}").format(path=reference))
+        dirs = [Path("playbooks")]
+        dirs += [Path(e) for e in os.environ.get("CRISISCOMM_PLAYBOOKS", "").split(os.pathsep) if e]
+        shipped = shipped_dir("playbooks")
+        if shipped is not None:
+            dirs.append(shipped)
+        for folder in dirs:
+            for suffix in (".yaml", ".yml"):
+                candidate = folder / f"{reference}{suffix}"
+                if candidate.is_file():
+                    return candidate
+        raise NotFoundError(
+            _("no playbook with id `{id}`").format(id=reference),
+            hint=_("looked in: {dirs}; give a path to the YAML file instead").format(
+                dirs=", ".join(display_path(d) for d in dirs)
+            ),
+        )

@@ -1,0 +1,172 @@
+"""The playbook JSON Schema (Draft 2020-12) and its errors as findings.
+
+The validator is built once per process: `jsonschema.validate()` re-checks the schema
+itself on every call (~40 ms), which would dominate validating a tree of playbooks.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from crisiscomm.i18n import _
+from crisiscomm.playbook.findings import Finding
+from crisiscomm.playbook.source import Location, location_of
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+
+__all__ = ["SCHEMA_PATH", "schema_findings", "schema_text", "validator"]
+
+SCHEMA_PATH = Path(__file__).with_name("schema.json")
+
+
+def schema_text() -> str:
+    """The schema exactly as shipped."""
+    return SCHEMA_PATH.read_text(encoding="utf-8")
+
+
+@functools.cache
+def validator() -> Draft202012Validator:
+    """The one validator of this process."""
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(schema_text())
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def _subschema_at(path: list[str | int]) -> dict[str, Any]:
+    """The schema of the object at a schema path (for the names of allowed properties)."""
+    node: Any = validator().schema
+    for step in path:
+        node = node[step]
+    return node if isinstance(node, dict) else {}
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    if isinstance(value, dict):
+        return _("a mapping")
+    if isinstance(value, list):
+        return _("a list")
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+_TYPE_NAMES = {
+    "string": _("text"),
+    "object": _("a mapping"),
+    "array": _("a list"),
+    "integer": _("a whole number"),
+    "number": _("a number"),
+    "boolean": _("true or false"),
+}
+
+
+def _field_name(error: ValidationError) -> str:
+    steps = [str(step) for step in error.absolute_path]
+    return ".".join(steps) if steps else _("the document")
+
+
+def _message(error: ValidationError, root: Any) -> tuple[str, str | None, Location | None]:
+    """A readable message, a hint and a better location for one schema error."""
+    path = list(error.absolute_path)
+    field = _field_name(error)
+    validator_name = error.validator
+    instance: Any = error.instance
+    expected: Any = error.validator_value
+    hint: str | None = None
+    if validator_name == "additionalProperties":
+        allowed = sorted(_subschema_at(list(error.relative_schema_path)[:-1]).get("properties", {}))
+        extras = [key for key in instance if key not in allowed]
+        extra = extras[0] if extras else "?"
+        close = difflib.get_close_matches(extra, allowed, n=1)
+        hint = (
+            _("did you mean `{name}`?").format(name=close[0])
+            if close
+            else _("allowed here: {names}").format(names=", ".join(allowed))
+        )
+        where = location_of(root, [*path, extra], key=True)
+        return _("unknown key `{key}` in {field}").format(key=extra, field=field), hint, where
+    if validator_name == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return (
+            _("{field} is missing the required key `{key}`").format(field=field, key=missing),
+            None,
+            None,
+        )
+    if validator_name == "type":
+        names: list[str] = expected if isinstance(expected, list) else [expected]
+        wanted = _(" or ").join(_TYPE_NAMES.get(name) or name for name in names)
+        where = location_of(root, path)
+        written = where.text if where else None
+        if "string" in names and isinstance(error.instance, int | float) and written:
+            hint = _('YAML read `{text}` as a number; write it in quotes: "{text}"').format(
+                text=written
+            )
+        elif "string" in names and isinstance(error.instance, bool):
+            hint = _("YAML read this as true/false; write it in quotes")
+        return (
+            _("{field} must be {wanted}, not {value}").format(
+                field=field, wanted=wanted, value=_describe(error.instance)
+            ),
+            hint,
+            None,
+        )
+    if validator_name == "enum":
+        choices = ", ".join(str(choice) for choice in expected)
+        close = difflib.get_close_matches(str(error.instance), [str(c) for c in expected], n=1)
+        hint = _("did you mean `{name}`?").format(name=close[0]) if close else None
+        return (
+            _("{field} is {value}; allowed: {choices}").format(
+                field=field, value=_describe(error.instance), choices=choices
+            ),
+            hint,
+            None,
+        )
+    if validator_name == "const":
+        return (
+            _("{field} must be {value}").format(field=field, value=expected),
+            _("this version of crisiscomm reads format version 1"),
+            None,
+        )
+    if validator_name == "pattern" or (
+        validator_name == "propertyNames" or "propertyNames" in error.relative_schema_path
+    ):
+        return (
+            _("{field}: {value} is not a valid name").format(
+                field=field, value=_describe(error.instance)
+            ),
+            _("use lower-case letters, digits, `_` and `-`, starting with a letter"),
+            None,
+        )
+    return _("{field}: {problem}").format(field=field, problem=error.message), None, None
+
+
+def _leaf_errors(error: ValidationError) -> Iterator[ValidationError]:
+    """For anyOf/oneOf errors, the most relevant alternative's error."""
+    if error.context:
+        from jsonschema.exceptions import best_match
+
+        yield best_match(error.context)
+    else:
+        yield error
+
+
+def schema_findings(document: Any) -> list[Finding]:
+    """Every place `document` breaks the schema, as findings."""
+    findings = []
+    for error in validator().iter_errors(document):
+        for leaf in _leaf_errors(error):
+            message, hint, where = _message(leaf, document)
+            location = (
+                where or location_of(document, list(leaf.absolute_path)) or Location("?", 1, 1)
+            )
+            findings.append(Finding(location, "schema", message, hint=hint))
+    return findings
