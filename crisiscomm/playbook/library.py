@@ -40,9 +40,10 @@ def display_path(path: Path) -> str:
 def shipped_dir(kind: str) -> Path | None:
     """The folder of shipped `protocols` or `playbooks`, installed or in a source checkout."""
     candidates = [
+        # a source checkout (editable install) first, so edits there are what runs
+        Path(__file__).resolve().parents[2] / kind,
         Path(sysconfig.get_path("data")) / "share" / "crisiscomm" / kind,
         Path(sys.prefix) / "share" / "crisiscomm" / kind,
-        Path(__file__).resolve().parents[2] / kind,
     ]
     for candidate in candidates:
         if candidate.is_dir():

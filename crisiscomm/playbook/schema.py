@@ -41,14 +41,6 @@ def validator() -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
-def _subschema_at(path: list[str | int]) -> dict[str, Any]:
-    """The schema of the object at a schema path (for the names of allowed properties)."""
-    node: Any = validator().schema
-    for step in path:
-        node = node[step]
-    return node if isinstance(node, dict) else {}
-
-
 def _describe(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return {True: "true", False: "false", None: "null"}[value]
@@ -83,7 +75,8 @@ def _message(error: ValidationError, root: Any) -> tuple[str, str | None, Locati
     expected: Any = error.validator_value
     hint: str | None = None
     if validator_name == "additionalProperties":
-        allowed = sorted(_subschema_at(list(error.relative_schema_path)[:-1]).get("properties", {}))
+        owner: Any = error.schema
+        allowed = sorted(owner.get("properties", {}) if isinstance(owner, dict) else {})
         extras = [key for key in instance if key not in allowed]
         extra = extras[0] if extras else "?"
         close = difflib.get_close_matches(extra, allowed, n=1)
