@@ -216,3 +216,36 @@ def test_readme_commands_are_what_ci_runs() -> None:
     assert len(commands) == 2
     for command in commands:
         assert f"\n{command}\n" in ci
+
+
+def test_progress_on_stderr_only_when_it_is_a_terminal(tmp_path: Path) -> None:
+    import os
+    import pty
+
+    base = (FIXTURES / "good/base.yaml").read_text(encoding="utf-8")
+    for index in range(25):
+        (tmp_path / f"p{index}.yaml").write_text(
+            base.replace("id: base", f"id: p{index}"), encoding="utf-8"
+        )
+    command = [sys.executable, "-m", "crisiscomm", "validate", str(tmp_path)]
+    plain = subprocess.run(command, capture_output=True, text=True)
+    assert (plain.returncode, plain.stderr) == (0, "")
+    assert plain.stdout == "25 files checked: no problems found\n"
+
+    controller, terminal = pty.openpty()
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=terminal) as process:
+        os.close(terminal)
+        stdout = process.stdout.read() if process.stdout else b""
+        screen = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            screen += chunk
+        assert process.wait() == 0
+    os.close(controller)
+    assert b"Validating" in screen
+    assert stdout == b"25 files checked: no problems found\n"

@@ -660,6 +660,60 @@ def _literal_secret(linter: _Linter) -> None:
     walk(linter.channels, ("channels",))
 
 
+CHANNEL_FIELDS: dict[str, frozenset[str]] = {
+    "console": frozenset({"type", "description", "stream"}),
+    "file": frozenset({"type", "description", "path"}),
+    "smtp": frozenset(
+        {"type", "description", "host", "port", "security", "username", "password", "sender"}
+        | {"timeout"}
+    ),
+    "webhook": frozenset({"type", "description", "url", "secret", "headers", "timeout"}),
+}
+
+
+@_rule("channel-config", "a channel has a setting its type does not use, or an unusable one")
+def _channel_config(linter: _Linter) -> None:
+    for name, channel in linter.channels.items():
+        kind = channel["type"]
+        allowed = CHANNEL_FIELDS[kind]
+        for key in channel:
+            if key not in allowed:
+                linter.report(
+                    "channel-config",
+                    ("channels", name, key),
+                    _("`{k}` does not apply to a {t} channel").format(k=key, t=kind),
+                    _("a {t} channel takes: {names}").format(
+                        t=kind, names=", ".join(sorted(allowed))
+                    ),
+                    key=True,
+                )
+        url = channel.get("url")
+        if (
+            kind == "webhook"
+            and isinstance(url, str)
+            and not (url.startswith(("https://", "http://")) or ENV_REFERENCE.match(url))
+        ):
+            linter.report(
+                "channel-config",
+                ("channels", name, "url"),
+                _("webhook URL `{u}` is not an http:// or https:// address").format(u=url),
+                _("write the full address, e.g. https://chat.example.uz/hooks/press"),
+            )
+        sender = channel.get("sender")
+        if (
+            kind == "smtp"
+            and isinstance(sender, str)
+            and "@" not in sender
+            and not ENV_REFERENCE.match(sender)
+        ):
+            linter.report(
+                "channel-config",
+                ("channels", name, "sender"),
+                _("sender `{s}` is not an e-mail address").format(s=sender),
+                _("write e.g. press@example.uz"),
+            )
+
+
 @_rule("self-approval", "a statement's clearance chain has no approver other than its author")
 def _self_approval(linter: _Linter) -> None:
     for name, statement in linter.statements.items():

@@ -13,7 +13,7 @@ from crisiscomm.errors import PlaybookError
 from crisiscomm.i18n import _
 from crisiscomm.playbook.check import check_file
 from crisiscomm.playbook.findings import Severity
-from crisiscomm.playbook.library import Library
+from crisiscomm.playbook.library import Library, display_path
 
 __all__ = ["Playbook", "compile_playbook"]
 
@@ -65,7 +65,7 @@ def compile_playbook(path: Path, *, library: Library | None = None) -> Playbook:
         message = f"{first.location}: {first.message} [{first.rule}]"
         if more:
             message += " " + _("(and {n} more; run `crisiscomm validate {path}`)").format(
-                n=more, path=path
+                n=more, path=display_path(path)
             )
         raise PlaybookError(message, hint=first.hint)
     merged, chain = library.resolve(path)
