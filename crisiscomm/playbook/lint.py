@@ -68,6 +68,7 @@ SECRET_KEY = re.compile(
     re.IGNORECASE,
 )
 ENV_REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
+STRAY_DOLLAR = re.compile(r"(?<!\$)\$(?![A-Za-z_{$])")
 URL_SECRET = re.compile(
     r"^[a-z][a-z0-9+.-]*://[^/@\s]+:[^/@\s]+@"  # user:password@host
     r"|[?&](?:token|key|api[_-]?key|secret|password|sig|signature)=(?!\$\{)[^&\s]+",
@@ -94,6 +95,7 @@ class _Linter:
         self.facts: dict[str, Any] = document.get("facts") or {}
         self.transitions: list[Any] = document.get("transitions") or []
         self.is_protocol = document.get("kind") == "protocol"
+        self.source_lines: dict[str, list[str]] = {}
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -101,11 +103,40 @@ class _Linter:
         return location_of(self.document, path, key=key) or self.document.location
 
     def report(
-        self, rule: str, path: NodePath, message: str, hint: str | None = None, *, key: bool = False
+        self,
+        rule: str,
+        path: NodePath,
+        message: str,
+        hint: str | None = None,
+        *,
+        key: bool = False,
+        near: re.Pattern[str] | None = None,
     ) -> None:
-        self.findings.append(
-            Finding(self.location(path, key=key), rule, message, RULES[rule].severity, hint)
-        )
+        """Record a finding at `path`; with `near`, at the first match of it inside the value."""
+        location = self.location(path, key=key)
+        if near is not None:
+            location = self.refine(location, near)
+        self.findings.append(Finding(location, rule, message, RULES[rule].severity, hint))
+
+    def refine(self, location: Location, pattern: re.Pattern[str]) -> Location:
+        """The line and column of `pattern` in the source, searching from `location` on.
+
+        Points at the placeholder itself inside a multi-line statement text, rather than
+        at the line where the text starts.
+        """
+        if location.file not in self.source_lines:
+            try:
+                with open(location.file, encoding="utf-8-sig") as source:
+                    self.source_lines[location.file] = source.read().splitlines()
+            except (OSError, UnicodeDecodeError):
+                self.source_lines[location.file] = []
+        lines = self.source_lines[location.file]
+        for index in range(location.line - 1, min(len(lines), location.line + 200)):
+            start = location.column - 1 if index == location.line - 1 else 0
+            match = pattern.search(lines[index], start)
+            if match:
+                return Location(location.file, index + 1, match.start() + 1)
+        return location
 
     def final_states(self) -> set[str]:
         return {name for name, state in self.states.items() if state.get("final") is True}
@@ -510,6 +541,7 @@ def _template_placeholder(linter: _Linter) -> None:
                     _("declare it under `facts`, or use one of: {names}").format(
                         names=", ".join(sorted(known))
                     ),
+                    near=re.compile(rf"\$(?:\{{{re.escape(name)}\}}|{re.escape(name)}\b)"),
                 )
         if found.invalid:
             linter.report(
@@ -517,6 +549,7 @@ def _template_placeholder(linter: _Linter) -> None:
                 path,
                 _("a `$` here starts no placeholder"),
                 _("write `$$` for a dollar sign, `$name` or `${name}` for a value"),
+                near=STRAY_DOLLAR,
             )
 
 
