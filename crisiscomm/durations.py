@@ -9,8 +9,14 @@ from crisiscomm.i18n import _
 
 __all__ = ["format_duration", "parse_duration"]
 
+MAX_DURATION = timedelta(days=366)
 _SHORT = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _ISO = re.compile(r"^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+
+
+def _seconds(total: int) -> timedelta:
+    # timedelta overflows past ~2.7 million years; anything past the cap is refused anyway
+    return timedelta(seconds=min(total, int(MAX_DURATION.total_seconds()) + 1))
 
 
 def parse_duration(text: str) -> timedelta:
@@ -19,7 +25,7 @@ def parse_duration(text: str) -> timedelta:
     short = _SHORT.match(value)
     if value and short:
         days, hours, minutes, seconds = (int(part or 0) for part in short.groups())
-        result = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+        result = _seconds(days * 86400 + hours * 3600 + minutes * 60 + seconds)
     else:
         iso = _ISO.match(value.upper())
         if not (iso and value.upper() not in ("P", "PT") and not value.upper().endswith("T")):
@@ -30,6 +36,12 @@ def parse_duration(text: str) -> timedelta:
             )
         weeks, days, hours, minutes, seconds = (int(part or 0) for part in iso.groups())
         result = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+    if result > MAX_DURATION:
+        raise ValueError(
+            _("`{text}` is longer than a year; no crisis protocol waits that long").format(
+                text=text
+            )
+        )
     if result <= timedelta(0):
         raise ValueError(_("`{text}` is zero; a duration must be longer").format(text=text))
     return result

@@ -2,9 +2,12 @@
 
     CrisisCommError                 exit 3 unless a subclass says otherwise
     ├── UsageError                  exit 2: bad arguments, a path that does not exist
-    ├── NotFoundError               exit 2: a playbook or protocol id that is nowhere
-    └── PlaybookError               exit 1: a file that cannot be used as written
-        └── LoadError               YAML that is unsafe or malformed (carries file:line:col)
+    ├── NotFoundError               exit 2: a playbook, protocol or incident that is nowhere
+    ├── PlaybookError               exit 1: a file that cannot be used as written
+    │   └── LoadError               YAML that is unsafe or malformed (carries file:line:col)
+    ├── RefusedError                exit 1: the engine refuses an action (a guard, four-eyes ...)
+    │   └── ConflictError           exit 1: the incident changed since it was read
+    └── StoreError                  exit 1: the database cannot be opened, read or written
 
 Every message is written for a press officer or a playbook author: it says what is wrong
 and how to fix it.
@@ -18,10 +21,13 @@ if TYPE_CHECKING:
     from crisiscomm.playbook.source import Location
 
 __all__ = [
+    "ConflictError",
     "CrisisCommError",
     "LoadError",
     "NotFoundError",
     "PlaybookError",
+    "RefusedError",
+    "StoreError",
     "UsageError",
 ]
 
@@ -69,3 +75,19 @@ class LoadError(PlaybookError):
         super().__init__(message, hint=hint)
         self.location = location
         self.rule = rule
+
+
+class RefusedError(CrisisCommError):
+    """The engine refuses an action; the message says exactly why and what would help."""
+
+    exit_code = 1
+
+
+class ConflictError(RefusedError):
+    """Another officer changed the incident between our read and our write."""
+
+
+class StoreError(CrisisCommError):
+    """The database cannot be opened, read or written (locked, corrupt, newer, unwritable)."""
+
+    exit_code = 1

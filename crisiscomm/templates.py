@@ -8,7 +8,14 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 
-__all__ = ["BUILTIN_PLACEHOLDERS", "Placeholders", "placeholders"]
+__all__ = [
+    "BUILTIN_PLACEHOLDERS",
+    "Placeholders",
+    "missing_values",
+    "placeholders",
+    "render",
+    "render_lenient",
+]
 
 # Values the engine fills in for every incident, besides the playbook's facts.
 BUILTIN_PLACEHOLDERS = frozenset(
@@ -47,3 +54,22 @@ def placeholders(text: str) -> Placeholders:
         elif match.group("invalid") is not None:
             invalid.append(match.start("invalid"))
     return Placeholders(tuple(names), tuple(invalid))
+
+
+def missing_values(text: str, values: dict[str, str]) -> list[str]:
+    """The placeholders of `text` that `values` has no value for, in order."""
+    return [name for name in dict.fromkeys(placeholders(text).names) if name not in values]
+
+
+def render(text: str, values: dict[str, str]) -> str:
+    """Fill a template; every placeholder must have a value (check with missing_values)."""
+    return string.Template(text).substitute(values)
+
+
+def render_lenient(text: str, values: dict[str, str]) -> str:
+    """Fill a notification template, leaving unknown placeholders as written.
+
+    For operational messages only: a reminder at 3 a.m. with a visible `$region` beats
+    no reminder. Public statements use `render`, which refuses missing values.
+    """
+    return string.Template(text).safe_substitute(values)

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from crisiscomm.errors import PlaybookError
+from crisiscomm.playbook.compile import compile_playbook
 from crisiscomm.playbook.graph import mermaid
-from crisiscomm.playbook.model import compile_playbook
 
 from .conftest import FIXTURES
 

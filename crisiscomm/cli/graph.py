@@ -17,9 +17,9 @@ def graph(playbook: str) -> int:
     Example:
       crisiscomm graph flood > docs/flood.mmd
     """
+    from crisiscomm.playbook.compile import compile_playbook
     from crisiscomm.playbook.graph import mermaid
     from crisiscomm.playbook.library import Library
-    from crisiscomm.playbook.model import compile_playbook
 
     library = Library()
     click.echo(

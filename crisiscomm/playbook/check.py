@@ -81,13 +81,15 @@ def check_paths(paths: Iterable[Path], *, on_file: Callable[[Path], None] | None
     """Validate every file under `paths`; `on_file` is called after each (for progress)."""
     library = Library()
     report = Report()
-    seen: set[Finding] = set()
+    seen: set[tuple[object, ...]] = set()
     for path in collect_files(paths):
         report.files.append(display_path(path))
         for finding in check_file(path, library):
-            # a protocol's problem shows once, not once per playbook extending it
-            if finding not in seen:
-                seen.add(finding)
+            # a protocol's problem shows once, not once per playbook extending it (their
+            # hints may differ, e.g. listing the roles each playbook defines)
+            key = (finding.location, finding.rule, finding.message)
+            if key not in seen:
+                seen.add(key)
                 report.findings.append(finding)
         if on_file is not None:
             on_file(path)

@@ -72,17 +72,13 @@ class Library:
         """Where a protocol id used in a file at `near` is looked for, in order."""
         folder = near.resolve().parent
         dirs = [folder]
-        for parent in [folder, *folder.parents]:
-            candidate = parent / "protocols"
-            if candidate.is_dir() and candidate not in dirs:
-                dirs.append(candidate)
-        for entry in os.environ.get("CRISISCOMM_PROTOCOLS", "").split(os.pathsep):
-            if entry:
-                dirs.append(Path(entry))
+        dirs += [parent / "protocols" for parent in [folder, *folder.parents]]
+        dirs += [Path(e) for e in os.environ.get("CRISISCOMM_PROTOCOLS", "").split(os.pathsep) if e]
         shipped = shipped_dir("protocols")
         if shipped is not None:
             dirs.append(shipped)
-        return dirs
+        unique = {d.resolve(): d for d in reversed(dirs) if d.is_dir()}
+        return [d for d in dirs if d.is_dir() and unique.get(d.resolve()) is d]
 
     def find_protocol(self, reference: str, *, near: Path, location: Location) -> Path:
         """The file an `extends:` value names."""
@@ -134,6 +130,15 @@ class Library:
                     rule="extends-cycle",
                 )
             document = self.load(current)
+            if not isinstance(document, MarkedDict):
+                raise LoadError(
+                    _("{path} is not a crisiscomm file: it must be a mapping").format(
+                        path=display_path(current)
+                    ),
+                    location=getattr(document, "location", Location(display_path(current), 1, 1)),
+                    rule="schema",
+                    hint=_("start it with `crisiscomm: 1` and an `id`"),
+                )
             chain.append(current)
             documents.append(document)
             reference = document.get("extends") if isinstance(document, MarkedDict) else None

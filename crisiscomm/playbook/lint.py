@@ -68,10 +68,12 @@ SECRET_KEY = re.compile(
     re.IGNORECASE,
 )
 ENV_REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
-STRAY_DOLLAR = re.compile(r"(?<!\$)\$(?![A-Za-z_{$])")
+# a `$` that string.Template would reject: not `$$`, `$name` or `${name}`
+STRAY_DOLLAR = re.compile(r"(?<!\$)\$(?!\$|[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*\})")
 URL_SECRET = re.compile(
     r"^[a-z][a-z0-9+.-]*://[^/@\s]+:[^/@\s]+@"  # user:password@host
-    r"|[?&](?:token|key|api[_-]?key|secret|password|sig|signature)=(?!\$\{)[^&\s]+",
+    r"|[?&](?:[a-z_]*token|key|api[_-]?key|secret|password|sig|signature)=(?!\$\{)[^&\s]+"
+    r"|/bot\d+:[A-Za-z0-9_-]{20,}",  # a Telegram bot token in the path
     re.IGNORECASE,
 )
 
@@ -111,15 +113,16 @@ class _Linter:
         *,
         key: bool = False,
         near: re.Pattern[str] | None = None,
+        span: int = 1,
     ) -> None:
         """Record a finding at `path`; with `near`, at the first match of it inside the value."""
         location = self.location(path, key=key)
         if near is not None:
-            location = self.refine(location, near)
+            location = self.refine(location, near, span)
         self.findings.append(Finding(location, rule, message, RULES[rule].severity, hint))
 
-    def refine(self, location: Location, pattern: re.Pattern[str]) -> Location:
-        """The line and column of `pattern` in the source, searching from `location` on.
+    def refine(self, location: Location, pattern: re.Pattern[str], span: int) -> Location:
+        """The line and column of `pattern` in the source, within `span` lines of `location`.
 
         Points at the placeholder itself inside a multi-line statement text, rather than
         at the line where the text starts.
@@ -131,7 +134,8 @@ class _Linter:
             except (OSError, UnicodeDecodeError):
                 self.source_lines[location.file] = []
         lines = self.source_lines[location.file]
-        for index in range(location.line - 1, min(len(lines), location.line + 200)):
+        # a block scalar (`|`) starts on the line after its key: one line more than the text
+        for index in range(location.line - 1, min(len(lines), location.line + span)):
             start = location.column - 1 if index == location.line - 1 else 0
             match = pattern.search(lines[index], start)
             if match:
@@ -542,6 +546,7 @@ def _template_placeholder(linter: _Linter) -> None:
                         names=", ".join(sorted(known))
                     ),
                     near=re.compile(rf"\$(?:\{{{re.escape(name)}\}}|{re.escape(name)}\b)"),
+                    span=text.count("\n") + 1,
                 )
         if found.invalid:
             linter.report(
@@ -550,6 +555,7 @@ def _template_placeholder(linter: _Linter) -> None:
                 _("a `$` here starts no placeholder"),
                 _("write `$$` for a dollar sign, `$name` or `${name}` for a value"),
                 near=STRAY_DOLLAR,
+                span=text.count("\n") + 1,
             )
 
 
@@ -596,14 +602,12 @@ def _holding_next_update(linter: _Linter) -> None:
                     _(
                         "holding statement `{s}` ({lang}) does not say when the next update comes"
                     ).format(s=name, lang=language),
-                    _(
-                        'include `$next_update_at`, e.g. "The next update will follow at "'
-                        '"$next_update_at."'
-                    ),
+                    _("include `$next_update_at`, e.g. ")
+                    + "The next update will follow at $next_update_at.",
                 )
 
 
-@_rule("ambiguous-trigger", "one trigger leads from the same state to two places")
+@_rule("ambiguous-trigger", "one trigger is defined twice from the same state")
 def _ambiguous_trigger(linter: _Linter) -> None:
     seen: dict[tuple[str, str], int] = {}
     for index, transition in enumerate(linter.transitions):
@@ -614,9 +618,9 @@ def _ambiguous_trigger(linter: _Linter) -> None:
                 linter.report(
                     "ambiguous-trigger",
                     ("transitions", index, "trigger"),
-                    _(
-                        "trigger `{t}` from state `{s}` is defined twice (first at line {line})"
-                    ).format(t=transition["trigger"], s=source, line=first.line),
+                    _("trigger `{t}` from state `{s}` is defined twice (first at {where})").format(
+                        t=transition["trigger"], s=source, where=f"{first.file}:{first.line}"
+                    ),
                     _("give one of them a different trigger name"),
                 )
             else:

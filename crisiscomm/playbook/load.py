@@ -230,20 +230,34 @@ def _parse_float(text: str) -> float:
     return float(text)
 
 
+def _syntax_error(error: yaml.MarkedYAMLError, text: str, file: str) -> LoadError:
+    """A syntax error at the line a person should look at.
+
+    "found unexpected end of stream" is reported past the last line; the context (e.g.
+    "while scanning a quoted scalar") points at where the unclosed thing started.
+    """
+    mark = error.problem_mark or error.context_mark
+    last_line = text.count("\n")
+    if error.context_mark is not None and (mark is None or mark.line >= last_line):
+        mark = error.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = error.problem or str(error)
+    if error.context:
+        problem = f"{problem} ({error.context})"
+    return LoadError(
+        _("YAML syntax error: {problem}").format(problem=problem),
+        location=Location(file, line, column),
+        hint=_("check the indentation and quoting on this line or the one above"),
+    )
+
+
 def load_text(text: str, file: str) -> Any:
     """Parse one YAML document into marked values; `file` names it in messages."""
     composer = _Composer(text)
     try:
         node = composer.get_single_node()
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = error.problem or error.context or str(error)
-        raise LoadError(
-            _("YAML syntax error: {problem}").format(problem=problem),
-            location=Location(file, line, column),
-            hint=_("check the indentation and quoting on this line or the one above"),
-        ) from None
+        raise _syntax_error(error, text, file) from None
     except yaml.YAMLError as error:
         raise LoadError(
             _("YAML syntax error: {problem}").format(problem=error),

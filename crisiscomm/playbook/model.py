@@ -1,30 +1,28 @@
-"""The compiled playbook: merged, checked, immutable and content-hashed."""
+"""The compiled playbook: merged, checked, immutable and content-hashed.
+
+An incident pins one (by `content_hash`); the engine reads states, transitions, roles and
+statements from here. Building one from a YAML file is `crisiscomm.playbook.compile`;
+rebuilding the pinned one from the store is `Playbook.from_json`, which needs neither YAML
+nor the schema.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import timedelta
 from types import MappingProxyType
 from typing import Any
 
-from crisiscomm.errors import PlaybookError
-from crisiscomm.i18n import _
-from crisiscomm.playbook.check import check_file
-from crisiscomm.playbook.findings import Severity
-from crisiscomm.playbook.library import Library, display_path
+from crisiscomm.durations import parse_duration
 
-__all__ = ["Playbook", "compile_playbook"]
+__all__ = ["Playbook", "canonical_json"]
 
 
-def _plain(value: Any) -> Any:
-    """A marked document as plain dicts and lists (JSON-ready)."""
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no spaces: the same content always gives the same text."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -35,7 +33,29 @@ class Playbook:
     title: str
     content: MappingProxyType[str, Any]
     content_hash: str
-    files: tuple[str, ...]
+    files: tuple[str, ...] = ()
+
+    @classmethod
+    def from_content(cls, content: dict[str, Any], *, files: tuple[str, ...] = ()) -> Playbook:
+        """A playbook from its merged content (plain dicts and lists)."""
+        return cls(
+            id=content["id"],
+            title=content.get("title", content["id"]),
+            content=MappingProxyType(content),
+            content_hash=hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest(),
+            files=files,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Playbook:
+        """The playbook an incident pinned, from the store's canonical JSON."""
+        return cls.from_content(json.loads(text))
+
+    def canonical_json(self) -> str:
+        """The content as canonical JSON, the input of `content_hash`."""
+        return canonical_json(dict(self.content))
+
+    # -- reading the content -----------------------------------------------------------
 
     @property
     def states(self) -> dict[str, Any]:
@@ -47,34 +67,95 @@ class Playbook:
         """The transitions, in order."""
         return list(self.content.get("transitions") or [])
 
-    def canonical_json(self) -> str:
-        """The content as canonical JSON (sorted keys), the input of `content_hash`."""
-        return json.dumps(
-            dict(self.content), sort_keys=True, ensure_ascii=False, separators=(",", ":")
-        )
+    @property
+    def initial(self) -> str:
+        """The state a new incident starts in."""
+        return str(self.content["initial"])
 
+    @property
+    def timezone(self) -> str:
+        """The IANA zone times are shown in."""
+        return str(self.content.get("timezone") or "UTC")
 
-def compile_playbook(path: Path, *, library: Library | None = None) -> Playbook:
-    """Load, merge and check a playbook; raise PlaybookError naming the first error."""
-    library = library or Library()
-    findings = check_file(path, library)
-    errors = [f for f in findings if f.severity is Severity.ERROR]
-    if errors:
-        first = errors[0]
-        more = len(errors) - 1
-        message = f"{first.location}: {first.message} [{first.rule}]"
-        if more:
-            message += " " + _("(and {n} more; run `crisiscomm validate {path}`)").format(
-                n=more, path=display_path(path)
-            )
-        raise PlaybookError(message, hint=first.hint)
-    merged, chain = library.resolve(path)
-    content = _plain(merged)
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return Playbook(
-        id=content["id"],
-        title=content.get("title", content["id"]),
-        content=MappingProxyType(content),
-        content_hash=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
-        files=tuple(str(p) for p in chain),
-    )
+    @property
+    def languages(self) -> list[str]:
+        """The languages every public statement must exist in."""
+        return list(self.content.get("languages") or [])
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        """The incident's typed fields by name."""
+        return dict(self.content.get("facts") or {})
+
+    @property
+    def roles(self) -> dict[str, Any]:
+        """The roles by name."""
+        return dict(self.content.get("roles") or {})
+
+    @property
+    def channels(self) -> dict[str, Any]:
+        """The notification channels by name."""
+        return dict(self.content.get("channels") or {})
+
+    @property
+    def statements(self) -> dict[str, Any]:
+        """The statement templates by id."""
+        return dict(self.content.get("statements") or {})
+
+    @property
+    def severities(self) -> dict[str, Any]:
+        """The severity levels by name."""
+        return dict(self.content.get("severities") or {"medium": {"scale": 1}})
+
+    @property
+    def default_severity(self) -> str:
+        """The severity used when none is given."""
+        default = self.content.get("default_severity")
+        return str(default) if default else next(iter(self.severities))
+
+    def state(self, name: str) -> dict[str, Any]:
+        """One state's definition."""
+        return dict(self.states[name])
+
+    def state_title(self, name: str) -> str:
+        """A state's human name."""
+        return str(self.states.get(name, {}).get("title") or name)
+
+    def is_final(self, name: str) -> bool:
+        """Whether incidents in this state are closed."""
+        return self.states.get(name, {}).get("final") is True
+
+    def scale(self, severity: str) -> float:
+        """How a severity scales deadlines and escalation times."""
+        return float(self.severities.get(severity, {}).get("scale", 1))
+
+    def scaled(self, duration: str, severity: str) -> timedelta:
+        """A duration from the playbook, scaled by severity."""
+        return parse_duration(duration) * self.scale(severity)
+
+    def sources(self, transition: dict[str, Any]) -> list[str]:
+        """The source states of a transition, `*` expanded to every non-final state."""
+        raw = transition["from"]
+        names = raw if isinstance(raw, list) else [raw]
+        if "*" in names:
+            return [name for name in self.states if not self.is_final(name)]
+        return list(names)
+
+    def transitions_from(self, state: str) -> list[dict[str, Any]]:
+        """The transitions an officer may fire from a state."""
+        return [t for t in self.transitions if "to" in t and state in self.sources(t)]
+
+    def members(self, role: str) -> list[dict[str, Any]]:
+        """The people holding a role (members, then deputies)."""
+        definition = self.roles.get(role) or {}
+        return [*(definition.get("members") or []), *(definition.get("deputies") or [])]
+
+    def roles_of(self, actor: str) -> set[str]:
+        """The roles whose members include `actor` (by login or name, case-insensitive)."""
+        wanted = actor.casefold()
+        return {
+            role
+            for role in self.roles
+            for member in self.members(role)
+            if wanted in {str(member.get("login", "")).casefold(), str(member["name"]).casefold()}
+        }

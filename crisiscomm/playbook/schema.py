@@ -99,12 +99,18 @@ def _message(error: ValidationError, root: Any) -> tuple[str, str | None, Locati
         wanted = _(" or ").join(_TYPE_NAMES.get(name) or name for name in names)
         where = location_of(root, path)
         written = where.text if where else None
-        if "string" in names and isinstance(error.instance, int | float) and written:
+        if _is_duration(error) and isinstance(instance, int | float):
+            hint = _("add a unit: {n}m for minutes, {n}h for hours, {n}s for seconds").format(
+                n=written or instance
+            )
+        elif "string" in names and isinstance(instance, int | float) and written:
             hint = _('YAML read `{text}` as a number; write it in quotes: "{text}"').format(
                 text=written
             )
-        elif "string" in names and isinstance(error.instance, bool):
+        elif "string" in names and isinstance(instance, bool):
             hint = _("YAML read this as true/false; write it in quotes")
+        elif "boolean" in names and str(instance).lower() in YAML_1_1_BOOLEANS:
+            hint = _("write true or false (in YAML 1.2 `{word}` is text)").format(word=instance)
         return (
             _("{field} must be {wanted}, not {value}").format(
                 field=field, wanted=wanted, value=_describe(error.instance)
@@ -142,14 +148,27 @@ def _message(error: ValidationError, root: Any) -> tuple[str, str | None, Locati
     return _("{field}: {problem}").format(field=field, problem=error.message), None, None
 
 
-def _leaf_errors(error: ValidationError) -> Iterator[ValidationError]:
-    """For anyOf/oneOf errors, the most relevant alternative's error."""
-    if error.context:
-        from jsonschema.exceptions import best_match
+YAML_1_1_BOOLEANS = {"yes", "no", "on", "off", "y", "n"}
 
-        yield best_match(error.context)
-    else:
+
+def _is_duration(error: ValidationError) -> bool:
+    schema: Any = error.schema
+    return isinstance(schema, dict) and schema.get("title") == "Duration"
+
+
+def _leaf_errors(error: ValidationError) -> Iterator[ValidationError]:
+    """For anyOf/oneOf errors, the most relevant alternative's error.
+
+    An alternative whose type matched the value (a mapping given where a mapping or a
+    duration is allowed) explains the problem better than "must be text".
+    """
+    if not error.context:
         yield error
+        return
+    from jsonschema.exceptions import best_match
+
+    same_type = [e for e in error.context if e.validator != "type"]
+    yield from _leaf_errors(best_match(same_type or error.context))
 
 
 def schema_findings(document: Any) -> list[Finding]:

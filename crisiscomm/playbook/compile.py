@@ -1,0 +1,41 @@
+"""From a YAML file to a compiled Playbook: load, merge, check, freeze."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from crisiscomm.errors import PlaybookError
+from crisiscomm.i18n import _
+from crisiscomm.playbook.check import check_file
+from crisiscomm.playbook.findings import Severity
+from crisiscomm.playbook.library import Library, display_path
+from crisiscomm.playbook.model import Playbook
+
+__all__ = ["compile_playbook"]
+
+
+def _plain(value: Any) -> Any:
+    """A marked document as plain dicts and lists (JSON-ready)."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def compile_playbook(path: Path, *, library: Library | None = None) -> Playbook:
+    """Load, merge and check a playbook; raise PlaybookError naming the first error."""
+    library = library or Library()
+    findings = check_file(path, library)
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    if errors:
+        first = errors[0]
+        message = f"{first.location}: {first.message} [{first.rule}]"
+        if len(errors) > 1:
+            message += " " + _("(and {n} more; run `crisiscomm validate {path}`)").format(
+                n=len(errors) - 1, path=display_path(path)
+            )
+        raise PlaybookError(message, hint=first.hint)
+    merged, chain = library.resolve(path)
+    return Playbook.from_content(_plain(merged), files=tuple(display_path(p) for p in chain))
