@@ -198,7 +198,7 @@ MESSAGES = [
         "escalation-after-deadline.yaml",
         10,
         "escalation-order",
-        "escalation step 2 of `statement` comes at 1h, after the deadline 45m",
+        "escalation step 2 of `statement` comes at 1h, after the deadline 45m (set at line 7)",
         "bring it forward, or use `on_deadline` for who is told when the deadline is missed",
     ),
     (

@@ -171,3 +171,24 @@ def test_non_string_keys_become_their_text() -> None:
 def test_libyaml_parser_is_used() -> None:
     assert yaml.__with_libyaml__
     assert issubclass(load._Composer, yaml.cyaml.CBaseLoader)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: !!int abc\n", "`abc` is not a valid int value"),
+        ("a: !!bool maybe\n", "`maybe` is not a valid bool value"),
+        ("a: !!null x\n", "`x` is not a valid null value"),
+    ],
+)
+def test_explicit_core_tags_must_fit_their_value(text: str, message: str) -> None:
+    error = load_error(text)
+    assert (error.rule, error.message) == ("yaml-tag", message)
+
+
+def test_explicit_core_tags_that_fit_are_fine() -> None:
+    assert load_text("a: !!int 12\nb: !!str 12\nc: !!bool true\n", "p") == {
+        "a": 12,
+        "b": "12",
+        "c": True,
+    }

@@ -193,3 +193,45 @@ def test_find_playbook_by_id_and_path(write: Write, tmp_path: Path) -> None:
     with pytest.raises(NotFoundError) as caught:
         library.find_playbook("nosuch")
     assert caught.value.message == "no playbook with id `nosuch`"
+
+
+def test_keys_keep_the_protocol_order_and_new_ones_follow() -> None:
+    override = "id: book\nstates:\n  extra: {final: true}\n  detection: {deadline: 1m}\n"
+    result = merged(PROTOCOL, override)
+    assert list(result["states"]) == ["detection", "closed", "extra"]
+
+
+def test_guard_checklists_replace_like_other_lists() -> None:
+    base = "id: p\ntransitions:\n  - {trigger: go, from: a, to: b, guards: {checklist: [x, y]}}\n"
+    override = "id: q\ntransitions:\n  - {trigger: go, from: a, guards: {checklist: [x]}}\n"
+    result = merged(base, override)
+    assert result["transitions"][0]["guards"]["checklist"] == ["x"]
+
+
+def test_malformed_identities_do_not_crash_the_merge(write: Write) -> None:
+    base = "id: p\ntransitions:\n  - {trigger: go, from: a, to: b}\nstates:\n  a: {checklist: [{id: x, text: t}]}\n"
+    override = "id: q\ntransitions:\n  - {trigger: go, from: [1, a], to: b}\nstates:\n  a: {checklist: [{id: [x], text: t}]}\n"
+    result = merged(base, override)
+    assert len(result["transitions"]) == 2
+    assert len(result["states"]["a"]["checklist"]) == 2
+
+
+def test_unmatched_remove_stays_for_lint_and_compile_drops_it(write: Write) -> None:
+    from crisiscomm.playbook.check import check_file
+    from crisiscomm.playbook.compile import compile_playbook
+
+    from .conftest import FIXTURES
+
+    write("protocols/base.yaml", (FIXTURES / "good/base.yaml").read_text(encoding="utf-8"))
+    book = write(
+        "book.yaml",
+        "crisiscomm: 1\nid: book\nextends: base\ntransitions:\n  - {trigger: nosuch, from: detection, remove: true}\n",
+    )
+    library = Library()
+    [finding] = check_file(book, library)
+    assert (finding.rule, finding.message) == (
+        "remove-unmatched",
+        "transition `nosuch` from detection is removed, but nothing inherited matches it",
+    )
+    playbook = compile_playbook(book, library=library)
+    assert [t["trigger"] for t in playbook.transitions] == ["confirm", "close"]

@@ -134,3 +134,12 @@ def test_clean_report_in_every_format(write: Write) -> None:
     assert render(report, "github") == ""
     assert json.loads(render(report, "sarif"))["runs"][0]["results"] == []
     assert 'failures="0"' in render(report, "junit")
+
+
+def test_junit_strict_makes_warnings_failures(report: Report) -> None:
+    root = ElementTree.fromstring(render(report, "junit", strict=True).split("?>", 1)[1])
+    assert [f.get("type") for f in root.findall(".//failure")] == [
+        "invalid-duration",
+        "dead-end",
+        "unreachable-state",
+    ]

@@ -77,7 +77,8 @@ def validate(
     else:
         report = check_paths(files)
     stream = sys.stdout
-    text = render(report, output_format, color=output is None and use_color(no_color, stream))
+    color = output is None and use_color(no_color, stream)
+    text = render(report, output_format, color=color, strict=strict)
     if output is not None:
         try:
             output.write_text(text, encoding="utf-8")

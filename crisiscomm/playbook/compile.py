@@ -16,11 +16,15 @@ __all__ = ["compile_playbook"]
 
 
 def _plain(value: Any) -> Any:
-    """A marked document as plain dicts and lists (JSON-ready)."""
+    """A marked document as plain dicts and lists (JSON-ready), without `remove: true` entries."""
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_plain(item) for item in value]
+        return [
+            _plain(item)
+            for item in value
+            if not (isinstance(item, dict) and item.get("remove") is True)
+        ]
     return value
 
 

@@ -68,6 +68,8 @@ SECRET_KEY = re.compile(
     re.IGNORECASE,
 )
 ENV_REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
+# `Authorization: Bearer ${TOKEN}`: a scheme word before the reference is fine
+SECRET_VALUE_OK = re.compile(r"^(?:[A-Za-z-]+ +)?\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
 # a `$` that string.Template would reject: not `$$`, `$name` or `${name}`
 STRAY_DOLLAR = re.compile(r"(?<!\$)\$(?!\$|[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*\})")
 URL_SECRET = re.compile(
@@ -215,6 +217,13 @@ class _Linter:
         for name, channel in self.channels.items():
             if "timeout" in channel:
                 yield ("channels", name, "timeout"), channel["timeout"]
+
+
+def _where(location: Location, near: NodePath, linter: _Linter) -> str:
+    """`line 7`, or `file:7` when the location is in another file than `near`."""
+    if location.file == linter.location(near).file:
+        return _("line {line}").format(line=location.line)
+    return f"{location.file}:{location.line}"
 
 
 def _duration(text: Any) -> timedelta | None:
@@ -376,8 +385,15 @@ def _escalation_order(linter: _Linter) -> None:
                     "escalation-order",
                     path,
                     _(
-                        "escalation step {n} of `{s}` comes at {after}, after the deadline {d}"
-                    ).format(n=index + 1, s=name, after=step["after"], d=state["deadline"]),
+                        "escalation step {n} of `{s}` comes at {after}, "
+                        "after the deadline {d} (set at {where})"
+                    ).format(
+                        n=index + 1,
+                        s=name,
+                        after=step["after"],
+                        d=state["deadline"],
+                        where=_where(linter.location(("states", name, "deadline")), path, linter),
+                    ),
                     _(
                         "bring it forward, or use `on_deadline` for who is told "
                         "when the deadline is missed"
@@ -673,7 +689,7 @@ def _literal_secret(linter: _Linter) -> None:
                     isinstance(value, str)
                     and SECRET_KEY.search(key)
                     and value
-                    and not ENV_REFERENCE.match(value)
+                    and not SECRET_VALUE_OK.match(value)
                 ):
                     linter.report(
                         "literal-secret",
@@ -749,6 +765,48 @@ def _channel_config(linter: _Linter) -> None:
                 _("sender `{s}` is not an e-mail address").format(s=sender),
                 _("write e.g. press@example.uz"),
             )
+
+
+@_rule("remove-unmatched", "`remove: true` matches nothing inherited", Severity.WARNING)
+def _remove_unmatched(linter: _Linter) -> None:
+    for index, transition in enumerate(linter.transitions):
+        if transition.get("remove") is True:
+            linter.report(
+                "remove-unmatched",
+                ("transitions", index, "remove"),
+                _("transition `{t}` from {f} is removed, but nothing inherited matches it").format(
+                    t=transition["trigger"], f=transition["from"]
+                ),
+                _("`remove` needs the same `trigger` and `from` as the protocol's transition"),
+            )
+    for name, state in linter.states.items():
+        for index, item in enumerate(state.get("checklist") or []):
+            if item.get("remove") is True:
+                linter.report(
+                    "remove-unmatched",
+                    ("states", name, "checklist", index, "remove"),
+                    _(
+                        "checklist item `{i}` of `{s}` is removed, but nothing inherited has it"
+                    ).format(i=item["id"], s=name),
+                    _("check the item's `id` against the protocol"),
+                )
+
+
+@_rule("missing-cadence", "statements promise `$next_update_at` but no state has a `cadence`")
+def _missing_cadence(linter: _Linter) -> None:
+    if any("cadence" in state for state in linter.states.values()):
+        return
+    for path, text in linter.templates():
+        if path[0] == "statements" and "next_update_at" in placeholders(text).names:
+            linter.report(
+                "missing-cadence",
+                path,
+                _("`$next_update_at` has no value: no state has a follow-up `cadence`"),
+                _("give the follow-up state e.g. `cadence: {every: 2h, statement: update}`"),
+                near=re.compile(r"\$\{?next_update_at\b"),
+                span=text.count("\n") + 1,
+            )
+            return
 
 
 @_rule("self-approval", "a statement's clearance chain has no approver other than its author")

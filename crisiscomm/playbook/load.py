@@ -51,6 +51,7 @@ class CoreResolver(yaml.resolver.BaseResolver):
 
 # BaseResolver keeps its table in a class attribute; give ours its own copy.
 CoreResolver.yaml_implicit_resolvers = {}
+CORE_PATTERNS: dict[str, re.Pattern[str]] = {}
 for _tag, _pattern, _first in [
     (BOOL, r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
     (INT, r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
@@ -62,7 +63,8 @@ for _tag, _pattern, _first in [
     ),
     (NULL, r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
 ]:
-    CoreResolver.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
+    CORE_PATTERNS[_tag] = re.compile(_pattern)
+    CoreResolver.add_implicit_resolver(_tag, CORE_PATTERNS[_tag], list(_first))
 
 
 # The loaders' constructors are never used: we build values from the composed nodes.
@@ -193,6 +195,16 @@ class _Builder:
 
     def _scalar(self, node: yaml.ScalarNode, location: Location) -> tuple[Any, Location]:
         tag, text = node.tag, node.value
+        if tag in CORE_PATTERNS and not CORE_PATTERNS[tag].match(text):
+            # an explicit `!!int abc`: the resolver only checks plain scalars
+            raise LoadError(
+                _("`{text}` is not a valid {tag} value").format(
+                    text=text, tag=tag.rsplit(":", 1)[-1]
+                ),
+                location=location,
+                rule="yaml-tag",
+                hint=_("remove the tag; crisiscomm files use plain YAML values only"),
+            )
         if tag in (STR, "!"):
             return text, location
         if tag == NULL:

@@ -168,8 +168,12 @@ def render_sarif(report: Report) -> str:
     return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
 
 
-def render_junit(report: Report) -> str:
-    """JUnit XML: one test case per file, a failure per finding, for CI test dashboards."""
+def _fails(finding: Finding, strict: bool) -> bool:
+    return strict or finding.severity is Severity.ERROR
+
+
+def render_junit(report: Report, *, strict: bool = False) -> str:
+    """JUnit XML: one test case per file, a failure per error (and warning, when strict)."""
     by_file: dict[str, list[Finding]] = {file: [] for file in report.files}
     for f in report.findings:
         by_file.setdefault(f.location.file, []).append(f)
@@ -187,7 +191,7 @@ def render_junit(report: Report) -> str:
     for file, findings in by_file.items():
         case = ElementTree.SubElement(suite, "testcase", classname="crisiscomm.validate", name=file)
         for f in findings:
-            tag = "failure" if f.severity is Severity.ERROR else "system-out"
+            tag = "failure" if _fails(f, strict) else "system-out"
             element = ElementTree.SubElement(case, tag)
             text = f"{f.location}: {f.severity.value}: {f.message} [{f.rule}]" + (
                 f"\n{_('hint')}: {f.hint}" if f.hint else ""
@@ -208,8 +212,10 @@ FORMATS: dict[str, Callable[[Report], str]] = {
 }
 
 
-def render(report: Report, output_format: str, *, color: bool = False) -> str:
+def render(report: Report, output_format: str, *, color: bool = False, strict: bool = False) -> str:
     """The report in one of FORMATS."""
     if output_format == "text":
         return render_text(report, color=color)
+    if output_format == "junit":
+        return render_junit(report, strict=strict)
     return FORMATS[output_format](report)

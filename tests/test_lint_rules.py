@@ -1,0 +1,43 @@
+"""Lint rule cases beyond the corpus: what must pass, and finer points of what must not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from crisiscomm.playbook.check import check_paths
+
+from .conftest import FIXTURES
+
+Write = Callable[[str, str], Path]
+
+
+def findings_for(write: Write, channels: str) -> list[tuple[str, str]]:
+    write("protocols/base.yaml", (FIXTURES / "good/base.yaml").read_text(encoding="utf-8"))
+    book = write("book.yaml", "crisiscomm: 1\nid: book\nextends: base\nchannels:\n" + channels)
+    return [(f.rule, f.message) for f in check_paths([book]).findings]
+
+
+def test_secret_references_with_a_scheme_word_are_fine(write: Write) -> None:
+    channels = (
+        "  chat:\n    type: webhook\n    url: https://chat.example.uz/hooks/press\n"
+        "    secret: ${WEBHOOK_SECRET}\n    headers:\n      Authorization: Bearer ${CHAT_TOKEN}\n"
+    )
+    assert findings_for(write, channels) == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.telegram.org/bot123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/sendMessage",
+        "https://chat.example.uz/hook?access_token=abc123",
+        "https://press:hunter2@chat.example.uz/hook",
+    ],
+)
+def test_secrets_inside_urls_are_found(write: Write, url: str) -> None:
+    channels = f"  chat: {{type: webhook, url: '{url}'}}\n"
+    assert findings_for(write, channels) == [
+        ("literal-secret", "the URL contains a password or token")
+    ]
