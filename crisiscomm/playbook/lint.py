@@ -261,7 +261,14 @@ def _unknown_state(linter: _Linter) -> None:
         )
     for index, transition in enumerate(linter.transitions):
         target = transition.get("to")
-        if target is not None and target not in known:
+        if target is None and transition.get("remove") is not True:
+            linter.report(
+                "unknown-state",
+                ("transitions", index),
+                _("trigger `{t}` has no `to` state").format(t=transition["trigger"]),
+                _("add `to: <state>`; only an override of an inherited transition may omit it"),
+            )
+        elif target is not None and target not in known:
             linter.report(
                 "unknown-state",
                 ("transitions", index, "to"),
@@ -583,7 +590,7 @@ def _missing_language(linter: _Linter) -> None:
             "missing-language",
             (),
             _("statements are defined but no `languages` are listed"),
-            _("add e.g. `languages: [kk, uz, ru, en]`"),
+            _("add e.g. `languages: [kaa, uz, ru, en]`"),
         )
     for name, statement in linter.statements.items():
         texts = statement.get("text") or {}
