@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,3 +96,37 @@ def test_yaml_1_1_booleans_are_valid_state_names(word: str) -> None:
 def test_channel_type_requires_its_fields() -> None:
     [finding] = findings("crisiscomm: 1\nid: x\nchannels:\n  log: {type: file}\n")
     assert finding.message == "channels.log is missing the required key `path`"
+
+
+def test_subtrees_validated_in_a_clean_base_are_skipped_and_new_ones_are_not() -> None:
+    from crisiscomm.playbook.schema import containers
+
+    document = load_text(
+        "crisiscomm: 1\nid: x\nstates:\n  a: {deadlin: 1m}\n  b: {deadlin: 2m}\n", "p.yaml"
+    )
+    assert len(schema_findings(document)) == 2
+    # pretend state `a` came untouched from a base that validated clean
+    skipped = containers(document["states"]["a"])
+    [finding] = schema_findings(document, already_valid=skipped)
+    assert finding.message == "unknown key `deadlin` in states.b"
+
+
+def test_playbook_errors_are_found_beside_a_clean_protocol(tmp_path: Path) -> None:
+    from crisiscomm.playbook.check import check_paths
+
+    from .conftest import FIXTURES
+
+    (tmp_path / "protocols").mkdir()
+    (tmp_path / "protocols/base.yaml").write_text(
+        (FIXTURES / "good/base.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    book = tmp_path / "book.yaml"
+    book.write_text(
+        "crisiscomm: 1\nid: book\nextends: base\nstates:\n  detection:\n    escalation:\n      - {after: 5m, notfy: [x]}\n",
+        encoding="utf-8",
+    )
+    messages = {f.message for f in check_paths([tmp_path / "protocols", book]).findings}
+    assert messages == {
+        "unknown key `notfy` in states.detection.escalation.0",
+        "states.detection.escalation.0 is missing the required key `notify`",
+    }

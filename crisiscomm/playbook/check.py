@@ -11,7 +11,7 @@ from crisiscomm.i18n import _
 from crisiscomm.playbook.findings import Finding, Severity
 from crisiscomm.playbook.library import Library, display_path
 from crisiscomm.playbook.lint import lint
-from crisiscomm.playbook.schema import schema_findings
+from crisiscomm.playbook.schema import containers, schema_findings
 from crisiscomm.playbook.source import Location, MarkedDict
 
 __all__ = ["Report", "check_file", "check_paths", "collect_files"]
@@ -68,13 +68,25 @@ def check_file(path: Path, library: Library) -> list[Finding]:
                     _("the file must be a mapping starting with `crisiscomm: 1`"),
                 )
             ]
-        merged, _chain = library.resolve(path)
+        merged, chain = library.resolve(path)
     except LoadError as error:
         return [Finding(error.location, error.rule, error.message, hint=error.hint)]
-    findings = schema_findings(merged)
+    findings = schema_findings(merged, already_valid=_valid_base(chain, library))
     if findings:
         return findings
     return lint(merged)
+
+
+def _valid_base(chain: list[Path], library: Library) -> frozenset[int]:
+    """The containers of the file's base (what it extends), if the base is schema-valid."""
+    if len(chain) < 2:
+        return frozenset()
+    key = chain[1].resolve()
+    if key not in library.valid_containers:
+        base, base_chain = library.resolve(chain[1])
+        clean = not schema_findings(base, already_valid=_valid_base(base_chain, library))
+        library.valid_containers[key] = containers(base) if clean else frozenset()
+    return library.valid_containers[key]
 
 
 def check_paths(paths: Iterable[Path], *, on_file: Callable[[Path], None] | None = None) -> Report:

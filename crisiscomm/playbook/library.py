@@ -60,6 +60,9 @@ class Library:
     """Loads files once each and resolves `extends` chains, detecting cycles."""
 
     loaded: dict[Path, Any] = field(default_factory=dict)
+    resolved: dict[Path, tuple[Any, list[Path]]] = field(default_factory=dict)
+    # ids of the containers of files whose merged document is schema-valid (see check.py)
+    valid_containers: dict[Path, frozenset[int]] = field(default_factory=dict)
 
     def load(self, path: Path) -> Any:
         """The marked document of a file, read once per Library."""
@@ -106,53 +109,57 @@ class Library:
         )
 
     def resolve(self, path: Path) -> tuple[Any, list[Path]]:
-        """The file merged over everything it extends, and the chain of files used."""
-        chain: list[Path] = []
-        documents: list[Any] = []
-        current = path
-        while True:
-            if current.resolve() in (p.resolve() for p in chain):
-                names = " -> ".join(display_path(p) for p in [*chain, current])
-                document = documents[-1]
-                raise LoadError(
-                    _("`extends` goes round in a circle: {chain}").format(chain=names),
-                    location=location_of(document, ["extends"]) or document.location,
-                    rule="extends-cycle",
-                    hint=_("a protocol must not extend a file that extends it"),
-                )
-            if len(chain) >= MAX_EXTENDS_DEPTH:
-                document = documents[-1]
-                raise LoadError(
-                    _("`extends` chain is longer than {limit} files").format(
-                        limit=MAX_EXTENDS_DEPTH
-                    ),
-                    location=location_of(document, ["extends"]) or document.location,
-                    rule="extends-cycle",
-                )
-            document = self.load(current)
-            if not isinstance(document, MarkedDict):
-                raise LoadError(
-                    _("{path} is not a crisiscomm file: it must be a mapping").format(
-                        path=display_path(current)
-                    ),
-                    location=getattr(document, "location", Location(display_path(current), 1, 1)),
-                    rule="schema",
-                    hint=_("start it with `crisiscomm: 1` and an `id`"),
-                )
-            chain.append(current)
-            documents.append(document)
-            reference = document.get("extends") if isinstance(document, MarkedDict) else None
-            if not isinstance(reference, str):
-                break
-            current = self.find_protocol(
+        """The file merged over everything it extends, and the chain of files used.
+
+        Each file is resolved once per Library, so every playbook extending a protocol
+        shares the protocol's merged document (and its untouched subtrees, by identity).
+        """
+        return self._resolve(path, [])
+
+    def _resolve(self, path: Path, extending: list[Path]) -> tuple[Any, list[Path]]:
+        key = path.resolve()
+        if key in self.resolved:
+            merged, chain = self.resolved[key]
+            return merged, list(chain)
+        if key in (p.resolve() for p in extending):
+            names = " -> ".join(display_path(p) for p in [*extending, path])
+            document = self.load(extending[-1])
+            raise LoadError(
+                _("`extends` goes round in a circle: {chain}").format(chain=names),
+                location=location_of(document, ["extends"]) or document.location,
+                rule="extends-cycle",
+                hint=_("a protocol must not extend a file that extends it"),
+            )
+        if len(extending) >= MAX_EXTENDS_DEPTH:
+            document = self.load(extending[-1])
+            raise LoadError(
+                _("`extends` chain is longer than {limit} files").format(limit=MAX_EXTENDS_DEPTH),
+                location=location_of(document, ["extends"]) or document.location,
+                rule="extends-cycle",
+            )
+        document = self.load(path)
+        if not isinstance(document, MarkedDict):
+            raise LoadError(
+                _("{path} is not a crisiscomm file: it must be a mapping").format(
+                    path=display_path(path)
+                ),
+                location=getattr(document, "location", Location(display_path(path), 1, 1)),
+                rule="schema",
+                hint=_("start it with `crisiscomm: 1` and an `id`"),
+            )
+        reference = document.get("extends")
+        if isinstance(reference, str):
+            base_path = self.find_protocol(
                 reference,
-                near=current,
+                near=path,
                 location=location_of(document, ["extends"]) or document.location,
             )
-        merged = documents[-1]
-        for document in reversed(documents[:-1]):
-            merged = merge(merged, document)
-        return merged, chain
+            base, base_chain = self._resolve(base_path, [*extending, path])
+            result: tuple[Any, list[Path]] = (merge(base, document), [path, *base_chain])
+        else:
+            result = (document, [path])
+        self.resolved[key] = result
+        return result[0], list(result[1])
 
     def find_playbook(self, reference: str) -> Path:
         """A playbook given as a path, or an id in ./playbooks, CRISISCOMM_PLAYBOOKS or shipped."""
