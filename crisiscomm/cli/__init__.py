@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import click
 
 from crisiscomm import __version__
-from crisiscomm.cli import graph, schema, validate
+from crisiscomm.cli import graph, incident, listing, schema, statement, validate
 from crisiscomm.errors import CrisisCommError
 from crisiscomm.i18n import _
 
@@ -39,9 +39,25 @@ def cli() -> None:
     """
 
 
-cli.add_command(validate.validate)
-cli.add_command(schema.schema)
-cli.add_command(graph.graph)
+for command in (
+    validate.validate,
+    schema.schema,
+    graph.graph,
+    incident.open_incident,
+    incident.advance,
+    incident.check,
+    incident.set_facts,
+    incident.ack,
+    incident.note,
+    statement.statement,
+    statement.approve,
+    statement.release,
+    listing.list_incidents,
+    listing.show,
+    listing.timeline,
+    listing.audit,
+):
+    cli.add_command(command)
 
 
 def _print_error(message: str, hint: str | None = None) -> None:

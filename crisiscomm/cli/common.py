@@ -1,0 +1,122 @@
+"""Options and helpers shared by the incident commands."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from crisiscomm.engine.service import IncidentView
+    from crisiscomm.store import Store
+    from crisiscomm.store.rows import IncidentRow
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def db_option(function: F) -> F:
+    """`--db PATH_OR_URL` (else CRISISCOMM_DB, else the default file)."""
+    return click.option(
+        "--db",
+        envvar="CRISISCOMM_DB",
+        metavar="PATH_OR_URL",
+        help="Database file or postgresql:// URL (default: CRISISCOMM_DB or the user data folder).",
+    )(function)
+
+
+def actor_option(function: F) -> F:
+    """`--as NAME` (else CRISISCOMM_ACTOR, else the login name)."""
+    return click.option(
+        "--as",
+        "actor",
+        metavar="NAME",
+        help="Who is acting (default: CRISISCOMM_ACTOR or your login name).",
+    )(function)
+
+
+def json_option(function: F) -> F:
+    """`--json` for scripts."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(function)
+
+
+def open_db(db: str | None) -> Store:
+    """The store named by --db / CRISISCOMM_DB / the default."""
+    from crisiscomm.store import open_store
+
+    return open_store(db)
+
+
+def echo_json(value: Any) -> None:
+    """Print a value as indented JSON (UTF-8 kept readable)."""
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def incident_json(incident: IncidentRow) -> dict[str, Any]:
+    """The fields of an incident a script wants."""
+    from crisiscomm.clock import format_utc
+
+    return {
+        "id": incident.id,
+        "playbook": incident.playbook_id,
+        "title": incident.title,
+        "severity": incident.severity,
+        "state": incident.state,
+        "opened_at": format_utc(incident.opened_at),
+        "closed_at": format_utc(incident.closed_at) if incident.closed_at else None,
+        "facts": incident.data.get("facts", {}),
+        "version": incident.version,
+    }
+
+
+def summary(view: IncidentView) -> str:
+    """What an officer needs after every command: state, owner, deadline, checklist, next steps."""
+    from crisiscomm.clock import SystemClock
+    from crisiscomm.engine.timefmt import humanize, local_text
+    from crisiscomm.i18n import _
+
+    playbook, incident = view.playbook, view.incident
+    now = SystemClock().now()
+    definition = playbook.states.get(incident.state, {})
+    owner = definition.get("owner")
+    lines = [
+        f"{incident.id}  {incident.title}",
+        "  "
+        + _("state:    {title} ({state}), {phase}").format(
+            title=playbook.state_title(incident.state),
+            state=incident.state,
+            phase=definition.get("phase", "-"),
+        ),
+        "  " + _("severity: {s}").format(s=incident.severity),
+    ]
+    if owner:
+        title = playbook.roles.get(owner, {}).get("title") or owner
+        names = ", ".join(m["name"] for m in playbook.members(owner)[:3])
+        lines.append(
+            "  " + _("owner:    {title}").format(title=title) + (f" ({names})" if names else "")
+        )
+    if incident.closed_at is not None:
+        lines.append(
+            "  " + _("closed:   {at}").format(at=local_text(incident.closed_at, playbook.timezone))
+        )
+    deadline = next((t for t in view.timers if t.kind == "deadline"), None)
+    if deadline is not None:
+        lines.append(
+            "  "
+            + _("deadline: {at} ({left})").format(
+                at=local_text(deadline.due_at, playbook.timezone),
+                left=humanize(deadline.due_at - now),
+            )
+        )
+    done = incident.data.get("checklist", {}).get(incident.state, {})
+    items = definition.get("checklist") or []
+    if items:
+        lines.append("  " + _("checklist:"))
+        for item in items:
+            mark = "[x]" if item["id"] in done else "[ ]"
+            optional = "" if item.get("required", True) else " " + _("(optional)")
+            lines.append(f"    {mark} {item['id']}: {item['text']}{optional}")
+    if view.possible:
+        lines.append("  " + _("next:     {triggers}").format(triggers=", ".join(view.possible)))
+    return "\n".join(lines)

@@ -1,0 +1,159 @@
+"""Reading commands: list, show, timeline, audit verify."""
+
+from __future__ import annotations
+
+import click
+
+from crisiscomm.cli.common import db_option, echo_json, incident_json, json_option, open_db
+
+
+@click.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Closed incidents too.")
+@db_option
+@json_option
+def list_incidents(show_all: bool, db: str | None, as_json: bool) -> int:
+    """List incidents, newest first (open ones only unless --all).
+
+    \b
+    Example:
+      crisiscomm list --all --json
+    """
+    from crisiscomm.engine import service
+    from crisiscomm.i18n import _
+
+    with open_db(db) as store:
+        incidents = service.list_incidents(store=store, open_only=not show_all)
+    if as_json:
+        echo_json([incident_json(i) for i in incidents])
+        return 0
+    if not incidents:
+        click.echo(
+            _("No open incidents. Open one with: crisiscomm open-incident PLAYBOOK --title ...")
+        )
+        return 0
+    for incident in incidents:
+        status = (
+            incident.state if incident.closed_at is None else _("closed") + f" ({incident.state})"
+        )
+        columns = [
+            incident.id,
+            f"{incident.severity:<8}",
+            f"{status:<24}",
+            f"{incident.playbook_id:<16}",
+        ]
+        click.echo("  ".join([*columns, incident.title]))
+    return 0
+
+
+@click.command()
+@click.argument("incident_id", metavar="ID")
+@db_option
+@json_option
+def show(incident_id: str, db: str | None, as_json: bool) -> int:
+    """Show one incident: state, owner, deadline, checklist and what can happen next.
+
+    \b
+    Example:
+      crisiscomm show INC-2026-0042
+    """
+    from crisiscomm.cli.common import summary
+    from crisiscomm.clock import format_utc
+    from crisiscomm.engine import service
+
+    with open_db(db) as store:
+        details = service.view(store=store, incident_id=incident_id)
+    if as_json:
+        echo_json(
+            {
+                **incident_json(details.incident),
+                "next": details.possible,
+                "timers": [
+                    {"kind": t.kind, "key": t.key, "due_at": format_utc(t.due_at)}
+                    for t in details.timers
+                ],
+            }
+        )
+    else:
+        click.echo(summary(details))
+    return 0
+
+
+@click.command()
+@click.argument("incident_id", metavar="ID")
+@db_option
+@json_option
+def timeline(incident_id: str, db: str | None, as_json: bool) -> int:
+    """The incident's record: every event in order, with who did it and when.
+
+    \b
+    Example:
+      crisiscomm timeline INC-2026-0042
+    """
+    from crisiscomm.clock import format_utc
+    from crisiscomm.engine import service
+    from crisiscomm.engine.timefmt import local_text
+
+    with open_db(db) as store:
+        playbook, _incident = service.load(store=store, incident_id=incident_id)
+        events = service.timeline(store=store, incident_id=incident_id)
+    if as_json:
+        echo_json(
+            [
+                {
+                    "seq": e.seq,
+                    "at": format_utc(e.at),
+                    "actor": e.actor,
+                    "type": e.type,
+                    "data": e.data,
+                }
+                for e in events
+            ]
+        )
+        return 0
+    for event in events:
+        details = ", ".join(
+            f"{k}={v}" for k, v in event.data.items() if v not in (None, "", [], {})
+        )
+        when = local_text(event.at, playbook.timezone)
+        click.echo(f"{when}  {event.actor:<18}  {event.type:<20}  {details}")
+    return 0
+
+
+@click.group()
+def audit() -> None:
+    """Check the integrity of the record.
+
+    \b
+    Example:
+      crisiscomm audit verify
+    """
+
+
+@audit.command()
+@click.argument("incident_id", metavar="[ID]", required=False)
+@db_option
+def verify(incident_id: str | None, db: str | None) -> int:
+    """Recompute the hash chain of the events; name the first event edited, removed or reordered.
+
+    Exit 0 when every chain holds, 1 when one does not.
+
+    \b
+    Example:
+      crisiscomm audit verify INC-2026-0042
+    """
+    from crisiscomm.i18n import _
+
+    with open_db(db) as store:
+        if incident_id:
+            incident_id = store.get_incident(incident_id.strip().upper()).id
+        problems = store.verify_chain(incident_id)
+    for problem in problems:
+        click.echo(
+            _("{id}: event {seq}: {problem}").format(
+                id=problem.incident_id, seq=problem.seq, problem=problem.problem
+            )
+        )
+    if problems:
+        return 1
+    click.echo(_("audit: every event chain holds"))
+    return 0

@@ -1,0 +1,232 @@
+"""Statement commands: statement draft/edit/show, approve, release."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from crisiscomm.cli.common import actor_option, db_option, echo_json, json_option, open_db
+
+
+@click.group()
+def statement() -> None:
+    """Draft, edit and show public statements of an incident.
+
+    \b
+    Example:
+      crisiscomm statement draft INC-2026-0042 holding
+    """
+
+
+@statement.command()
+@click.argument("incident_id", metavar="ID")
+@click.argument("kind", metavar="STATEMENT")
+@actor_option
+@db_option
+def draft(incident_id: str, kind: str, actor: str | None, db: str | None) -> int:
+    """Render a statement's template in every required language as a new version.
+
+    STATEMENT is the statement's id or its kind (holding, full, update, rebuttal, closing).
+    A placeholder without a value is an error naming it, never a blank.
+
+    \b
+    Example:
+      crisiscomm statement draft INC-2026-0042 holding
+    """
+    from crisiscomm.clock import SystemClock
+    from crisiscomm.engine import service
+
+    with open_db(db) as store:
+        service.draft_statement(
+            store=store,
+            clock=SystemClock(),
+            incident_id=incident_id,
+            statement=kind,
+            actor=service.current_actor(actor),
+        )
+        _print_statement(store, incident_id, kind, None, False)
+    return 0
+
+
+@statement.command()
+@click.argument("incident_id", metavar="ID")
+@click.argument("name", metavar="STATEMENT")
+@click.option(
+    "--lang", "language", required=True, help="Language code of the text (kaa, uz, ru, en ...)."
+)
+@click.option(
+    "--file",
+    "file",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="UTF-8 text file; - for stdin.",
+)
+@actor_option
+@db_option
+def edit(
+    incident_id: str, name: str, language: str, file: Path, actor: str | None, db: str | None
+) -> int:
+    """Store a new version with one language's text replaced (voids earlier approvals).
+
+    \b
+    Example:
+      crisiscomm statement edit INC-2026-0042 holding --lang ru --file holding-ru.txt
+    """
+    from crisiscomm.clock import SystemClock
+    from crisiscomm.engine import service
+
+    with open_db(db) as store:
+        service.edit_statement(
+            store=store,
+            clock=SystemClock(),
+            incident_id=incident_id,
+            statement=name,
+            language=language,
+            file=file,
+            actor=service.current_actor(actor),
+        )
+        _print_statement(store, incident_id, name, None, False)
+    return 0
+
+
+@statement.command()
+@click.argument("incident_id", metavar="ID")
+@click.argument("name", metavar="STATEMENT")
+@click.option("--version", "version", type=int, help="Show this version (default: the newest).")
+@db_option
+@json_option
+def show(incident_id: str, name: str, version: int | None, db: str | None, as_json: bool) -> int:
+    """Show a statement: its text in every language and where its clearance stands.
+
+    \b
+    Example:
+      crisiscomm statement show INC-2026-0042 holding
+    """
+    with open_db(db) as store:
+        _print_statement(store, incident_id, name, version, as_json)
+    return 0
+
+
+def _print_statement(
+    store: object, incident_id: str, name: str, number: int | None, as_json: bool
+) -> None:
+    from crisiscomm.engine import service, statements
+    from crisiscomm.errors import RefusedError
+    from crisiscomm.i18n import _
+
+    playbook, incident = service.load(store=store, incident_id=incident_id)  # type: ignore[arg-type]
+    sid = statements.resolve_statement(playbook, name)
+    record = incident.data.get("statements", {}).get(sid) or {
+        "versions": [],
+        "approvals": [],
+        "released": [],
+    }
+    if not record["versions"]:
+        raise RefusedError(
+            _("statement `{s}` has no draft yet").format(s=sid),
+            hint=f"crisiscomm statement draft {incident.id} {sid}",
+        )
+    chosen = (
+        record["versions"][-1]
+        if number is None
+        else next((v for v in record["versions"] if v["version"] == number), None)
+    )
+    if chosen is None:
+        raise RefusedError(
+            _("statement `{s}` has no version {n}").format(s=sid, n=number),
+            hint=_("versions: 1 to {n}").format(n=len(record["versions"])),
+        )
+    approvals = [a for a in record["approvals"] if a["hash"] == chosen["hash"]]
+    chain = playbook.statements[sid].get("clearance") or []
+    released = [r for r in record["released"] if r["hash"] == chosen["hash"]]
+    if as_json:
+        echo_json(
+            {
+                "incident": incident.id,
+                "statement": sid,
+                **chosen,
+                "approvals": approvals,
+                "clearance": chain,
+                "released": released,
+            }
+        )
+        return
+    click.echo(
+        _("{id} statement `{s}` version {v} of {n}, by {author}").format(
+            id=incident.id,
+            s=sid,
+            v=chosen["version"],
+            n=len(record["versions"]),
+            author=chosen["author"],
+        )
+    )
+    for role in chain:
+        given = next((a for a in approvals if a["role"] == role), None)
+        state = (
+            _("approved by {who} at {at}").format(who=given["actor"], at=given["at"])
+            if given
+            else _("waiting")
+        )
+        click.echo(f"  {_('clearance')} {role}: {state}")
+    click.echo(
+        "  "
+        + (_("released at {at}").format(at=released[0]["at"]) if released else _("not released"))
+    )
+    for language in playbook.languages:
+        click.echo(f"\n[{language}]\n{chosen['texts'].get(language, '')}")
+
+
+@click.command()
+@click.argument("incident_id", metavar="ID")
+@click.argument("name", metavar="STATEMENT_OR_TRIGGER")
+@actor_option
+@db_option
+def approve(incident_id: str, name: str, actor: str | None, db: str | None) -> int:
+    """Approve the newest version of a statement (next in its clearance chain), or a trigger.
+
+    The author of a statement may not approve it; an edit after approval voids it.
+
+    \b
+    Example:
+      crisiscomm approve INC-2026-0042 holding --as "Dilnoza Yusupova"
+    """
+    from crisiscomm.clock import SystemClock
+    from crisiscomm.engine import service
+    from crisiscomm.i18n import _
+
+    with open_db(db) as store:
+        who = service.current_actor(actor)
+        incident = service.approve(
+            store=store, clock=SystemClock(), incident_id=incident_id, name=name, actor=who
+        )
+    click.echo(_("{id}: `{name}` approved by {who}").format(id=incident.id, name=name, who=who))
+    return 0
+
+
+@click.command()
+@click.argument("incident_id", metavar="ID")
+@click.argument("name", metavar="STATEMENT")
+@actor_option
+@db_option
+def release(incident_id: str, name: str, actor: str | None, db: str | None) -> int:
+    """Release a fully cleared statement through its channels.
+
+    \b
+    Example:
+      crisiscomm release INC-2026-0042 holding
+    """
+    from crisiscomm.clock import SystemClock
+    from crisiscomm.engine import service
+    from crisiscomm.i18n import _
+
+    with open_db(db) as store:
+        incident = service.release_statement(
+            store=store,
+            clock=SystemClock(),
+            incident_id=incident_id,
+            statement=name,
+            actor=service.current_actor(actor),
+        )
+    click.echo(_("{id}: `{name}` released").format(id=incident.id, name=name))
+    return 0

@@ -1,0 +1,550 @@
+"""Incident steps: open, advance, check, set, acknowledge, note.
+
+Each step takes the pinned playbook, the incident as read and the time, and returns an
+Outcome or raises RefusedError. Nothing here touches the store or the clock directly, so
+the same code runs officers' commands, `serve` and drills (DESIGN.md, "Data flow").
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from crisiscomm.clock import format_utc
+from crisiscomm.engine.facts import parse_fact
+from crisiscomm.engine.outcome import Outcome
+from crisiscomm.engine.timefmt import statement_time
+from crisiscomm.errors import RefusedError, UsageError
+from crisiscomm.i18n import _
+from crisiscomm.playbook.model import Playbook
+from crisiscomm.store.rows import IncidentRow, NewEvent, NewTimer, OutboxMessage
+from crisiscomm.templates import render_lenient
+
+SYSTEM_ACTOR = "crisiscomm"
+
+__all__ = [
+    "SYSTEM_ACTOR",
+    "acknowledge",
+    "add_note",
+    "advance",
+    "check_item",
+    "guard_failures",
+    "open_incident",
+    "possible_triggers",
+    "set_facts",
+    "state_timers",
+]
+
+
+def _data(incident: IncidentRow) -> dict[str, Any]:
+    """A private copy of the incident's data to change."""
+    data = copy.deepcopy(incident.data)
+    data.setdefault("facts", {})
+    data.setdefault("checklist", {})
+    data.setdefault("statements", {})
+    data.setdefault("approvals", {})
+    data.setdefault("acks", {"generation": incident.generation, "by": []})
+    return data
+
+
+def _refuse_if_closed(playbook: Playbook, incident: IncidentRow) -> None:
+    if incident.closed_at is not None or playbook.is_final(incident.state):
+        raise RefusedError(
+            _("incident {id} is closed ({state})").format(
+                id=incident.id, state=playbook.state_title(incident.state)
+            ),
+            hint=_("closed incidents keep their record; open a new one if the crisis returns"),
+        )
+
+
+def state_timers(
+    playbook: Playbook, *, state: str, severity: str, entered_at: datetime
+) -> list[NewTimer]:
+    """The timers of a state entry: deadline, escalation steps and the first cadence."""
+    definition = playbook.state(state)
+    timers: list[NewTimer] = []
+    if "deadline" in definition:
+        due = entered_at + playbook.scaled(definition["deadline"], severity)
+        timers.append(NewTimer("deadline", "deadline", due, {"state": state}))
+    for index, step in enumerate(definition.get("escalation") or []):
+        due = entered_at + playbook.scaled(step["after"], severity)
+        timers.append(
+            NewTimer("escalation", f"escalation:{index}", due, {"state": state, "step": index})
+        )
+    every = cadence_interval(playbook, state)
+    if every is not None:
+        armed = format_utc(entered_at)
+        timers.append(
+            NewTimer(
+                "cadence",
+                f"cadence:{armed}",
+                entered_at + every,
+                {"state": state, "armed_at": armed},
+            )
+        )
+    return timers
+
+
+def cadence_interval(playbook: Playbook, state: str) -> Any:
+    """The follow-up rhythm of a state as a timedelta, or None."""
+    from crisiscomm.durations import parse_duration
+
+    cadence = playbook.states.get(state, {}).get("cadence")
+    if isinstance(cadence, dict):
+        return parse_duration(cadence["every"])
+    if isinstance(cadence, str):
+        return parse_duration(cadence)
+    return None
+
+
+def notifications(
+    playbook: Playbook,
+    incident: IncidentRow,
+    *,
+    roles: list[str],
+    channels: list[str] | None,
+    message: str,
+    subject: str,
+    kind: str,
+    values: dict[str, str],
+) -> list[OutboxMessage]:
+    """Outbox rows telling the members of `roles`, one per channel (per address for e-mail).
+
+    Rows carry the channel's name, never its settings: secrets stay in the environment.
+    """
+    if channels is None:
+        channels = [n for n, c in playbook.channels.items() if c.get("type") == "console"]
+    text = render_lenient(message, values)
+    people = [m for role in roles for m in playbook.members(role)]
+    rows = []
+    for channel in channels:
+        definition = playbook.channels.get(channel, {})
+        payload = {
+            "incident_id": incident.id,
+            "kind": kind,
+            "subject": subject,
+            "text": text,
+            "roles": roles,
+        }
+        if definition.get("type") == "smtp":
+            addresses = sorted({str(m["email"]) for m in people if m.get("email")})
+            for address in addresses:
+                rows.append(OutboxMessage(uuid.uuid4().hex, channel, address, payload))
+        else:
+            rows.append(OutboxMessage(uuid.uuid4().hex, channel, ",".join(roles), payload))
+    return rows
+
+
+def template_values(playbook: Playbook, incident: IncidentRow, now: datetime) -> dict[str, str]:
+    """The values `$placeholders` may use, as text: built-ins and the facts that have one."""
+    from crisiscomm.engine.facts import fact_text
+
+    zone = playbook.timezone
+    values = {
+        "incident_id": incident.id,
+        "incident_title": incident.title,
+        "playbook_title": playbook.title,
+        "severity": incident.severity,
+        "state": incident.state,
+        "state_title": playbook.state_title(incident.state),
+        "owner": _owner_text(playbook, incident.state),
+        "now": statement_time(now, zone),
+        "opened_at": statement_time(incident.opened_at, zone),
+    }
+    definition = playbook.states.get(incident.state, {})
+    if "deadline" in definition:
+        due = incident.state_entered_at + playbook.scaled(definition["deadline"], incident.severity)
+        values["deadline"] = statement_time(due, zone)
+    next_update = next_update_at(playbook, incident, now)
+    if next_update is not None:
+        values["next_update_at"] = statement_time(next_update, zone)
+    for name, value in (incident.data.get("facts") or {}).items():
+        values[name] = fact_text(playbook, name, value)
+    return values
+
+
+def next_update_at(playbook: Playbook, incident: IncidentRow, now: datetime) -> datetime | None:
+    """When the next public update is promised: now plus the follow-up cadence.
+
+    The current state's cadence if it has one, else the playbook's first cadence (the
+    rhythm a holding statement promises for the follow-up phase).
+    """
+    every = cadence_interval(playbook, incident.state)
+    if every is None:
+        for name in playbook.states:
+            every = cadence_interval(playbook, name)
+            if every is not None:
+                break
+    return now + every if every is not None else None
+
+
+def _owner_text(playbook: Playbook, state: str) -> str:
+    role = playbook.states.get(state, {}).get("owner")
+    if not role:
+        return "-"
+    return str(playbook.roles.get(role, {}).get("title") or role)
+
+
+def _enter_state(
+    playbook: Playbook,
+    incident: IncidentRow,
+    data: dict[str, Any],
+    *,
+    state: str,
+    now: datetime,
+    actor: str,
+) -> tuple[IncidentRow, list[NewTimer], list[OutboxMessage], list[NewEvent]]:
+    """The incident in its new state, with the state's timers and on-enter actions."""
+    generation = incident.generation + 1
+    data["acks"] = {"generation": generation, "by": []}
+    entered = replace(
+        incident,
+        state=state,
+        generation=generation,
+        state_entered_at=now,
+        closed_at=now if playbook.is_final(state) else None,
+        data=data,
+    )
+    timers = (
+        []
+        if playbook.is_final(state)
+        else state_timers(playbook, state=state, severity=incident.severity, entered_at=now)
+    )
+    outbox: list[OutboxMessage] = []
+    events: list[NewEvent] = []
+    values = template_values(playbook, entered, now)
+    definition = playbook.state(state)
+    for action in definition.get("on_enter") or []:
+        name = action if isinstance(action, str) else action["action"]
+        params = action if isinstance(action, dict) else {}
+        if name in ("notify", "notify_owner"):
+            roles = params.get("notify") or (
+                [definition["owner"]] if definition.get("owner") else []
+            )
+            message = params.get("message") or _("$incident_id entered $state_title")
+            outbox += notifications(
+                playbook,
+                entered,
+                roles=list(roles),
+                channels=params.get("channels"),
+                message=message,
+                subject=render_lenient(_("$incident_id: $state_title"), values),
+                kind="on_enter",
+                values=values,
+            )
+        elif name == "draft_statement":
+            from crisiscomm.engine.statements import draft_texts
+
+            try:
+                texts, used = draft_texts(playbook, entered, params["statement"], now)
+            except RefusedError as error:
+                events.append(
+                    NewEvent(
+                        now, actor, "action.skipped", {"action": name, "reason": error.message}
+                    )
+                )
+                continue
+            from crisiscomm.engine.statements import add_version
+
+            # the template wrote this text, not the officer who fired the trigger: they stay
+            # free to approve it (four-eyes binds whoever edits it next)
+            version = add_version(
+                data, params["statement"], texts, used, actor=SYSTEM_ACTOR, now=now
+            )
+            events.append(
+                NewEvent(
+                    now,
+                    SYSTEM_ACTOR,
+                    "statement.drafted",
+                    {
+                        "statement": params["statement"],
+                        "version": version["version"],
+                        "hash": version["hash"],
+                    },
+                )
+            )
+    if playbook.is_final(state):
+        events.append(NewEvent(now, actor, "closed", {"state": state}))
+    return entered, timers, outbox, events
+
+
+def open_incident(
+    playbook: Playbook,
+    *,
+    incident_id: str,
+    title: str,
+    severity: str | None,
+    facts: dict[str, str],
+    actor: str,
+    now: datetime,
+) -> Outcome:
+    """A new incident in the playbook's initial state; required facts must be given."""
+    if not title.strip():
+        raise UsageError(
+            _("the incident needs a --title"), hint=_('e.g. --title "Dam breach near Nukus"')
+        )
+    chosen = severity or playbook.default_severity
+    if chosen not in playbook.severities:
+        raise UsageError(
+            _("unknown severity `{s}`").format(s=chosen),
+            hint=_("severities of {p}: {names}").format(
+                p=playbook.id, names=", ".join(playbook.severities)
+            ),
+        )
+    values = {name: parse_fact(playbook, name, text) for name, text in facts.items()}
+    missing = [
+        name
+        for name, definition in playbook.facts.items()
+        if definition.get("required") and name not in values
+    ]
+    if missing:
+        raise UsageError(
+            _("missing required facts: {names}").format(names=", ".join(missing)),
+            hint=" ".join(f"--fact {name}=..." for name in missing),
+        )
+    blank = IncidentRow(
+        id=incident_id,
+        playbook_id=playbook.id,
+        playbook_hash=playbook.content_hash,
+        title=title.strip(),
+        severity=chosen,
+        state=playbook.initial,
+        generation=0,
+        state_entered_at=now,
+        opened_at=now,
+        closed_at=None,
+        opened_by=actor,
+        data={},
+    )
+    data = _data(blank)
+    data["facts"] = values
+    opened = NewEvent(
+        now,
+        actor,
+        "opened",
+        {
+            "playbook": playbook.id,
+            "playbook_hash": playbook.content_hash,
+            "title": blank.title,
+            "severity": chosen,
+            "facts": values,
+            "state": playbook.initial,
+        },
+    )
+    entered, timers, outbox, events = _enter_state(
+        playbook, blank, data, state=playbook.initial, now=now, actor=actor
+    )
+    return Outcome(entered, [opened, *events], timers, False, outbox)
+
+
+def guard_failures(
+    playbook: Playbook,
+    incident: IncidentRow,
+    transition: dict[str, Any],
+    *,
+    actor: str,
+    note: str | None,
+) -> list[str]:
+    """Why a transition may not fire now, each reason with the command that would help."""
+    reasons: list[str] = []
+    guards = transition.get("guards") or {}
+    state = incident.state
+    iid = incident.id
+    allowed = transition.get("roles") or []
+    if allowed and not (playbook.roles_of(actor) & set(allowed)):
+        reasons.append(
+            _("only members of {roles} may fire `{t}`; you are `{actor}` (use --as NAME)").format(
+                roles=", ".join(allowed), t=transition["trigger"], actor=actor
+            )
+        )
+    checklist = guards.get("checklist")
+    if checklist is not None:
+        done = incident.data.get("checklist", {}).get(state, {})
+        items = playbook.state(state).get("checklist") or []
+        wanted = (
+            [i for i in items if i.get("required", True)]
+            if checklist == "complete"
+            else [i for i in items if i["id"] in checklist]
+        )
+        for item in wanted:
+            if item["id"] not in done:
+                reasons.append(
+                    _(
+                        "checklist item `{id}` is not done ({text}): crisiscomm check {iid} {id}"
+                    ).format(id=item["id"], text=item["text"], iid=iid)
+                )
+    facts = incident.data.get("facts", {})
+    for name in guards.get("facts") or []:
+        if name not in facts:
+            reasons.append(
+                _("fact `{name}` has no value: crisiscomm set {iid} {name}=...").format(
+                    name=name, iid=iid
+                )
+            )
+    statements = incident.data.get("statements", {})
+    for statement in guards.get("released") or []:
+        if not (statements.get(statement) or {}).get("released"):
+            reasons.append(
+                _("statement `{s}` has not been released: crisiscomm release {iid} {s}").format(
+                    s=statement, iid=iid
+                )
+            )
+    from crisiscomm.engine.statements import pending_approvers
+
+    for statement in guards.get("cleared") or []:
+        waiting = pending_approvers(playbook, incident, statement)
+        if waiting is None:
+            reasons.append(
+                _("statement `{s}` has no draft: crisiscomm statement draft {iid} {s}").format(
+                    s=statement, iid=iid
+                )
+            )
+        elif waiting:
+            reasons.append(
+                _("statement `{s}` still waits for approval by {roles}").format(
+                    s=statement, roles=", ".join(waiting)
+                )
+            )
+    given = {
+        a["role"]
+        for a in incident.data.get("approvals", {}).get(transition["trigger"], [])
+        if a.get("generation") == incident.generation
+    }
+    for role in guards.get("approvals") or []:
+        if role not in given:
+            reasons.append(
+                _(
+                    "needs approval by {role}: crisiscomm approve {iid} {t} (as a {role} member)"
+                ).format(role=role, iid=iid, t=transition["trigger"])
+            )
+    if transition.get("note_required") and not (note and note.strip()):
+        reasons.append(_("`{t}` needs a --note saying why").format(t=transition["trigger"]))
+    return reasons
+
+
+def possible_triggers(playbook: Playbook, state: str) -> list[str]:
+    """Triggers defined from a state, in playbook order."""
+    return list(dict.fromkeys(t["trigger"] for t in playbook.transitions_from(state)))
+
+
+def advance(
+    playbook: Playbook,
+    incident: IncidentRow,
+    *,
+    trigger: str,
+    note: str | None,
+    actor: str,
+    now: datetime,
+) -> Outcome:
+    """Fire a trigger; refuse with every reason it may not fire and the triggers possible."""
+    _refuse_if_closed(playbook, incident)
+    possible = possible_triggers(playbook, incident.state)
+    candidates = [t for t in playbook.transitions_from(incident.state) if t["trigger"] == trigger]
+    if not candidates:
+        raise RefusedError(
+            _("`{t}` is not possible from state {s}").format(
+                t=trigger, s=playbook.state_title(incident.state)
+            ),
+            hint=_("possible here: {names}").format(names=", ".join(possible) or "-"),
+        )
+    reasons: list[str] = []
+
+    def guard(transition: dict[str, Any]) -> bool:
+        failures = guard_failures(playbook, incident, transition, actor=actor, note=note)
+        reasons.extend(failures)
+        return not failures
+
+    from crisiscomm.engine import machine  # transitions costs ~45 ms: only where needed
+
+    target = machine.fire(playbook, state=incident.state, trigger=trigger, guard=guard)
+    if target is None:
+        raise RefusedError(
+            _("`{t}` refused:").format(t=trigger) + "".join(f"\n  - {r}" for r in reasons),
+            hint=_("possible here: {names}").format(names=", ".join(possible)),
+        )
+    data = _data(incident)
+    moved = NewEvent(
+        now,
+        actor,
+        "transition",
+        {"trigger": trigger, "from": incident.state, "to": target, "note": note},
+    )
+    entered, timers, outbox, events = _enter_state(
+        playbook, incident, data, state=target, now=now, actor=actor
+    )
+    return Outcome(entered, [moved, *events], timers, True, outbox)
+
+
+def check_item(
+    playbook: Playbook, incident: IncidentRow, *, item: str, actor: str, now: datetime
+) -> Outcome:
+    """Mark a checklist item of the current state done."""
+    _refuse_if_closed(playbook, incident)
+    items = {i["id"]: i for i in playbook.state(incident.state).get("checklist") or []}
+    if item not in items:
+        raise RefusedError(
+            _("state {s} has no checklist item `{item}`").format(
+                s=playbook.state_title(incident.state), item=item
+            ),
+            hint=_("its items: {names}").format(names=", ".join(items) or "-"),
+        )
+    data = _data(incident)
+    done = data["checklist"].setdefault(incident.state, {})
+    if item in done:
+        raise RefusedError(
+            _("`{item}` was already checked by {actor} at {at}").format(
+                item=item, actor=done[item]["by"], at=done[item]["at"]
+            )
+        )
+    done[item] = {"by": actor, "at": format_utc(now)}
+    event = NewEvent(now, actor, "checked", {"state": incident.state, "item": item})
+    return Outcome(replace(incident, data=data), [event])
+
+
+def set_facts(
+    playbook: Playbook, incident: IncidentRow, *, values: dict[str, str], actor: str, now: datetime
+) -> Outcome:
+    """Record facts (typed by the playbook)."""
+    _refuse_if_closed(playbook, incident)
+    if not values:
+        raise UsageError(_("give at least one key=value"))
+    data = _data(incident)
+    events = []
+    for name, text in values.items():
+        value = parse_fact(playbook, name, text)
+        previous = data["facts"].get(name)
+        data["facts"][name] = value
+        events.append(
+            NewEvent(now, actor, "fact.set", {"name": name, "value": value, "previous": previous})
+        )
+    return Outcome(replace(incident, data=data), events)
+
+
+def acknowledge(playbook: Playbook, incident: IncidentRow, *, actor: str, now: datetime) -> Outcome:
+    """`I have it`: stops reminders to this person for the current state; not the deadline."""
+    _refuse_if_closed(playbook, incident)
+    data = _data(incident)
+    acks = data["acks"]
+    if acks.get("generation") != incident.generation:
+        acks = data["acks"] = {"generation": incident.generation, "by": []}
+    if actor in acks["by"]:
+        raise RefusedError(
+            _("{actor} has already acknowledged {id} in this state").format(
+                actor=actor, id=incident.id
+            )
+        )
+    acks["by"].append(actor)
+    event = NewEvent(
+        now, actor, "acknowledged", {"state": incident.state, "generation": incident.generation}
+    )
+    return Outcome(replace(incident, data=data), [event])
+
+
+def add_note(incident: IncidentRow, *, text: str, actor: str, now: datetime) -> Outcome:
+    """A free-text note on the record."""
+    if not text.strip():
+        raise UsageError(_("the note is empty"))
+    return Outcome(replace(incident), [NewEvent(now, actor, "note", {"text": text.strip()})])

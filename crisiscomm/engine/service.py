@@ -1,0 +1,320 @@
+"""Service functions: read the incident, run one engine step, commit it in one transaction.
+
+The CLI, the dashboard and drills call these, never the engine and store separately.
+Every function is keyword-only and returns data; refusals raise RefusedError.
+
+The engine modules are imported inside the functions that use them: `crisiscomm list`
+and `show` must not pay for the state machine and the statement code.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from crisiscomm.errors import UsageError
+from crisiscomm.i18n import _
+from crisiscomm.playbook.model import Playbook
+
+if TYPE_CHECKING:
+    from crisiscomm.clock import Clock
+    from crisiscomm.engine.outcome import Outcome
+    from crisiscomm.store import Store
+    from crisiscomm.store.rows import EventRow, IncidentRow, TimerRow
+
+__all__ = [
+    "IncidentView",
+    "acknowledge",
+    "add_note",
+    "advance",
+    "approve",
+    "check_item",
+    "current_actor",
+    "draft_statement",
+    "edit_statement",
+    "list_incidents",
+    "load",
+    "open_incident",
+    "release_statement",
+    "set_facts",
+    "timeline",
+    "view",
+]
+
+_PLAYBOOKS: dict[str, Playbook] = {}
+
+
+def current_actor(explicit: str | None) -> str:
+    """Who is acting: `--as`, else CRISISCOMM_ACTOR, else the login name."""
+    for candidate in (explicit, os.environ.get("CRISISCOMM_ACTOR")):
+        if candidate and candidate.strip():
+            return candidate.strip()
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name (some containers)
+        raise UsageError(
+            _("cannot tell who you are"), hint=_("give --as NAME or set CRISISCOMM_ACTOR")
+        ) from None
+
+
+def pinned_playbook(store: Store, content_hash: str) -> Playbook:
+    """The playbook an incident pinned, read once per process."""
+    if content_hash not in _PLAYBOOKS:
+        _PLAYBOOKS[content_hash] = Playbook.from_json(store.playbook_content(content_hash))
+    return _PLAYBOOKS[content_hash]
+
+
+def load(*, store: Store, incident_id: str) -> tuple[Playbook, IncidentRow]:
+    """An incident and the playbook it pinned."""
+    incident = store.get_incident(incident_id.strip().upper())
+    return pinned_playbook(store, incident.playbook_hash), incident
+
+
+def _commit(store: Store, before: IncidentRow, outcome: Outcome) -> IncidentRow:
+    return store.commit(
+        incident=outcome.incident,
+        expected_version=before.version,
+        events=outcome.events,
+        timers=outcome.timers,
+        retire_timers=outcome.retire_timers,
+        outbox=outcome.outbox,
+    )
+
+
+def _step(
+    store: Store, incident_id: str, run: Callable[[Playbook, IncidentRow], Outcome]
+) -> IncidentRow:
+    playbook, incident = load(store=store, incident_id=incident_id)
+    return _commit(store, incident, run(playbook, incident))
+
+
+def open_incident(
+    *,
+    store: Store,
+    clock: Clock,
+    playbook_ref: str,
+    title: str,
+    severity: str | None,
+    facts: list[str] | tuple[str, ...],
+    actor: str,
+) -> IncidentRow:
+    """Open an incident of a playbook (path or id), pinning the playbook's content."""
+    from zoneinfo import ZoneInfo
+
+    from crisiscomm.engine import incident as steps
+    from crisiscomm.engine.facts import parse_assignments
+    from crisiscomm.playbook.compile import compile_playbook
+    from crisiscomm.playbook.library import Library
+
+    library = Library()
+    playbook = compile_playbook(library.find_playbook(playbook_ref), library=library)
+    values = parse_assignments(facts)
+    now = clock.now()
+    # Validate everything before taking a number, so a refused opening leaves no gap.
+    steps.open_incident(
+        playbook,
+        incident_id="INC-0",
+        title=title,
+        severity=severity,
+        facts=values,
+        actor=actor,
+        now=now,
+    )
+    # numbered by the office's own calendar year (1 January 03:00 in Tashkent is the new year)
+    incident_id = store.allocate_incident_id(now.astimezone(ZoneInfo(playbook.timezone)).year)
+    outcome = steps.open_incident(
+        playbook,
+        incident_id=incident_id,
+        title=title,
+        severity=severity,
+        facts=values,
+        actor=actor,
+        now=now,
+    )
+    _PLAYBOOKS[playbook.content_hash] = playbook
+    return store.create_incident(
+        incident=outcome.incident,
+        playbook_content=playbook.canonical_json(),
+        events=outcome.events,
+        timers=outcome.timers,
+        outbox=outcome.outbox,
+    )
+
+
+def advance(
+    *, store: Store, clock: Clock, incident_id: str, trigger: str, note: str | None, actor: str
+) -> IncidentRow:
+    """Fire a trigger."""
+    from crisiscomm.engine import incident as steps
+
+    return _step(
+        store,
+        incident_id,
+        lambda p, i: steps.advance(p, i, trigger=trigger, note=note, actor=actor, now=clock.now()),
+    )
+
+
+def check_item(
+    *, store: Store, clock: Clock, incident_id: str, item: str, actor: str
+) -> IncidentRow:
+    """Tick a checklist item of the current state."""
+    from crisiscomm.engine import incident as steps
+
+    return _step(
+        store,
+        incident_id,
+        lambda p, i: steps.check_item(p, i, item=item, actor=actor, now=clock.now()),
+    )
+
+
+def set_facts(
+    *,
+    store: Store,
+    clock: Clock,
+    incident_id: str,
+    assignments: list[str] | tuple[str, ...],
+    actor: str,
+) -> IncidentRow:
+    """Record facts given as key=value."""
+    from crisiscomm.engine import incident as steps
+    from crisiscomm.engine.facts import parse_assignments
+
+    values = parse_assignments(assignments)
+    return _step(
+        store,
+        incident_id,
+        lambda p, i: steps.set_facts(p, i, values=values, actor=actor, now=clock.now()),
+    )
+
+
+def acknowledge(*, store: Store, clock: Clock, incident_id: str, actor: str) -> IncidentRow:
+    """Acknowledge: stop reminders to this person for the current state."""
+    from crisiscomm.engine import incident as steps
+
+    return _step(
+        store, incident_id, lambda p, i: steps.acknowledge(p, i, actor=actor, now=clock.now())
+    )
+
+
+def add_note(*, store: Store, clock: Clock, incident_id: str, text: str, actor: str) -> IncidentRow:
+    """Put a note on the record."""
+    from crisiscomm.engine import incident as steps
+
+    return _step(
+        store, incident_id, lambda _p, i: steps.add_note(i, text=text, actor=actor, now=clock.now())
+    )
+
+
+def draft_statement(
+    *, store: Store, clock: Clock, incident_id: str, statement: str, actor: str
+) -> IncidentRow:
+    """Draft a statement from its template in every language."""
+    from crisiscomm.engine import statements
+
+    return _step(
+        store,
+        incident_id,
+        lambda p, i: statements.draft(p, i, statement=statement, actor=actor, now=clock.now()),
+    )
+
+
+def edit_statement(
+    *,
+    store: Store,
+    clock: Clock,
+    incident_id: str,
+    statement: str,
+    language: str,
+    file: Path,
+    actor: str,
+) -> IncidentRow:
+    """Store a new version with one language's text taken from a file (`-` for stdin)."""
+    from crisiscomm.engine import statements
+
+    text = _read_text(file)
+    return _step(
+        store,
+        incident_id,
+        lambda p, i: statements.edit(
+            p, i, statement=statement, language=language, text=text, actor=actor, now=clock.now()
+        ),
+    )
+
+
+def _read_text(file: Path) -> str:
+    import sys
+
+    try:
+        if str(file) == "-":
+            return sys.stdin.read()
+        return file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(_("{path}: no such file").format(path=file)) from None
+    except UnicodeDecodeError:
+        raise UsageError(_("{path} is not UTF-8 text").format(path=file)) from None
+    except OSError as error:
+        raise UsageError(
+            _("cannot read {path}: {reason}").format(path=file, reason=error.strerror)
+        ) from None
+
+
+def approve(*, store: Store, clock: Clock, incident_id: str, name: str, actor: str) -> IncidentRow:
+    """Approve a statement (next in its clearance chain) or a trigger."""
+    from crisiscomm.engine import statements
+
+    return _step(
+        store,
+        incident_id,
+        lambda p, i: statements.approve(p, i, name=name, actor=actor, now=clock.now()),
+    )
+
+
+def release_statement(
+    *, store: Store, clock: Clock, incident_id: str, statement: str, actor: str
+) -> IncidentRow:
+    """Release a fully cleared statement through its channels."""
+    from crisiscomm.engine import statements
+
+    return _step(
+        store,
+        incident_id,
+        lambda p, i: statements.release(p, i, statement=statement, actor=actor, now=clock.now()),
+    )
+
+
+def timeline(*, store: Store, incident_id: str) -> list[EventRow]:
+    """The incident's events, oldest first."""
+    _playbook, incident = load(store=store, incident_id=incident_id)
+    return store.events(incident.id)
+
+
+def list_incidents(*, store: Store, open_only: bool = False) -> list[IncidentRow]:
+    """Incidents, newest first."""
+    return store.list_incidents(open_only=open_only)
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    """Everything `show` displays about one incident."""
+
+    playbook: Playbook
+    incident: IncidentRow
+    timers: list[TimerRow]
+    possible: list[str]
+
+
+def view(*, store: Store, incident_id: str) -> IncidentView:
+    """An incident with its playbook, pending timers and possible triggers."""
+    from crisiscomm.engine import incident as steps
+
+    playbook, incident = load(store=store, incident_id=incident_id)
+    return IncidentView(
+        playbook,
+        incident,
+        store.timers(incident.id, pending_only=True),
+        steps.possible_triggers(playbook, incident.state) if incident.closed_at is None else [],
+    )

@@ -1,0 +1,439 @@
+"""Statements: drafted from templates in every language, cleared in order, released.
+
+A statement has numbered versions; each version holds the text in every language of the
+playbook and a content hash over all of them. An approval binds to that hash, so an edit
+(which makes a new version) voids earlier approvals. The clearance chain is followed in
+order, and nobody who wrote a version of the statement may approve it (four-eyes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from crisiscomm.clock import format_utc, parse_utc
+from crisiscomm.engine.incident import (
+    _data,
+    _refuse_if_closed,
+    cadence_interval,
+    next_update_at,
+    template_values,
+)
+from crisiscomm.engine.outcome import Outcome
+from crisiscomm.errors import RefusedError, UsageError
+from crisiscomm.i18n import _
+from crisiscomm.playbook.model import Playbook, canonical_json
+from crisiscomm.store.rows import IncidentRow, NewEvent, NewTimer, OutboxMessage
+from crisiscomm.templates import missing_values, render
+
+__all__ = [
+    "add_version",
+    "approve",
+    "draft",
+    "draft_texts",
+    "edit",
+    "latest_version",
+    "pending_approvers",
+    "release",
+    "resolve_statement",
+]
+
+
+def resolve_statement(playbook: Playbook, name: str) -> str:
+    """A statement id from an id or a kind (`holding`) that names exactly one statement."""
+    statements = playbook.statements
+    if name in statements:
+        return name
+    of_kind = [sid for sid, s in statements.items() if s.get("kind") == name]
+    if len(of_kind) == 1:
+        return of_kind[0]
+    raise RefusedError(
+        _("playbook {p} has no statement `{name}`").format(p=playbook.id, name=name)
+        if not of_kind
+        else _("several statements are of kind `{name}`: {ids}; name one").format(
+            name=name, ids=", ".join(of_kind)
+        ),
+        hint=_("statements: {ids}").format(ids=", ".join(statements) or "-"),
+    )
+
+
+def draft_texts(
+    playbook: Playbook, incident: IncidentRow, statement: str, now: datetime
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The statement rendered in every language, and the values used; refuse missing ones.
+
+    The values used include `_next_update_utc` when the text promises `$next_update_at`:
+    releasing it arms the cadence timer for exactly that promise.
+    """
+    values = template_values(playbook, incident, now)
+    templates = playbook.statements[statement].get("text") or {}
+    missing: list[str] = []
+    for language in playbook.languages:
+        missing += [
+            m for m in missing_values(templates.get(language, ""), values) if m not in missing
+        ]
+    if missing:
+        hints = []
+        for name in missing:
+            if name in playbook.facts:
+                hints.append(f"crisiscomm set {incident.id} {name}=...")
+            elif name == "next_update_at":
+                hints.append(_("give the playbook a follow-up `cadence`"))
+            else:
+                hints.append(
+                    _("`{name}` has no value in state {s}").format(name=name, s=incident.state)
+                )
+        raise RefusedError(
+            _("statement `{s}` needs {names}, which have no value yet").format(
+                s=statement, names=", ".join(f"${n}" for n in missing)
+            ),
+            hint="; ".join(hints),
+        )
+    texts = {
+        language: render(templates.get(language, ""), values) for language in playbook.languages
+    }
+    used = {
+        name: values[name]
+        for language in playbook.languages
+        for name in missing_values(templates.get(language, ""), {})
+    }
+    promised = next_update_at(playbook, incident, now)
+    if "next_update_at" in used and promised is not None:
+        used["_next_update_utc"] = format_utc(promised)
+    return texts, used
+
+
+def _record(data: dict[str, Any], statement: str) -> dict[str, Any]:
+    record: dict[str, Any] = data["statements"].setdefault(
+        statement, {"versions": [], "approvals": [], "released": []}
+    )
+    return record
+
+
+def add_version(
+    data: dict[str, Any],
+    statement: str,
+    texts: dict[str, str],
+    values: dict[str, str],
+    *,
+    actor: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """Append a new version of a statement to the incident's data and return it."""
+    record = _record(data, statement)
+    version = {
+        "version": len(record["versions"]) + 1,
+        "texts": texts,
+        "values": values,
+        "hash": hashlib.sha256(canonical_json(texts).encode("utf-8")).hexdigest(),
+        "author": actor,
+        "at": format_utc(now),
+    }
+    record["versions"].append(version)
+    return version
+
+
+def latest_version(incident: IncidentRow, statement: str) -> dict[str, Any] | None:
+    """The newest version of a statement, or None before the first draft."""
+    versions = (incident.data.get("statements", {}).get(statement) or {}).get("versions") or []
+    return versions[-1] if versions else None
+
+
+def _approvals_of(incident: IncidentRow, statement: str, digest: str) -> list[dict[str, Any]]:
+    record = incident.data.get("statements", {}).get(statement) or {}
+    return [a for a in record.get("approvals") or [] if a["hash"] == digest]
+
+
+def pending_approvers(
+    playbook: Playbook, incident: IncidentRow, statement: str
+) -> list[str] | None:
+    """Roles still to approve the newest version, in order; None when there is no draft."""
+    version = latest_version(incident, statement)
+    if version is None:
+        return None
+    given = {a["role"] for a in _approvals_of(incident, statement, version["hash"])}
+    chain = playbook.statements[statement].get("clearance") or []
+    return [role for role in chain if role not in given]
+
+
+def draft(
+    playbook: Playbook, incident: IncidentRow, *, statement: str, actor: str, now: datetime
+) -> Outcome:
+    """Render a statement's template in every language as a new version."""
+    _refuse_if_closed(playbook, incident)
+    statement = resolve_statement(playbook, statement)
+    texts, values = draft_texts(playbook, incident, statement, now)
+    data = _data(incident)
+    version = add_version(data, statement, texts, values, actor=actor, now=now)
+    event = NewEvent(
+        now,
+        actor,
+        "statement.drafted",
+        {"statement": statement, "version": version["version"], "hash": version["hash"]},
+    )
+    return Outcome(replace(incident, data=data), [event])
+
+
+def edit(
+    playbook: Playbook,
+    incident: IncidentRow,
+    *,
+    statement: str,
+    language: str,
+    text: str,
+    actor: str,
+    now: datetime,
+) -> Outcome:
+    """A new version with one language's text replaced; earlier approvals no longer apply."""
+    _refuse_if_closed(playbook, incident)
+    statement = resolve_statement(playbook, statement)
+    if language not in playbook.languages:
+        raise UsageError(
+            _("`{lang}` is not a language of playbook {p}").format(lang=language, p=playbook.id),
+            hint=_("its languages: {langs}").format(langs=", ".join(playbook.languages)),
+        )
+    if not text.strip():
+        raise UsageError(_("the new text is empty"))
+    current = latest_version(incident, statement)
+    if current is None:
+        raise RefusedError(
+            _("statement `{s}` has no draft to edit").format(s=statement),
+            hint=f"crisiscomm statement draft {incident.id} {statement}",
+        )
+    data = _data(incident)
+    texts = {**current["texts"], language: text.rstrip("\n")}
+    if texts == current["texts"]:
+        raise RefusedError(_("the text is the same as version {v}").format(v=current["version"]))
+    version = add_version(data, statement, texts, current["values"], actor=actor, now=now)
+    event = NewEvent(
+        now,
+        actor,
+        "statement.edited",
+        {
+            "statement": statement,
+            "version": version["version"],
+            "hash": version["hash"],
+            "language": language,
+        },
+    )
+    return Outcome(replace(incident, data=data), [event])
+
+
+def _may_act_for(playbook: Playbook, actor: str, role: str) -> bool:
+    """Members act for their role; a role the playbook lists no people for is open to all."""
+    return not playbook.members(role) or role in playbook.roles_of(actor)
+
+
+def approve(
+    playbook: Playbook, incident: IncidentRow, *, name: str, actor: str, now: datetime
+) -> Outcome:
+    """Approve the newest version of a statement (in clearance order) or a trigger."""
+    _refuse_if_closed(playbook, incident)
+    triggers = {t["trigger"]: t for t in playbook.transitions_from(incident.state)}
+    if name not in playbook.statements and name in triggers:
+        return _approve_trigger(playbook, incident, trigger=triggers[name], actor=actor, now=now)
+    statement = resolve_statement(playbook, name)
+    version = latest_version(incident, statement)
+    if version is None:
+        raise RefusedError(
+            _("statement `{s}` has no draft to approve").format(s=statement),
+            hint=f"crisiscomm statement draft {incident.id} {statement}",
+        )
+    record = incident.data["statements"][statement]
+    authors = {v["author"] for v in record["versions"]}
+    if actor in authors:
+        raise RefusedError(
+            _("{actor} wrote a version of `{s}` and may not approve it (four-eyes)").format(
+                actor=actor, s=statement
+            ),
+            hint=_("another person of the clearance chain must approve"),
+        )
+    approvals = _approvals_of(incident, statement, version["hash"])
+    if any(a["actor"] == actor for a in approvals):
+        raise RefusedError(
+            _("{actor} has already approved version {v} of `{s}`").format(
+                actor=actor, v=version["version"], s=statement
+            )
+        )
+    waiting = pending_approvers(playbook, incident, statement) or []
+    if not waiting:
+        raise RefusedError(
+            _("version {v} of `{s}` is already fully cleared").format(
+                v=version["version"], s=statement
+            ),
+            hint=f"crisiscomm release {incident.id} {statement}",
+        )
+    role = waiting[0]
+    if not _may_act_for(playbook, actor, role):
+        chain = playbook.statements[statement].get("clearance") or []
+        later = [r for r in waiting[1:] if _may_act_for(playbook, actor, r)]
+        raise RefusedError(
+            (
+                _("`{s}` waits for approval by {role} first (clearance order: {chain})")
+                if later
+                else _("`{s}` waits for approval by {role}; {actor} is not a member of it")
+            ).format(s=statement, role=role, chain=", ".join(chain), actor=actor),
+            hint=_("members of {role}: {names}").format(
+                role=role, names=", ".join(m["name"] for m in playbook.members(role))
+            ),
+        )
+    data = _data(incident)
+    data["statements"][statement]["approvals"].append(
+        {
+            "version": version["version"],
+            "hash": version["hash"],
+            "role": role,
+            "actor": actor,
+            "at": format_utc(now),
+        }
+    )
+    event = NewEvent(
+        now,
+        actor,
+        "statement.approved",
+        {
+            "statement": statement,
+            "version": version["version"],
+            "hash": version["hash"],
+            "role": role,
+        },
+    )
+    return Outcome(replace(incident, data=data), [event])
+
+
+def _approve_trigger(
+    playbook: Playbook, incident: IncidentRow, *, trigger: dict[str, Any], actor: str, now: datetime
+) -> Outcome:
+    name = trigger["trigger"]
+    needed = (trigger.get("guards") or {}).get("approvals") or []
+    if not needed:
+        raise RefusedError(
+            _("`{t}` needs no approval").format(t=name),
+            hint=f"crisiscomm advance {incident.id} {name}",
+        )
+    given = [
+        a
+        for a in incident.data.get("approvals", {}).get(name, [])
+        if a.get("generation") == incident.generation
+    ]
+    done = {a["role"] for a in given}
+    open_roles = [r for r in needed if r not in done and _may_act_for(playbook, actor, r)]
+    if any(a["actor"] == actor for a in given) or not open_roles:
+        raise RefusedError(
+            _(
+                "{actor} cannot add an approval of `{t}`: needed from {roles}, given by {given}"
+            ).format(
+                actor=actor,
+                t=name,
+                roles=", ".join(needed),
+                given=", ".join(f"{a['role']} ({a['actor']})" for a in given) or "-",
+            )
+        )
+    data = _data(incident)
+    role = open_roles[0]
+    data["approvals"].setdefault(name, []).append(
+        {"role": role, "actor": actor, "at": format_utc(now), "generation": incident.generation}
+    )
+    event = NewEvent(now, actor, "trigger.approved", {"trigger": name, "role": role})
+    return Outcome(replace(incident, data=data), [event])
+
+
+def release(
+    playbook: Playbook, incident: IncidentRow, *, statement: str, actor: str, now: datetime
+) -> Outcome:
+    """Release the newest version: fully cleared, in every language; re-arms the cadence."""
+    _refuse_if_closed(playbook, incident)
+    statement = resolve_statement(playbook, statement)
+    version = latest_version(incident, statement)
+    if version is None:
+        raise RefusedError(
+            _("statement `{s}` has no draft to release").format(s=statement),
+            hint=f"crisiscomm statement draft {incident.id} {statement}",
+        )
+    missing = [lang for lang in playbook.languages if not version["texts"].get(lang, "").strip()]
+    if missing:
+        raise RefusedError(
+            _("version {v} of `{s}` has no text in: {langs}").format(
+                v=version["version"], s=statement, langs=", ".join(missing)
+            ),
+            hint=f"crisiscomm statement edit {incident.id} {statement} "
+            f"--lang {missing[0]} --file FILE",
+        )
+    waiting = pending_approvers(playbook, incident, statement) or []
+    if waiting:
+        raise RefusedError(
+            _("version {v} of `{s}` is not cleared: waiting for {roles}").format(
+                v=version["version"], s=statement, roles=", ".join(waiting)
+            ),
+            hint=f"crisiscomm approve {incident.id} {statement}",
+        )
+    record = incident.data["statements"][statement]
+    if any(r["hash"] == version["hash"] for r in record.get("released") or []):
+        raise RefusedError(
+            _("version {v} of `{s}` was already released").format(
+                v=version["version"], s=statement
+            ),
+            hint=_("draft a new version for the next update"),
+        )
+    data = _data(incident)
+    release_record: dict[str, Any] = {
+        "version": version["version"],
+        "hash": version["hash"],
+        "at": format_utc(now),
+        "actor": actor,
+    }
+    data["statements"][statement]["released"].append(release_record)
+    timers: list[NewTimer] = []
+    every = cadence_interval(playbook, incident.state)
+    if every is not None:
+        # the next update is due when the statement said it would be, else one cadence on
+        promised = version["values"].get("_next_update_utc")
+        next_due = parse_utc(promised) if promised and parse_utc(promised) > now else now + every
+        data["next_update_at"] = format_utc(next_due)
+        release_record["next_update_at"] = data["next_update_at"]
+        armed = format_utc(now)
+        timers.append(
+            NewTimer(
+                "cadence",
+                f"cadence:{armed}",
+                next_due,
+                {"state": incident.state, "armed_at": armed},
+            )
+        )
+    definition = playbook.statements[statement]
+    payload = {
+        "incident_id": incident.id,
+        "kind": "statement",
+        "statement": statement,
+        "version": version["version"],
+        "subject": f"{definition.get('title') or statement} ({incident.id})",
+        "texts": version["texts"],
+        "text": "\n\n".join(version["texts"][lang] for lang in playbook.languages),
+    }
+    outbox = [
+        OutboxMessage(
+            f"{incident.id}:{statement}:v{version['version']}:{channel}", channel, "public", payload
+        )
+        for channel in definition.get("channels") or []
+    ]
+    event = NewEvent(
+        now,
+        actor,
+        "statement.released",
+        {
+            "statement": statement,
+            "version": version["version"],
+            "hash": version["hash"],
+            "channels": list(definition.get("channels") or []),
+            "next_update_at": release_record.get("next_update_at"),
+        },
+    )
+    return Outcome(replace(incident, data=data), [event], timers, False, outbox)
+
+
+def released_at(incident: IncidentRow, statement: str) -> datetime | None:
+    """When a statement was first released, or None."""
+    releases = (incident.data.get("statements", {}).get(statement) or {}).get("released") or []
+    return parse_utc(releases[0]["at"]) if releases else None

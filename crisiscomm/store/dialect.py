@@ -1,0 +1,314 @@
+"""The few places where SQLite and PostgreSQL differ; every other line of SQL is in store.py.
+
+A dialect connects, names the database for messages (a PostgreSQL URL without its password),
+translates the `:name` parameters of store.py for psycopg, fills the one DDL blank of the
+migrations, and turns a driver's exception into a StoreError a press officer can act on.
+psycopg is imported only here, and only for a `postgresql://` target.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from crisiscomm.errors import StoreError
+from crisiscomm.i18n import _
+
+__all__ = ["Connection", "Dialect", "PostgresDialect", "SQLiteDialect", "dialect_for"]
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+class Connection(Protocol):
+    """The part of a DB-API connection the store uses (sqlite3 and psycopg alike)."""
+
+    def execute(self, sql: str, params: Any = ..., /) -> Any: ...
+
+    def cursor(self) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+class Dialect:
+    """What differs between the databases; subclasses fill it in."""
+
+    name = ""
+    begin_write = "BEGIN"
+    begin_read = "BEGIN"
+    # SQL returning 1 row, 1 column: how many tables called :name this connection sees
+    table_exists = ""
+    # SQL returning how many tables exist at all, or "" when foreign tables are expected
+    table_count = ""
+    # SQL that serializes concurrent migrations inside the transaction, or ""
+    migration_lock = ""
+    # the column type of a generated integer key
+    serial_primary_key = ""
+
+    def __init__(self, where: str, timeout: float) -> None:
+        self.where = where
+        self.timeout = timeout
+
+    def connect(self) -> Connection:
+        """A connection in autocommit mode: the store issues BEGIN and COMMIT itself."""
+        raise NotImplementedError
+
+    def sql(self, text: str) -> str:
+        """The statement in this driver's parameter style."""
+        return text
+
+    def ddl(self, text: str) -> str:
+        """A migration's text with this database's column types filled in."""
+        return text.replace("{serial_primary_key}", self.serial_primary_key)
+
+    def store_error(self, error: Exception) -> StoreError | None:
+        """The StoreError a person should see for a driver error, or None for a bug."""
+        raise NotImplementedError
+
+    def busy(self) -> StoreError:
+        """The error for waiting longer than the timeout for another writer."""
+        return StoreError(
+            _(
+                "the database {where} is busy: another crisiscomm command held it for more "
+                "than {seconds:g} seconds"
+            ).format(where=self.where, seconds=self.timeout),
+            hint=_(
+                "nothing was changed; run the command again in a moment. If it stays busy, "
+                "look for a crisiscomm command that is stuck"
+            ),
+        )
+
+
+class SQLiteDialect(Dialect):
+    """One file through the standard library's sqlite3: WAL, synchronous=FULL, foreign keys."""
+
+    name = "sqlite"
+    # IMMEDIATE takes the write lock at BEGIN, so waiting happens there (busy timeout), not
+    # at the first write of a transaction that has already read.
+    begin_write = "BEGIN IMMEDIATE"
+    begin_read = "BEGIN"
+    table_exists = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = :name"
+    table_count = "SELECT count(*) FROM sqlite_master"
+    serial_primary_key = "INTEGER PRIMARY KEY"  # an alias of the rowid
+
+    def __init__(self, path: Path, timeout: float) -> None:
+        super().__init__(str(path), timeout)
+        self.path = path
+
+    def connect(self) -> Connection:
+        folder = self.path.parent
+        if self.path.is_dir():
+            raise StoreError(
+                _("{path} is a folder, not a database file").format(path=self.path),
+                hint=_("give the path of a file, e.g. {example}").format(
+                    example=self.path / "crisiscomm.db"
+                ),
+            )
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(
+                _("cannot create the folder {folder} for the database: {reason}").format(
+                    folder=folder, reason=error.strerror or error
+                ),
+                hint=self._cannot_write_hint(_nearest_existing(folder)),
+            ) from error
+        connection: sqlite3.Connection | None = None
+        try:
+            connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            self._use_wal(connection)
+            connection.execute("PRAGMA synchronous = FULL")
+            connection.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as error:
+            if connection is not None:
+                connection.close()
+            raise self.store_error(error) or StoreError(str(error)) from error
+        return connection
+
+    def _use_wal(self, connection: sqlite3.Connection) -> None:
+        """Switch to WAL (once per file; a no-op after that).
+
+        Two commands opening a new file at once can get SQLITE_BUSY here without SQLite
+        calling its busy handler, so this retries until the busy timeout itself.
+        """
+        deadline = time.monotonic() + self.timeout
+        pause = 0.002
+        while True:
+            try:
+                connection.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if not _is_busy(error) or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+
+    def store_error(self, error: Exception) -> StoreError | None:
+        if not isinstance(error, sqlite3.Error):
+            return None
+        code = getattr(error, "sqlite_errorname", "") or ""
+        text = str(error)
+        if _is_busy(error):
+            return self.busy()
+        if code.startswith("SQLITE_NOTADB") or "not a database" in text:
+            return StoreError(
+                _("{where} is not a crisiscomm database").format(where=self.where),
+                hint=_(
+                    "point --db or CRISISCOMM_DB at the right file, or move this file away "
+                    "to start a new database"
+                ),
+            )
+        if code.startswith("SQLITE_CORRUPT") or "malformed" in text:
+            return StoreError(
+                _("the database {where} is damaged").format(where=self.where),
+                hint=_(
+                    "nothing was changed; keep the file for the record and restore the last "
+                    "backup, or ask your administrator"
+                ),
+            )
+        if code.startswith(("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH")):
+            return StoreError(
+                _("cannot open or write the database {where}").format(where=self.where),
+                hint=self._cannot_write_hint(self.path.parent),
+            )
+        if code.startswith("SQLITE_FULL"):
+            return StoreError(
+                _("the disk holding the database {where} is full").format(where=self.where),
+                hint=_("nothing was changed; free some space and run the command again"),
+            )
+        if code.startswith("SQLITE_IOERR"):
+            return StoreError(
+                _("the disk failed while reading or writing the database {where}").format(
+                    where=self.where
+                ),
+                hint=_("nothing was changed; check the disk, then run the command again"),
+            )
+        return None
+
+    def _cannot_write_hint(self, folder: Path) -> str:
+        return _(
+            "check that you may write to the folder {folder}, or choose another file with "
+            "--db or CRISISCOMM_DB"
+        ).format(folder=folder)
+
+
+class PostgresDialect(Dialect):
+    """A shared PostgreSQL database through psycopg 3 (the extra `crisiscomm[postgres]`)."""
+
+    name = "postgresql"
+    begin_write = "BEGIN"
+    # one snapshot for every statement of a read (verify_chain reads incidents, then events)
+    begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+    table_exists = (
+        "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = :name"
+    )
+    # a shared database may hold other programs' tables: no emptiness check
+    table_count = ""
+    migration_lock = "SELECT pg_advisory_xact_lock(hashtext('crisiscomm:' || current_schema()))"
+    serial_primary_key = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+
+    def __init__(self, url: str, timeout: float) -> None:
+        super().__init__(_without_secrets(url), timeout)
+        self.url = url
+
+    def connect(self) -> Connection:
+        try:
+            import psycopg
+        except ImportError as error:
+            raise StoreError(
+                _("{where} is a PostgreSQL database, and the PostgreSQL driver is missing").format(
+                    where=self.where
+                ),
+                hint=_("install crisiscomm[postgres]: pip install 'crisiscomm[postgres]'"),
+            ) from error
+        try:
+            connection = psycopg.connect(
+                self.url, autocommit=True, connect_timeout=max(1, round(self.timeout))
+            )
+            # waiting for another officer's row lock ends like SQLite's busy timeout
+            connection.execute(f"SET lock_timeout = {int(self.timeout * 1000)}")
+        except psycopg.Error as error:
+            raise self.store_error(error) or StoreError(str(error)) from error
+        return connection
+
+    def sql(self, text: str) -> str:
+        return _pyformat(text)
+
+    def store_error(self, error: Exception) -> StoreError | None:
+        import psycopg
+
+        if not isinstance(error, psycopg.Error):
+            return None
+        state = error.sqlstate or ""
+        if state in ("55P03", "57014", "40P01"):  # lock timeout, statement timeout, deadlock
+            return self.busy()
+        if state.startswith("53"):  # insufficient resources: disk full, out of memory
+            return StoreError(
+                _("the database server {where} is out of space or memory").format(where=self.where),
+                hint=_("nothing was changed; tell the server's administrator"),
+            )
+        if state in ("42501", "25006", "28000", "28P01"):
+            return StoreError(
+                _("the database server {where} refused access: {reason}").format(
+                    where=self.where, reason=_first_line(error)
+                ),
+                hint=_("check the user in CRISISCOMM_DB and its rights on the database"),
+            )
+        if isinstance(error, psycopg.OperationalError):  # cannot connect, connection lost
+            return StoreError(
+                _("cannot reach the database server {where}: {reason}").format(
+                    where=self.where, reason=_first_line(error)
+                ),
+                hint=_(
+                    "nothing was changed; check CRISISCOMM_DB and that the server is running, "
+                    "then run the command again"
+                ),
+            )
+        return None
+
+
+def dialect_for(target: str | Path, timeout: float) -> Dialect:
+    """The dialect of a file path or a `postgresql://` URL."""
+    if isinstance(target, str) and target.startswith(POSTGRES_SCHEMES):
+        return PostgresDialect(target, timeout)
+    return SQLiteDialect(Path(target).expanduser(), timeout)
+
+
+_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+@lru_cache(maxsize=256)
+def _pyformat(text: str) -> str:
+    """`:name` → `%(name)s` (psycopg's named style); `::type` casts are left alone."""
+    return _PARAMETER.sub(r"%(\1)s", text.replace("%", "%%"))
+
+
+def _without_secrets(url: str) -> str:
+    """The URL as shown in messages: no password, no query (it may hold one too)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    if parts.username:
+        host = f"{parts.username}@{host}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def _is_busy(error: sqlite3.Error) -> bool:
+    code = getattr(error, "sqlite_errorname", "") or ""
+    return code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in str(error)
+
+
+def _nearest_existing(folder: Path) -> Path:
+    """The folder, or the closest of its parents that is one: the folder to make writable."""
+    while not folder.is_dir() and folder.parent != folder:
+        folder = folder.parent
+    return folder
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]

@@ -1,0 +1,718 @@
+"""The store: incidents, their hash-chained events, timers and outbox, in one database.
+
+Every line of SQL crisiscomm runs is in this module (and the migrations it applies), in the
+subset SQLite and PostgreSQL share: `:name` parameters, `INSERT ... ON CONFLICT`,
+`RETURNING`. What differs (connecting, BEGIN, DDL types, error messages) is in dialect.py.
+
+Each write is ONE transaction (DESIGN.md invariants 1 and 2): the incident row, its new
+events, its timers and its outbox rows commit together or not at all. Concurrent officers are
+kept apart by an optimistic version check: `commit` updates the incident only if it still has
+the version the caller read, and otherwise raises ConflictError with nothing written.
+
+The event hash chain is described in chain.py; `verify_chain` recomputes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import groupby
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from crisiscomm.clock import SystemClock, format_utc, parse_utc
+from crisiscomm.errors import ConflictError, CrisisCommError, NotFoundError, StoreError
+from crisiscomm.i18n import _
+from crisiscomm.playbook.model import canonical_json
+from crisiscomm.store.chain import StoredEvent, event_hash, first_problem
+from crisiscomm.store.dialect import Connection, Dialect, dialect_for
+from crisiscomm.store.rows import (
+    ChainProblem,
+    EventRow,
+    IncidentRow,
+    NewEvent,
+    NewTimer,
+    OutboxMessage,
+    TimerRow,
+)
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "MIGRATIONS_DIR",
+    "Migration",
+    "Store",
+    "default_db_path",
+    "migrations",
+    "open_store",
+]
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+DEFAULT_TIMEOUT = 5.0  # seconds to wait for another writer before giving up
+
+INCIDENT_COLUMNS = (
+    "id, playbook_id, playbook_hash, title, severity, state, generation, state_entered_at, "
+    "opened_at, closed_at, opened_by, data, version, event_count, last_hash"
+)
+EVENT_COLUMNS = "incident_id, seq, at, actor, type, data, prev_hash, hash"
+TIMER_COLUMNS = (
+    "id, incident_id, kind, key, due_at, generation, fired_at, retired_at, late_by_seconds, data"
+)
+
+# -- schema -------------------------------------------------------------------------------
+SCHEMA_VERSION = "SELECT max(version) FROM schema_version"
+RECORD_SCHEMA_VERSION = (
+    "INSERT INTO schema_version (version, applied_at) VALUES (:version, :applied_at)"
+)
+
+# -- incidents ----------------------------------------------------------------------------
+PIN_PLAYBOOK = """
+    INSERT INTO playbooks (content_hash, playbook_id, content)
+    VALUES (:content_hash, :playbook_id, :content)
+    ON CONFLICT (content_hash) DO NOTHING
+"""
+NEXT_NUMBER = """
+    INSERT INTO counters (name, value) VALUES (:name, 1)
+    ON CONFLICT (name) DO UPDATE SET value = counters.value + 1
+    RETURNING value
+"""
+INSERT_INCIDENT = f"""
+    INSERT INTO incidents ({INCIDENT_COLUMNS})
+    VALUES (:id, :playbook_id, :playbook_hash, :title, :severity, :state, :generation,
+            :state_entered_at, :opened_at, :closed_at, :opened_by, :data, 1, :event_count,
+            :last_hash)
+    RETURNING {INCIDENT_COLUMNS}
+"""
+CHAIN_HEAD = "SELECT version, event_count, last_hash FROM incidents WHERE id = :id"
+UPDATE_INCIDENT = f"""
+    UPDATE incidents
+    SET title = :title, severity = :severity, state = :state, generation = :generation,
+        state_entered_at = :state_entered_at, closed_at = :closed_at, data = :data,
+        version = version + 1, event_count = :event_count, last_hash = :last_hash
+    WHERE id = :id AND version = :expected_version
+    RETURNING {INCIDENT_COLUMNS}
+"""
+GET_INCIDENT = f"SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = :id"
+LIST_INCIDENTS = f"SELECT {INCIDENT_COLUMNS} FROM incidents ORDER BY opened_at DESC, id DESC"
+LIST_OPEN_INCIDENTS = f"""
+    SELECT {INCIDENT_COLUMNS} FROM incidents WHERE closed_at IS NULL
+    ORDER BY opened_at DESC, id DESC
+"""
+PLAYBOOK_CONTENT = "SELECT content FROM playbooks WHERE content_hash = :content_hash"
+
+# -- events -------------------------------------------------------------------------------
+INSERT_EVENT = f"""
+    INSERT INTO events ({EVENT_COLUMNS})
+    VALUES (:incident_id, :seq, :at, :actor, :type, :data, :prev_hash, :hash)
+"""
+EVENTS = f"SELECT {EVENT_COLUMNS} FROM events WHERE incident_id = :incident_id ORDER BY seq"
+CHAIN_HEADS = "SELECT id, event_count, last_hash FROM incidents"
+CHAIN_HEAD_OF = "SELECT id, event_count, last_hash FROM incidents WHERE id = :id"
+CHAIN_EVENTS = f"SELECT {EVENT_COLUMNS} FROM events ORDER BY incident_id, seq"
+CHAIN_EVENTS_OF = f"SELECT {EVENT_COLUMNS} FROM events WHERE incident_id = :id ORDER BY seq"
+
+# -- timers -------------------------------------------------------------------------------
+INSERT_TIMER = """
+    INSERT INTO timers (incident_id, kind, key, due_at, generation, data)
+    VALUES (:incident_id, :kind, :key, :due_at, :generation, :data)
+"""
+RETIRE_TIMERS = """
+    UPDATE timers SET retired_at = :retired_at
+    WHERE incident_id = :incident_id AND generation < :generation
+      AND fired_at IS NULL AND retired_at IS NULL
+"""
+TIMERS = f"SELECT {TIMER_COLUMNS} FROM timers WHERE incident_id = :incident_id ORDER BY due_at, id"
+PENDING_TIMERS = f"""
+    SELECT {TIMER_COLUMNS} FROM timers
+    WHERE incident_id = :incident_id AND fired_at IS NULL AND retired_at IS NULL
+    ORDER BY due_at, id
+"""
+DUE_TIMERS = f"""
+    SELECT {TIMER_COLUMNS} FROM timers
+    WHERE fired_at IS NULL AND retired_at IS NULL AND due_at <= :now
+    ORDER BY due_at, id
+    LIMIT :limit
+"""
+CLAIM_TIMER = """
+    UPDATE timers SET fired_at = :fired_at, late_by_seconds = :late_by_seconds
+    WHERE id = :id AND generation = :generation AND fired_at IS NULL AND retired_at IS NULL
+"""
+
+# -- outbox -------------------------------------------------------------------------------
+INSERT_OUTBOX = """
+    INSERT INTO outbox (incident_id, idempotency_key, channel, recipient, payload, status,
+                        attempts, next_attempt_at, created_at)
+    VALUES (:incident_id, :idempotency_key, :channel, :recipient, :payload, 'pending',
+            0, :created_at, :created_at)
+    ON CONFLICT (idempotency_key) DO NOTHING
+"""
+OUTBOX = """
+    SELECT idempotency_key, channel, recipient, payload FROM outbox
+    WHERE incident_id = :incident_id ORDER BY id
+"""
+
+
+@dataclass(frozen=True, order=True)
+class Migration:
+    """One numbered schema change shipped in the package: `migrations/0001_initial.sql`."""
+
+    version: int
+    path: Path
+
+    def statements(self, dialect: Dialect) -> list[str]:
+        """The migration's statements for this database (comment lines dropped)."""
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        text = "\n".join(line for line in lines if not line.lstrip().startswith("--"))
+        return [s.strip() for s in dialect.ddl(text).split(";") if s.strip()]
+
+
+def migrations(folder: Path | None = None) -> list[Migration]:
+    """The shipped migrations, in order; their numbers run 1, 2, 3 ... without gaps."""
+    found = sorted(
+        Migration(int(path.name.split("_", 1)[0]), path)
+        for path in (folder or MIGRATIONS_DIR).glob("[0-9][0-9][0-9][0-9]_*.sql")
+    )
+    if not found or [m.version for m in found] != list(range(1, len(found) + 1)):
+        # a packaging mistake (package_data without store/migrations/*.sql), not a user's
+        raise RuntimeError(
+            f"the database migrations in {folder or MIGRATIONS_DIR} are missing or not "
+            "numbered 1..n: reinstall crisiscomm"
+        )
+    return found
+
+
+def default_db_path() -> Path:
+    """Where the database lives unless --db or CRISISCOMM_DB say otherwise."""
+    base = os.environ.get("XDG_DATA_HOME", "")
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".local" / "share"
+    return root / "crisiscomm" / "crisiscomm.db"
+
+
+def open_store(target: str | Path | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> Store:
+    """Open (creating or upgrading in place) the database at a path or `postgresql://` URL.
+
+    None means $CRISISCOMM_DB, else `default_db_path()`. `timeout` is how long to wait for
+    another writer before giving up with a StoreError.
+    """
+    if target is None or target == "":
+        target = os.environ.get("CRISISCOMM_DB") or default_db_path()
+    dialect = dialect_for(target, timeout)
+    store = Store(dialect.connect(), dialect)
+    try:
+        store.migrate()
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+class Store:
+    """One open database. Use `open_store`; close it, or use it as a context manager."""
+
+    def __init__(self, connection: Connection, dialect: Dialect) -> None:
+        self._connection: Connection | None = connection
+        self._dialect = dialect
+        self.where = dialect.where  # the file or URL (without password), for messages
+        self.backend = dialect.name  # "sqlite" or "postgresql"
+        self.schema_version = 0
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection; closing twice is harmless."""
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            connection.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def migrate(self, folder: Path | None = None) -> int:
+        """Bring the schema up to date in place; refuse a database from a newer crisiscomm."""
+        known = migrations(folder)
+        latest = known[-1].version
+        current = self._read_schema_version()
+        if current < latest:
+            with self._transaction():
+                if self._dialect.migration_lock:
+                    self._execute(self._dialect.migration_lock)
+                current = self._read_schema_version()  # another process may have done it
+                if current == 0:
+                    self._refuse_foreign_database()
+                for migration in known[current:]:
+                    for statement in migration.statements(self._dialect):
+                        self._execute(statement)
+                    self._execute(
+                        RECORD_SCHEMA_VERSION,
+                        version=migration.version,
+                        applied_at=format_utc(SystemClock().now()),
+                    )
+                current = max(current, latest)
+        if current > latest:
+            raise StoreError(
+                _(
+                    "the database {where} was made by a newer crisiscomm (schema {found}; "
+                    "this one knows {known}): upgrade crisiscomm"
+                ).format(where=self.where, found=current, known=latest),
+                hint=_("pip install --upgrade crisiscomm, then run the command again"),
+            )
+        self.schema_version = current
+        return current
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def create_incident(
+        self,
+        *,
+        incident: IncidentRow,
+        playbook_content: str,
+        events: Sequence[NewEvent],
+        timers: Sequence[NewTimer],
+        outbox: Sequence[OutboxMessage],
+    ) -> IncidentRow:
+        """Store a new incident, its pinned playbook, first events, timers and outbox rows.
+
+        With `incident.id` "", the id (`INC-2026-0042`) is allocated in the same transaction
+        from the year of `incident.opened_at` as given; otherwise it is the id an earlier
+        `allocate_incident_id` returned. `version`, `event_count` and `last_hash` are ignored.
+        """
+        _require_events(events)
+        content_hash = hashlib.sha256(playbook_content.encode("utf-8")).hexdigest()
+        if content_hash != incident.playbook_hash:
+            raise ValueError(
+                f"playbook_hash {incident.playbook_hash} is not the sha256 of playbook_content "
+                f"({content_hash})"
+            )
+        with self._transaction():
+            self._execute(
+                PIN_PLAYBOOK,
+                content_hash=content_hash,
+                playbook_id=incident.playbook_id,
+                content=playbook_content,
+            )
+            incident_id = incident.id or self._next_incident_id(incident.opened_at.year)
+            chained, last_hash = _chain(incident_id, 0, "", events)
+            stored = _incident(
+                self._fetchone(
+                    INSERT_INCIDENT,
+                    **_incident_params(incident),
+                    id=incident_id,
+                    event_count=len(events),
+                    last_hash=last_hash,
+                )
+            )
+            self._append(stored, chained, timers, outbox, at=events[0].at)
+        return stored
+
+    def allocate_incident_id(self, year: int) -> str:
+        """Take the next incident number of a year, `INC-2026-0042`, in its own transaction.
+
+        For a caller that needs the id before it builds the events; a number taken by a
+        command that then dies is skipped, never reused. `create_incident` with id "" takes
+        the number in the incident's own transaction instead, leaving no gap.
+        """
+        with self._transaction():
+            return self._next_incident_id(year)
+
+    def commit(
+        self,
+        *,
+        incident: IncidentRow,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        timers: Sequence[NewTimer],
+        retire_timers: bool,
+        outbox: Sequence[OutboxMessage],
+    ) -> IncidentRow:
+        """Record a change of `incident` made from the version the caller read.
+
+        Updates title, severity, state, generation, state_entered_at, closed_at and data (the
+        playbook pin, opening time and opener never change). With `retire_timers`, the
+        pending timers of earlier generations are retired at the first event's time. Raises
+        ConflictError, with nothing written, if someone else committed in between.
+        """
+        _require_events(events)
+        with self._transaction():
+            head = self._fetchone_or_none(CHAIN_HEAD, id=incident.id)
+            if head is None:
+                raise _no_incident(incident.id)
+            version, event_count, last_hash = head
+            if version != expected_version:
+                raise _conflict(incident.id)
+            chained, new_last_hash = _chain(incident.id, event_count, last_hash, events)
+            record = self._fetchone_or_none(
+                UPDATE_INCIDENT,
+                **_incident_params(incident),
+                id=incident.id,
+                expected_version=expected_version,
+                event_count=event_count + len(events),
+                last_hash=new_last_hash,
+            )
+            if record is None:  # PostgreSQL: another commit got in after our read
+                raise _conflict(incident.id)
+            stored = _incident(record)
+            if retire_timers:
+                self._execute(
+                    RETIRE_TIMERS,
+                    retired_at=format_utc(events[0].at),
+                    incident_id=stored.id,
+                    generation=stored.generation,
+                )
+            self._append(stored, chained, timers, outbox, at=events[0].at)
+        return stored
+
+    def claim_timer(
+        self, timer_id: int, generation: int, fired_at: datetime, late_by_seconds: float
+    ) -> bool:
+        """Mark a timer fired; True only for the one caller that claimed it (invariant 4).
+
+        False when it already fired, was retired, or belongs to another state entry.
+        """
+        with self._transaction():
+            cursor = self._execute(
+                CLAIM_TIMER,
+                id=timer_id,
+                generation=generation,
+                fired_at=format_utc(fired_at),
+                late_by_seconds=late_by_seconds,
+            )
+            return bool(cursor.rowcount == 1)
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def get_incident(self, incident_id: str) -> IncidentRow:
+        """The incident as stored; NotFoundError if there is none with this id."""
+        with self._driver_errors():
+            record = self._fetchone_or_none(GET_INCIDENT, id=incident_id)
+        if record is None:
+            raise _no_incident(incident_id)
+        return _incident(record)
+
+    def list_incidents(self, *, open_only: bool = False) -> list[IncidentRow]:
+        """Incidents, newest first; only those not closed with `open_only`."""
+        with self._driver_errors():
+            records = self._execute(LIST_OPEN_INCIDENTS if open_only else LIST_INCIDENTS)
+            return [_incident(record) for record in records.fetchall()]
+
+    def playbook_content(self, content_hash: str) -> str:
+        """The canonical JSON of a pinned playbook."""
+        with self._driver_errors():
+            record = self._fetchone_or_none(PLAYBOOK_CONTENT, content_hash=content_hash)
+        if record is None:
+            raise NotFoundError(
+                _("no pinned playbook with content hash {hash}").format(hash=content_hash)
+            )
+        return str(record[0])
+
+    def events(self, incident_id: str) -> list[EventRow]:
+        """The incident's events in order (none for an unknown incident)."""
+        with self._driver_errors():
+            records = self._execute(EVENTS, incident_id=incident_id).fetchall()
+        return [_event(record) for record in records]
+
+    def timers(self, incident_id: str, *, pending_only: bool = True) -> list[TimerRow]:
+        """The incident's timers by due time: by default only those neither fired nor retired."""
+        with self._driver_errors():
+            sql = PENDING_TIMERS if pending_only else TIMERS
+            records = self._execute(sql, incident_id=incident_id).fetchall()
+        return [_timer(record) for record in records]
+
+    def outbox(self, incident_id: str) -> list[OutboxMessage]:
+        """The notifications the incident's commits queued, in the order they were written."""
+        with self._driver_errors():
+            records = self._execute(OUTBOX, incident_id=incident_id).fetchall()
+        return [
+            OutboxMessage(
+                idempotency_key=key,
+                channel=channel,
+                recipient=recipient,
+                payload=json.loads(payload),
+            )
+            for key, channel, recipient, payload in records
+        ]
+
+    def due_timers(self, now: datetime, limit: int = 100) -> list[TimerRow]:
+        """Pending timers of every incident due at `now` or earlier, the most overdue first."""
+        with self._driver_errors():
+            records = self._execute(DUE_TIMERS, now=format_utc(now), limit=limit).fetchall()
+        return [_timer(record) for record in records]
+
+    def verify_chain(self, incident_id: str | None = None) -> list[ChainProblem]:
+        """Recompute the hash chains; per broken incident, its first bad event."""
+        problems: list[ChainProblem] = []
+        with self._transaction(write=False):
+            if incident_id is None:
+                heads = self._execute(CHAIN_HEADS).fetchall()
+                rows = self._execute(CHAIN_EVENTS)
+            else:
+                heads = self._execute(CHAIN_HEAD_OF, id=incident_id).fetchall()
+                if not heads:
+                    raise _no_incident(incident_id)
+                rows = self._execute(CHAIN_EVENTS_OF, id=incident_id)
+            expected = {str(i): (int(count), str(last)) for i, count, last in heads}
+            for chain_id, chain in groupby(rows, key=lambda row: str(row[0])):
+                events: list[StoredEvent] = [tuple(row[1:]) for row in chain]
+                if chain_id not in expected:
+                    problems.append(
+                        ChainProblem(
+                            chain_id, 1, _("the incident was removed but its events remain")
+                        )
+                    )
+                    continue
+                count, last = expected.pop(chain_id)
+                found = first_problem(chain_id, events, event_count=count, last_hash=last)
+                if found is not None:
+                    problems.append(found)
+            for chain_id, (count, last) in expected.items():  # incidents without events
+                found = first_problem(chain_id, [], event_count=count, last_hash=last)
+                if found is not None:
+                    problems.append(found)
+        return sorted(problems, key=lambda problem: problem.incident_id)
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _append(
+        self,
+        incident: IncidentRow,
+        events: list[dict[str, Any]],
+        timers: Sequence[NewTimer],
+        outbox: Sequence[OutboxMessage],
+        *,
+        at: datetime,
+    ) -> None:
+        """Insert the chained events, the new timers and the outbox rows of a write."""
+        self._executemany(INSERT_EVENT, events)
+        self._executemany(
+            INSERT_TIMER,
+            [
+                {
+                    "incident_id": incident.id,
+                    "kind": timer.kind,
+                    "key": timer.key,
+                    "due_at": format_utc(timer.due_at),
+                    "generation": incident.generation,
+                    "data": canonical_json(timer.data),
+                }
+                for timer in timers
+            ],
+        )
+        self._executemany(
+            INSERT_OUTBOX,
+            [
+                {
+                    "incident_id": incident.id,
+                    "idempotency_key": message.idempotency_key,
+                    "channel": message.channel,
+                    "recipient": message.recipient,
+                    "payload": canonical_json(message.payload),
+                    "created_at": format_utc(at),
+                }
+                for message in outbox
+            ],
+        )
+
+    def _next_incident_id(self, year: int) -> str:
+        number = self._fetchone(NEXT_NUMBER, name=f"incident:{year}")[0]
+        return f"INC-{year}-{number:04d}"
+
+    def _read_schema_version(self) -> int:
+        with self._driver_errors():
+            exists = self._fetchone(self._dialect.table_exists, name="schema_version")[0]
+            if not exists:
+                return 0
+            return int(self._fetchone(SCHEMA_VERSION)[0] or 0)
+
+    def _refuse_foreign_database(self) -> None:
+        """An SQLite file holding another program's tables is not ours to add tables to."""
+        if self._dialect.table_count and self._fetchone(self._dialect.table_count)[0]:
+            raise StoreError(
+                _("{where} is a database of another program, not of crisiscomm").format(
+                    where=self.where
+                ),
+                hint=_("choose another file with --db or CRISISCOMM_DB"),
+            )
+
+    @property
+    def _conn(self) -> Connection:
+        if self._connection is None:
+            raise RuntimeError("the store is closed")
+        return self._connection
+
+    def _execute(self, sql: str, **params: Any) -> Any:
+        if params:
+            return self._conn.execute(self._dialect.sql(sql), params)
+        return self._conn.execute(self._dialect.sql(sql))
+
+    def _executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        if rows:
+            self._conn.cursor().executemany(self._dialect.sql(sql), rows)
+
+    def _fetchone(self, sql: str, **params: Any) -> Any:
+        record = self._fetchone_or_none(sql, **params)
+        if record is None:
+            raise RuntimeError(f"no row from: {sql.strip()}")
+        return record
+
+    def _fetchone_or_none(self, sql: str, **params: Any) -> Any:
+        return self._execute(sql, **params).fetchone()
+
+    @contextmanager
+    def _driver_errors(self) -> Iterator[None]:
+        """A driver's exception becomes a StoreError a person can act on; bugs stay bugs."""
+        try:
+            yield
+        except CrisisCommError:
+            raise
+        except Exception as error:
+            mapped = self._dialect.store_error(error)
+            if mapped is None:
+                raise
+            raise mapped from error
+
+    @contextmanager
+    def _transaction(self, *, write: bool = True) -> Iterator[None]:
+        """BEGIN ... COMMIT, rolled back on any exception, however it ends."""
+        with self._driver_errors():
+            self._execute(self._dialect.begin_write if write else self._dialect.begin_read)
+            try:
+                yield
+                self._execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+
+    def _rollback(self) -> None:
+        # if the connection is gone, the server (or SQLite, on the next open) rolls back
+        with suppress(Exception):
+            self._execute("ROLLBACK")
+
+
+def _require_events(events: Sequence[NewEvent]) -> None:
+    if not events:
+        raise ValueError("every change is recorded as at least one event (DESIGN.md invariant 2)")
+
+
+def _chain(
+    incident_id: str, after_seq: int, prev_hash: str, events: Sequence[NewEvent]
+) -> tuple[list[dict[str, Any]], str]:
+    """The events as rows continuing the chain after `after_seq`, and the new last hash."""
+    rows = []
+    for seq, event in enumerate(events, start=after_seq + 1):
+        at = format_utc(event.at)
+        digest = event_hash(
+            prev_hash,
+            incident_id=incident_id,
+            seq=seq,
+            at=at,
+            actor=event.actor,
+            type=event.type,
+            data=event.data,
+        )
+        rows.append(
+            {
+                "incident_id": incident_id,
+                "seq": seq,
+                "at": at,
+                "actor": event.actor,
+                "type": event.type,
+                "data": canonical_json(event.data),
+                "prev_hash": prev_hash,
+                "hash": digest,
+            }
+        )
+        prev_hash = digest
+    return rows, prev_hash
+
+
+def _incident_params(incident: IncidentRow) -> dict[str, Any]:
+    return {
+        "playbook_id": incident.playbook_id,
+        "playbook_hash": incident.playbook_hash,
+        "title": incident.title,
+        "severity": incident.severity,
+        "state": incident.state,
+        "generation": incident.generation,
+        "state_entered_at": format_utc(incident.state_entered_at),
+        "opened_at": format_utc(incident.opened_at),
+        "closed_at": None if incident.closed_at is None else format_utc(incident.closed_at),
+        "opened_by": incident.opened_by,
+        "data": canonical_json(incident.data),
+    }
+
+
+def _incident(record: Sequence[Any]) -> IncidentRow:
+    (id_, playbook_id, playbook_hash, title, severity, state, generation, entered, opened,
+     closed, opened_by, data, version, event_count, last_hash) = record  # fmt: skip
+    return IncidentRow(
+        id=id_,
+        playbook_id=playbook_id,
+        playbook_hash=playbook_hash,
+        title=title,
+        severity=severity,
+        state=state,
+        generation=int(generation),
+        state_entered_at=parse_utc(entered),
+        opened_at=parse_utc(opened),
+        closed_at=None if closed is None else parse_utc(closed),
+        opened_by=opened_by,
+        data=json.loads(data),
+        version=int(version),
+        event_count=int(event_count),
+        last_hash=last_hash,
+    )
+
+
+def _event(record: Sequence[Any]) -> EventRow:
+    incident_id, seq, at, actor, type_, data, prev_hash, digest = record
+    return EventRow(
+        incident_id=incident_id,
+        seq=int(seq),
+        at=parse_utc(at),
+        actor=actor,
+        type=type_,
+        data=json.loads(data),
+        prev_hash=prev_hash,
+        hash=digest,
+    )
+
+
+def _timer(record: Sequence[Any]) -> TimerRow:
+    id_, incident_id, kind, key, due_at, generation, fired_at, retired_at, late, data = record
+    return TimerRow(
+        id=int(id_),
+        incident_id=incident_id,
+        kind=kind,
+        key=key,
+        due_at=parse_utc(due_at),
+        generation=int(generation),
+        fired_at=None if fired_at is None else parse_utc(fired_at),
+        retired_at=None if retired_at is None else parse_utc(retired_at),
+        late_by_seconds=None if late is None else float(late),
+        data=json.loads(data),
+    )
+
+
+def _no_incident(incident_id: str) -> NotFoundError:
+    return NotFoundError(
+        _("no incident {id}").format(id=incident_id),
+        hint=_("run `crisiscomm list` to see the incidents"),
+    )
+
+
+def _conflict(incident_id: str) -> ConflictError:
+    return ConflictError(
+        _("incident {id} changed since you read it; run the command again").format(id=incident_id)
+    )

@@ -1,0 +1,379 @@
+"""The engine through the service functions, on a real SQLite file and a simulated clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from crisiscomm.clock import SimulatedClock
+from crisiscomm.engine import service
+from crisiscomm.errors import ConflictError, NotFoundError, RefusedError, UsageError
+from crisiscomm.store import Store, open_store
+
+from .conftest import FIXTURES
+
+PLAYBOOK = str(FIXTURES / "engine" / "press.yaml")
+START = datetime(2026, 4, 3, 1, 0, tzinfo=UTC)  # 06:00 in Tashkent
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with open_store(tmp_path / "crisiscomm.db") as opened:
+        yield opened
+
+
+@pytest.fixture
+def clock() -> SimulatedClock:
+    return SimulatedClock(START)
+
+
+def open_flood(store: Store, clock: SimulatedClock, **overrides: object) -> str:
+    arguments: dict[str, object] = {
+        "store": store,
+        "clock": clock,
+        "playbook_ref": PLAYBOOK,
+        "title": "Dam breach near Nukus",
+        "severity": None,
+        "facts": ["region=Nukus"],
+        "actor": "aziz",
+    }
+    arguments.update(overrides)
+    return service.open_incident(**arguments).id  # type: ignore[arg-type]
+
+
+def refused(call: object, **kwargs: object) -> RefusedError:
+    with pytest.raises(RefusedError) as caught:
+        call(**kwargs)  # type: ignore[operator]
+    return caught.value
+
+
+def test_open_pins_the_playbook_and_computes_timers(store: Store, clock: SimulatedClock) -> None:
+    incident_id = open_flood(store, clock)
+    assert incident_id == "INC-2026-0001"
+    view = service.view(store=store, incident_id=incident_id)
+    assert view.incident.state == "detection"
+    assert view.incident.data["facts"] == {"region": "Nukus"}
+    due = {t.key: t.due_at - START for t in view.timers}
+    assert due == {
+        "deadline": timedelta(minutes=20),
+        "escalation:0": timedelta(minutes=10),
+        "escalation:1": timedelta(minutes=15),
+    }
+    assert view.possible == ["confirm", "false_alarm"]
+    [opened] = service.timeline(store=store, incident_id=incident_id)
+    assert (opened.type, opened.actor, opened.at) == ("opened", "aziz", START)
+
+
+def test_severity_scales_deadlines(store: Store, clock: SimulatedClock) -> None:
+    incident_id = open_flood(store, clock, severity="high")
+    timers = service.view(store=store, incident_id=incident_id).timers
+    assert {t.key: t.due_at - START for t in timers}["deadline"] == timedelta(minutes=10)
+
+
+def test_on_enter_notification_goes_to_the_outbox_without_secrets(
+    store: Store, clock: SimulatedClock
+) -> None:
+    incident_id = open_flood(store, clock)
+    [message] = store.outbox(incident_id)
+    assert message.channel == "ops"
+    assert message.payload["text"] == f"New incident {incident_id} in Nukus"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error", "message"),
+    [
+        ({"facts": []}, UsageError, "missing required facts: region"),
+        ({"severity": "extreme"}, UsageError, "unknown severity `extreme`"),
+        (
+            {"facts": ["region=Nukus", "evacuated=many"]},
+            RefusedError,
+            "fact `evacuated` must be a whole number; `many` is not",
+        ),
+        (
+            {"facts": ["region=Nukus", "level=medium"]},
+            RefusedError,
+            "fact `level` must be one of: low, high; `medium` is not",
+        ),
+        ({"facts": ["region"]}, UsageError, "`region` is not key=value"),
+        (
+            {"facts": ["region=Nukus", "depth=3"]},
+            RefusedError,
+            "`depth` is not a fact of playbook press",
+        ),
+        ({"playbook_ref": "nosuch"}, NotFoundError, "no playbook with id `nosuch`"),
+    ],
+)
+def test_bad_openings_are_refused_and_leave_nothing(
+    store: Store,
+    clock: SimulatedClock,
+    overrides: dict[str, object],
+    error: type[Exception],
+    message: str,
+) -> None:
+    with pytest.raises(error) as caught:
+        open_flood(store, clock, **overrides)
+    assert caught.value.message == message  # type: ignore[attr-defined]
+    assert store.list_incidents() == []
+    assert open_flood(store, clock) == "INC-2026-0001"  # no number was used up
+
+
+def test_refused_advance_says_why_and_what_is_possible(store: Store, clock: SimulatedClock) -> None:
+    incident_id = open_flood(store, clock)
+    error = refused(
+        service.advance,
+        store=store,
+        clock=clock,
+        incident_id=incident_id,
+        trigger="confirm",
+        note=None,
+        actor="aziz",
+    )
+    assert error.message == (
+        "`confirm` refused:\n"
+        f"  - checklist item `log_source` is not done (Record the source): crisiscomm check {incident_id} log_source"
+    )
+    assert error.hint == "possible here: confirm, false_alarm"
+    error = refused(
+        service.advance,
+        store=store,
+        clock=clock,
+        incident_id=incident_id,
+        trigger="close",
+        note=None,
+        actor="aziz",
+    )
+    assert error.message == "`close` is not possible from state detection"
+
+
+def test_advance_moves_retires_old_timers_and_arms_new_ones(
+    store: Store, clock: SimulatedClock
+) -> None:
+    incident_id = open_flood(store, clock)
+    service.check_item(
+        store=store, clock=clock, incident_id=incident_id, item="log_source", actor="aziz"
+    )
+    clock.advance(timedelta(minutes=7))
+    incident = service.advance(
+        store=store,
+        clock=clock,
+        incident_id=incident_id,
+        trigger="confirm",
+        note="two sources",
+        actor="aziz",
+    )
+    assert (incident.state, incident.generation) == ("statement", 2)
+    pending = store.timers(incident_id, pending_only=True)
+    assert [(t.key, t.generation, t.due_at - clock.now()) for t in pending] == [
+        ("deadline", 2, timedelta(minutes=40))
+    ]
+    retired = [t for t in store.timers(incident_id, pending_only=False) if t.generation == 1]
+    assert len(retired) == 3 and all(t.retired_at == clock.now() for t in retired)
+    types = [e.type for e in service.timeline(store=store, incident_id=incident_id)]
+    assert types == ["opened", "checked", "transition"]
+
+
+def test_note_required_and_trigger_from_several_states(store: Store, clock: SimulatedClock) -> None:
+    incident_id = open_flood(store, clock)
+    error = refused(
+        service.advance,
+        store=store,
+        clock=clock,
+        incident_id=incident_id,
+        trigger="false_alarm",
+        note=" ",
+        actor="aziz",
+    )
+    assert "`false_alarm` needs a --note saying why" in error.message
+    incident = service.advance(
+        store=store,
+        clock=clock,
+        incident_id=incident_id,
+        trigger="false_alarm",
+        note="prank call",
+        actor="aziz",
+    )
+    assert incident.closed_at == START
+    error = refused(
+        service.check_item,
+        store=store,
+        clock=clock,
+        incident_id=incident_id,
+        item="log_source",
+        actor="aziz",
+    )
+    assert error.message == f"incident {incident_id} is closed (false_alarm)"
+    assert service.list_incidents(store=store, open_only=True) == []
+
+
+def drive_to_statement(store: Store, clock: SimulatedClock) -> str:
+    incident_id = open_flood(store, clock)
+    service.check_item(
+        store=store, clock=clock, incident_id=incident_id, item="log_source", actor="aziz"
+    )
+    service.advance(
+        store=store,
+        clock=clock,
+        incident_id=incident_id,
+        trigger="confirm",
+        note=None,
+        actor="aziz",
+    )
+    return incident_id
+
+
+def test_statement_clearance_four_eyes_order_and_hash_binding(
+    store: Store, clock: SimulatedClock, tmp_path: Path
+) -> None:
+    incident_id = drive_to_statement(store, clock)
+    kwargs = {"store": store, "clock": clock, "incident_id": incident_id}
+    service.draft_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
+    _playbook, incident = service.load(store=store, incident_id=incident_id)
+    version = incident.data["statements"]["holding"]["versions"][0]
+    # 06:00 Tashkent + 2 h cadence of the follow-up state
+    assert version["texts"]["ru"] == "Происшествие: Nukus. Следующее сообщение: 03.04.2026 08:00."
+    assert version["texts"]["kaa"] == "Nukus aymaǵında hádiyse. Keyingi xabar: 03.04.2026 08:00."
+
+    error = refused(service.approve, **kwargs, name="holding", actor="aziz")
+    assert error.message == "aziz wrote a version of `holding` and may not approve it (four-eyes)"
+    error = refused(service.approve, **kwargs, name="holding", actor="rustam")
+    assert (
+        error.message
+        == "`holding` waits for approval by head_of_press first (clearance order: head_of_press, legal)"
+    )
+    error = refused(service.release_statement, **kwargs, statement="holding", actor="aziz")
+    assert (
+        error.message == "version 1 of `holding` is not cleared: waiting for head_of_press, legal"
+    )
+
+    service.approve(**kwargs, name="holding", actor="dilnoza")  # type: ignore[arg-type]
+    text = tmp_path / "ru.txt"
+    text.write_text("Происшествие в Нукусе. Следующее сообщение в 08:00.\n", encoding="utf-8")
+    service.edit_statement(**kwargs, statement="holding", language="ru", file=text, actor="dilnoza")  # type: ignore[arg-type]
+    error = refused(service.approve, **kwargs, name="holding", actor="dilnoza")
+    assert (
+        error.message == "dilnoza wrote a version of `holding` and may not approve it (four-eyes)"
+    )
+    error = refused(service.approve, **kwargs, name="holding", actor="rustam")
+    assert (
+        "waits for approval by head_of_press first" in error.message
+    )  # the edit voided the approval
+
+
+def test_release_then_guard_passes_and_cadence_is_armed(
+    store: Store, clock: SimulatedClock
+) -> None:
+    incident_id = drive_to_statement(store, clock)
+    kwargs = {"store": store, "clock": clock, "incident_id": incident_id}
+    service.draft_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
+    service.approve(**kwargs, name="holding", actor="dilnoza")  # type: ignore[arg-type]
+    service.approve(**kwargs, name="holding", actor="Rustam Aliev")  # type: ignore[arg-type]
+    clock.advance(timedelta(minutes=30))
+    service.release_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
+    messages = [m for m in store.outbox(incident_id) if m.payload["kind"] == "statement"]
+    assert [(m.channel, m.recipient) for m in messages] == [("console", "public")]
+    error = refused(service.release_statement, **kwargs, statement="holding", actor="aziz")
+    assert error.message == "version 1 of `holding` was already released"
+
+    incident = service.advance(**kwargs, trigger="publish", note=None, actor="aziz")  # type: ignore[arg-type]
+    assert incident.state == "follow_up"
+    cadence = [t for t in store.timers(incident_id) if t.kind == "cadence"]
+    assert [t.due_at - clock.now() for t in cadence] == [timedelta(hours=2)]
+
+
+def test_roles_approvals_and_facts_guard_closing(store: Store, clock: SimulatedClock) -> None:
+    incident_id = drive_to_statement(store, clock)
+    kwargs = {"store": store, "clock": clock, "incident_id": incident_id}
+    service.draft_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
+    service.approve(**kwargs, name="holding", actor="dilnoza")  # type: ignore[arg-type]
+    service.approve(**kwargs, name="holding", actor="rustam")  # type: ignore[arg-type]
+    service.release_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
+    service.advance(**kwargs, trigger="publish", note=None, actor="aziz")  # type: ignore[arg-type]
+
+    error = refused(service.advance, **kwargs, trigger="close", note=None, actor="aziz")
+    assert error.message == (
+        "`close` refused:\n"
+        "  - only members of head_of_press may fire `close`; you are `aziz` (use --as NAME)\n"
+        f"  - fact `evacuated` has no value: crisiscomm set {incident_id} evacuated=...\n"
+        f"  - needs approval by legal: crisiscomm approve {incident_id} close (as a legal member)"
+    )
+    service.set_facts(**kwargs, assignments=["evacuated=1200"], actor="aziz")  # type: ignore[arg-type]
+    error = refused(service.approve, **kwargs, name="close", actor="aziz")
+    assert error.message.startswith("aziz cannot add an approval of `close`")
+    service.approve(**kwargs, name="close", actor="rustam")  # type: ignore[arg-type]
+    incident = service.advance(**kwargs, trigger="close", note=None, actor="Dilnoza Yusupova")  # type: ignore[arg-type]
+    assert incident.state == "closed" and incident.closed_at is not None
+    assert store.timers(incident_id, pending_only=True) == []
+    assert store.verify_chain(incident_id) == []
+
+
+def test_statement_missing_value_is_named(store: Store, clock: SimulatedClock) -> None:
+    incident_id = drive_to_statement(store, clock)
+    error = refused(
+        service.draft_statement,
+        store=store,
+        clock=clock,
+        incident_id=incident_id,
+        statement="update",
+        actor="aziz",
+    )
+    assert error.message == "statement `update` needs $evacuated, which have no value yet"
+    assert error.hint == f"crisiscomm set {incident_id} evacuated=..."
+
+
+def test_acknowledge_once_per_state(store: Store, clock: SimulatedClock) -> None:
+    incident_id = open_flood(store, clock)
+    service.acknowledge(store=store, clock=clock, incident_id=incident_id, actor="aziz")
+    error = refused(
+        service.acknowledge, store=store, clock=clock, incident_id=incident_id, actor="aziz"
+    )
+    assert error.message == f"aziz has already acknowledged {incident_id} in this state"
+    pending = {t.key for t in store.timers(incident_id, pending_only=True)}
+    assert "deadline" in pending  # an acknowledgement never stops the deadline
+
+
+def test_a_stale_read_is_a_conflict_and_writes_nothing(store: Store, clock: SimulatedClock) -> None:
+    from crisiscomm.engine import incident as steps
+
+    incident_id = open_flood(store, clock)
+    playbook, stale = service.load(store=store, incident_id=incident_id)
+    service.check_item(
+        store=store, clock=clock, incident_id=incident_id, item="log_source", actor="aziz"
+    )
+    outcome = steps.add_note(stale, text="late note", actor="dilnoza", now=clock.now())
+    with pytest.raises(ConflictError) as caught:
+        store.commit(
+            incident=outcome.incident,
+            expected_version=stale.version,
+            events=outcome.events,
+            timers=[],
+            retire_timers=False,
+            outbox=[],
+        )
+    assert (
+        caught.value.message
+        == f"incident {incident_id} changed since you read it; run the command again"
+    )
+    assert [e.type for e in store.events(incident_id)] == ["opened", "checked"]
+    del playbook
+
+
+def test_unknown_incident(store: Store) -> None:
+    with pytest.raises(NotFoundError) as caught:
+        service.view(store=store, incident_id="INC-2026-9999")
+    assert caught.value.message == "no incident INC-2026-9999"
+
+
+def test_machine_is_built_once_per_playbook_without_auto_transitions(
+    store: Store, clock: SimulatedClock
+) -> None:
+    from crisiscomm.engine import machine
+
+    incident_id = open_flood(store, clock)
+    playbook, _incident = service.load(store=store, incident_id=incident_id)
+    built = machine._machine(playbook)
+    assert machine._machine(playbook) is built
+    assert not any(name.startswith("to_") for name in built.events)
+    assert built.models == []  # per-call models are removed after each call
