@@ -56,9 +56,11 @@ def format_utc(moment: datetime) -> str:
     """A UTC timestamp as stored: ISO-8601 with microseconds and `Z`, sortable as text."""
     if moment.tzinfo is None:
         raise ValueError("refusing to store a naive datetime")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_utc(text: str) -> datetime:
     """The inverse of format_utc."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    if not text.endswith("Z"):
+        raise ValueError(f"not a stored UTC time: {text!r}")
+    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)

@@ -26,7 +26,10 @@ class Officer:
         self.capsys = capsys
 
     def run(self, *args: str, actor: str = "duty") -> tuple[int, str, str]:
-        reading = args[0] in {"show", "list", "timeline", "audit"} or args[:2] == ("statement", "show")
+        reading = args[0] in {"show", "list", "timeline", "audit"} or args[:2] == (
+            "statement",
+            "show",
+        )
         code = main([*args, "--db", str(self.db), *([] if reading else ["--as", actor])])
         out, err = self.capsys.readouterr()
         return code, out, err
@@ -48,11 +51,21 @@ def argv(step: Step, incident_id: str) -> list[str]:
 
 
 @pytest.mark.parametrize("path", PLAYBOOKS, ids=lambda p: p.stem)
-def test_every_shipped_playbook_from_open_to_closed(path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_every_shipped_playbook_from_open_to_closed(
+    path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     playbook = compile_playbook(path)
     officer = Officer(tmp_path / "office.db", capsys)
-    facts = [arg for name, value in fact_samples(playbook).items() for arg in ("--fact", f"{name}={value}")]
-    opened = json.loads(officer.ok("open-incident", path.stem, "--title", "Drill of the test suite", "--json", *facts))
+    facts = [
+        arg
+        for name, value in fact_samples(playbook).items()
+        for arg in ("--fact", f"{name}={value}")
+    ]
+    opened = json.loads(
+        officer.ok(
+            "open-incident", path.stem, "--title", "Drill of the test suite", "--json", *facts
+        )
+    )
     incident_id = opened["id"]
     assert opened["state"] == playbook.initial
     for transition in path_to(playbook, "closed"):
@@ -65,7 +78,10 @@ def test_every_shipped_playbook_from_open_to_closed(path: Path, tmp_path: Path, 
     assert officer.ok("audit", "verify", incident_id) == "audit: every event chain holds\n"
     listed = json.loads(officer.ok("list", "--all", "--json"))
     assert [i["id"] for i in listed] == [incident_id]
-    assert officer.ok("list") == "No open incidents. Open one with: crisiscomm open-incident PLAYBOOK --title ...\n"
+    assert (
+        officer.ok("list")
+        == "No open incidents. Open one with: crisiscomm open-incident PLAYBOOK --title ...\n"
+    )
 
 
 @pytest.fixture
@@ -87,7 +103,9 @@ def test_open_incident_prints_id_state_owner_deadline_and_checklist(officer: Off
     assert lines[0] == "INC-2026-0001  Dam breach" or lines[0].endswith("  Dam breach")
     assert "  state:    detection (detection), initial" in lines
     assert "  owner:    Duty press officer (Aziz Karimov)" in lines
-    assert any(line.startswith("  deadline: ") and "Asia/Tashkent (in 19 min" in line for line in lines)
+    assert any(
+        line.startswith("  deadline: ") and "Asia/Tashkent (in 19 min" in line for line in lines
+    )
     assert "    [ ] log_source: Record the source" in lines
     assert "    [ ] call_back: Call the source back (optional)" in lines
     assert "  next:     confirm, false_alarm" in lines
@@ -107,15 +125,47 @@ def test_refused_advance_exits_1_with_reasons_and_no_traceback(officer: Officer)
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["advance", "INC-2026-9999", "confirm"], 2, "crisiscomm: error: no incident INC-2026-9999\n"),
-        (["advance", "{id}", "publish"], 1, "crisiscomm: error: `publish` is not possible from state detection\n"),
-        (["check", "{id}", "nosuch"], 1, "crisiscomm: error: state detection has no checklist item `nosuch`\n"),
+        (
+            ["advance", "INC-2026-9999", "confirm"],
+            2,
+            "crisiscomm: error: no incident INC-2026-9999\n",
+        ),
+        (
+            ["advance", "{id}", "publish"],
+            1,
+            "crisiscomm: error: `publish` is not possible from state detection\n",
+        ),
+        (
+            ["check", "{id}", "nosuch"],
+            1,
+            "crisiscomm: error: state detection has no checklist item `nosuch`\n",
+        ),
         (["set", "{id}", "evacuated"], 2, "crisiscomm: error: `evacuated` is not key=value\n"),
-        (["set", "{id}", "evacuated=lots"], 1, "crisiscomm: error: fact `evacuated` must be a whole number; `lots` is not\n"),
-        (["statement", "draft", "{id}", "nosuch"], 1, "crisiscomm: error: playbook press has no statement `nosuch`\n"),
-        (["statement", "show", "{id}", "holding"], 1, "crisiscomm: error: statement `holding` has no draft yet\n"),
-        (["open-incident", PRESS, "--title", "x", "--severity", "extreme", "--fact", "region=N"], 2, "crisiscomm: error: unknown severity `extreme`\n"),
-        (["open-incident", PRESS, "--title", "x"], 2, "crisiscomm: error: missing required facts: region\n"),
+        (
+            ["set", "{id}", "evacuated=lots"],
+            1,
+            "crisiscomm: error: fact `evacuated` must be a whole number; `lots` is not\n",
+        ),
+        (
+            ["statement", "draft", "{id}", "nosuch"],
+            1,
+            "crisiscomm: error: playbook press has no statement `nosuch`\n",
+        ),
+        (
+            ["statement", "show", "{id}", "holding"],
+            1,
+            "crisiscomm: error: statement `holding` has no draft yet\n",
+        ),
+        (
+            ["open-incident", PRESS, "--title", "x", "--severity", "extreme", "--fact", "region=N"],
+            2,
+            "crisiscomm: error: unknown severity `extreme`\n",
+        ),
+        (
+            ["open-incident", PRESS, "--title", "x"],
+            2,
+            "crisiscomm: error: missing required facts: region\n",
+        ),
     ],
 )
 def test_bad_input_gets_a_clear_message_and_changes_nothing(
@@ -131,22 +181,50 @@ def test_bad_input_gets_a_clear_message_and_changes_nothing(
     assert len(json.loads(officer.ok("list", "--all", "--json"))) == 1
 
 
-def test_statement_edit_reads_a_file_and_bad_files_are_refused(officer: Officer, tmp_path: Path) -> None:
+def test_statement_edit_reads_a_file_and_bad_files_are_refused(
+    officer: Officer, tmp_path: Path
+) -> None:
     incident_id = open_press(officer)
     officer.ok("check", incident_id, "log_source")
     officer.ok("advance", incident_id, "confirm")
     officer.ok("statement", "draft", incident_id, "holding", actor="aziz")
     text = tmp_path / "kaa.txt"
     text.write_text("Nókis aymaǵında hádiyse. Keyingi xabar saat 08:00.\n", encoding="utf-8")
-    out = officer.ok("statement", "edit", incident_id, "holding", "--lang", "kaa", "--file", str(text), actor="aziz")
+    out = officer.ok(
+        "statement",
+        "edit",
+        incident_id,
+        "holding",
+        "--lang",
+        "kaa",
+        "--file",
+        str(text),
+        actor="aziz",
+    )
     assert "version 2 of 2, by aziz" in out
     assert "Nókis aymaǵında hádiyse. Keyingi xabar saat 08:00." in out
-    code, _out, err = officer.run("statement", "edit", incident_id, "holding", "--lang", "de", "--file", str(text))
-    assert (code, err.splitlines()[0]) == (2, "crisiscomm: error: `de` is not a language of playbook press")
-    code, _out, err = officer.run("statement", "edit", incident_id, "holding", "--lang", "ru", "--file", "nosuch.txt")
+    code, _out, err = officer.run(
+        "statement", "edit", incident_id, "holding", "--lang", "de", "--file", str(text)
+    )
+    assert (code, err.splitlines()[0]) == (
+        2,
+        "crisiscomm: error: `de` is not a language of playbook press",
+    )
+    code, _out, err = officer.run(
+        "statement", "edit", incident_id, "holding", "--lang", "ru", "--file", "nosuch.txt"
+    )
     assert (code, err) == (2, "crisiscomm: error: nosuch.txt: no such file\n")
     (tmp_path / "latin1.txt").write_bytes("Уровень".encode("cp1251"))
-    code, _out, err = officer.run("statement", "edit", incident_id, "holding", "--lang", "ru", "--file", str(tmp_path / "latin1.txt"))
+    code, _out, err = officer.run(
+        "statement",
+        "edit",
+        incident_id,
+        "holding",
+        "--lang",
+        "ru",
+        "--file",
+        str(tmp_path / "latin1.txt"),
+    )
     assert code == 2 and err.endswith("latin1.txt is not UTF-8 text\n")
 
 
@@ -176,7 +254,9 @@ def test_audit_verify_names_an_edited_event(officer: Officer) -> None:
     assert out.startswith(f"{incident_id}: event 2: ")
 
 
-def test_actor_from_environment(officer: Officer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_actor_from_environment(
+    officer: Officer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     incident_id = open_press(officer)
     monkeypatch.setenv("CRISISCOMM_ACTOR", "Dilnoza Yusupova")
     assert main(["note", incident_id, "from env", "--db", str(officer.db)]) == 0

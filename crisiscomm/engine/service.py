@@ -68,6 +68,30 @@ def pinned_playbook(store: Store, content_hash: str) -> Playbook:
     return _PLAYBOOKS[content_hash]
 
 
+_COMPILED: dict[Path, tuple[list[Path], list[tuple[int, int]], Playbook]] = {}
+
+
+def _compiled(path: Path) -> Playbook:
+    """A playbook compiled from YAML, reused while none of its files changed (serve, drills)."""
+    from crisiscomm.playbook.compile import compile_playbook
+
+    def stamps(files: list[Path]) -> list[tuple[int, int]]:
+        return [(s.st_mtime_ns, s.st_size) for s in (f.stat() for f in files)]
+
+    key = path.resolve()
+    if key in _COMPILED:
+        files, seen, playbook = _COMPILED[key]
+        try:
+            if stamps(files) == seen:
+                return playbook
+        except OSError:
+            pass
+    playbook = compile_playbook(path)
+    files = [Path(f).resolve() for f in playbook.files]
+    _COMPILED[key] = (files, stamps(files), playbook)
+    return playbook
+
+
 def load(*, store: Store, incident_id: str) -> tuple[Playbook, IncidentRow]:
     """An incident and the playbook it pinned."""
     incident = store.get_incident(incident_id.strip().upper())
@@ -107,11 +131,9 @@ def open_incident(
 
     from crisiscomm.engine import incident as steps
     from crisiscomm.engine.facts import parse_assignments
-    from crisiscomm.playbook.compile import compile_playbook
     from crisiscomm.playbook.library import Library
 
-    library = Library()
-    playbook = compile_playbook(library.find_playbook(playbook_ref), library=library)
+    playbook = _compiled(Library().find_playbook(playbook_ref))
     values = parse_assignments(facts)
     now = clock.now()
     # Validate everything before taking a number, so a refused opening leaves no gap.

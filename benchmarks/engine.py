@@ -1,0 +1,236 @@
+"""The engine and the officer's commands, each as a ratio to a baseline measured in this run.
+
+1. Start-up: `crisiscomm list` and `crisiscomm show ID` wall time vs `python -c "import
+   click"` (target <= 2.5x), `crisiscomm advance` (target <= 3x).
+2. Throughput: open N incidents (default 10,000) and drive each through the standard
+   protocol (the flood playbook) to closed, every command a durable commit; events/s vs raw
+   `sqlite3` writing the same event rows in the same number of transactions with the same
+   pragmas (WAL, synchronous=FULL) — the physical limit. Target >= 0.3x.
+3. Listing: `crisiscomm list` with 10,000 closed and 200 open incidents vs with 10 (<= 2x).
+
+Run: .venv/bin/python benchmarks/engine.py [--incidents N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from _timing import median_wall_times
+
+from crisiscomm.clock import SimulatedClock
+from crisiscomm.engine import service
+from crisiscomm.engine.autopilot import Step, fact_samples, path_to, plan_transition
+from crisiscomm.playbook.compile import compile_playbook
+from crisiscomm.playbook.library import Library
+from crisiscomm.store import Store, open_store
+
+REPO = Path(__file__).resolve().parents[1]
+PLAYBOOK = REPO / "playbooks" / "flood.yaml"
+
+
+def run_step(store: Store, clock: SimulatedClock, incident_id: str, step: Step) -> None:
+    common = {"store": store, "clock": clock, "incident_id": incident_id, "actor": step.actor}
+    if step.command == "check":
+        service.check_item(**common, item=step.args[0])
+    elif step.command == "draft":
+        service.draft_statement(**common, statement=step.args[0])
+    elif step.command == "approve":
+        service.approve(**common, name=step.args[0])
+    elif step.command == "release":
+        service.release_statement(**common, statement=step.args[0])
+    else:
+        service.advance(**common, trigger=step.args[0], note=step.args[1])
+
+
+def drive(store: Store, count: int, *, open_left: int = 0) -> tuple[int, int]:
+    """Open `count` incidents and drive all but `open_left` to closed; (events, commits)."""
+    playbook = compile_playbook(PLAYBOOK, library=Library())
+    facts = [f"{k}={v}" for k, v in fact_samples(playbook).items()]
+    route = path_to(playbook, "closed")
+    clock = SimulatedClock(datetime(2026, 4, 3, 1, 0, tzinfo=UTC))
+    commits = 0
+    for number in range(count):
+        incident = service.open_incident(
+            store=store,
+            clock=clock,
+            playbook_ref=str(PLAYBOOK),
+            title=f"Flood {number}",
+            severity=None,
+            facts=facts,
+            actor="duty",
+        )
+        commits += 1
+        if number >= count - open_left:
+            continue
+        for transition in route:
+            _playbook, current = service.load(store=store, incident_id=incident.id)
+            for step in plan_transition(playbook, current, transition):
+                clock.advance(timedelta(seconds=1))
+                run_step(store, clock, incident.id, step)
+                commits += 1
+    events = sum(incident.event_count for incident in store.list_incidents())
+    return events, commits
+
+
+def raw_baseline(path: Path, events: int, commits: int) -> float:
+    """Seconds for raw sqlite3 to write `events` rows in `commits` durable transactions."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=FULL")
+    connection.execute(
+        "CREATE TABLE events (incident_id TEXT, seq INTEGER, at TEXT, actor TEXT, type TEXT,"
+        " data TEXT, prev_hash TEXT, hash TEXT, PRIMARY KEY (incident_id, seq))"
+    )
+    per_commit, extra = divmod(events, commits)
+    row = (
+        "2026-04-03T01:00:00.000000Z",
+        "duty",
+        "transition",
+        '{"trigger":"confirm"}' * 4,
+        "0" * 64,
+        "f" * 64,
+    )
+    started = time.perf_counter()
+    seq = 0
+    for commit in range(commits):
+        connection.execute("BEGIN IMMEDIATE")
+        for _ in range(per_commit + (1 if commit < extra else 0)):
+            seq += 1
+            connection.execute(
+                "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (f"INC-{commit % 997}", seq, *row),
+            )
+        connection.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return elapsed
+
+
+def startup(folder: Path) -> None:
+    db = folder / "startup.db"
+    with open_store(db) as store:
+        drive(store, 40, open_left=40)
+        ids = [i.id for i in store.list_incidents()]
+    crisiscomm = str(Path(sys.executable).with_name("crisiscomm"))
+    times = median_wall_times(
+        {
+            "baseline": [sys.executable, "-c", "import click"],
+            "list": [crisiscomm, "list", "--db", str(db)],
+            "show": [crisiscomm, "show", ids[0], "--db", str(db)],
+        },
+        runs=20,
+    )
+    # advance: a real state change each run, on a fresh incident
+    advance_times = median_wall_times(
+        {
+            f"advance {n}": [
+                crisiscomm,
+                "advance",
+                ids[n],
+                "false_alarm",
+                "--note",
+                "test",
+                "--db",
+                str(db),
+                "--as",
+                "duty",
+            ]
+            for n in range(1, 21)
+        },
+        runs=1,
+    )
+    advance = sorted(advance_times.values())[len(advance_times) // 2]
+    base = times["baseline"]
+    print(f'start-up, python -c "import click" = {base * 1000:.0f} ms:')
+    for name, value, target in [
+        ("list", times["list"], 2.5),
+        ("show ID", times["show"], 2.5),
+        ("advance ID", advance, 3.0),
+    ]:
+        print(
+            f"  crisiscomm {name:<10} {value * 1000:5.0f} ms = {value / base:.2f}x (target <= {target}x)"
+        )
+
+
+def throughput(folder: Path, count: int) -> None:
+    with open_store(folder / "engine.db") as store:
+        started = time.perf_counter()
+        events, commits = drive(store, count)
+        elapsed = time.perf_counter() - started
+        assert len(store.list_incidents(open_only=True)) == 0
+    raw = raw_baseline(folder / "raw.db", events, commits)
+    ours, limit = events / elapsed, events / raw
+    print(
+        f"throughput, {count} incidents opened and driven to closed ({commits} commits, {events} events):"
+    )
+    print(f"  crisiscomm engine: {elapsed:7.1f} s = {ours:7.0f} events/s")
+    print(f"  raw sqlite3:       {raw:7.1f} s = {limit:7.0f} events/s")
+    print(f"  ratio {ours / limit:.2f}x of raw (target >= 0.3x)")
+
+
+def listing(folder: Path) -> None:
+    small, big = folder / "small.db", folder / "big.db"
+    with open_store(small) as store:
+        drive(store, 10, open_left=10)
+    with open_store(big) as store:
+        drive(store, 200, open_left=200)
+        closed = store.list_incidents(open_only=True)
+        del closed
+    # 10,000 closed incidents: the event-heavy part is irrelevant to listing, so close fast
+    with open_store(big) as store:
+        playbook = compile_playbook(PLAYBOOK, library=Library())
+        facts = [f"{k}={v}" for k, v in fact_samples(playbook).items()]
+        clock = SimulatedClock(datetime(2026, 4, 3, 1, 0, tzinfo=UTC))
+        for number in range(10_000):
+            incident = service.open_incident(
+                store=store,
+                clock=clock,
+                playbook_ref=str(PLAYBOOK),
+                title=f"Old {number}",
+                severity=None,
+                facts=facts,
+                actor="duty",
+            )
+            service.advance(
+                store=store,
+                clock=clock,
+                incident_id=incident.id,
+                trigger="false_alarm",
+                note="old",
+                actor="duty",
+            )
+    crisiscomm = str(Path(sys.executable).with_name("crisiscomm"))
+    times = median_wall_times(
+        {
+            "10": [crisiscomm, "list", "--db", str(small)],
+            "10200": [crisiscomm, "list", "--db", str(big)],
+        },
+        runs=15,
+    )
+    ratio = times["10200"] / times["10"]
+    print("list, 200 open + 10,000 closed vs 10 open:")
+    print(
+        f"  {times['10200'] * 1000:.0f} ms vs {times['10'] * 1000:.0f} ms = {ratio:.2f}x (target <= 2x)"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--incidents", type=int, default=10_000)
+    arguments = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        startup(folder)
+        listing(folder)
+        throughput(folder, arguments.incidents)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
