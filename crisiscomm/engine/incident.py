@@ -39,9 +39,16 @@ __all__ = [
 ]
 
 
-def _data(incident: IncidentRow) -> dict[str, Any]:
-    """A private copy of the incident's data to change (it is JSON: a JSON copy is exact)."""
-    data: dict[str, Any] = json.loads(json.dumps(incident.data))
+def _data(incident: IncidentRow, *, statements: bool = False) -> dict[str, Any]:
+    """A private copy of the incident's data to change (it is JSON: a JSON copy is exact).
+
+    The statements (most of the data) are copied only for steps that change them
+    (`statements=True`); other steps share them read-only.
+    """
+    rest = {key: value for key, value in incident.data.items() if key != "statements"}
+    data: dict[str, Any] = json.loads(json.dumps(rest))
+    shared = incident.data.get("statements") or {}
+    data["statements"] = json.loads(json.dumps(shared)) if statements else shared
     data.setdefault("facts", {})
     data.setdefault("checklist", {})
     data.setdefault("statements", {})
@@ -465,7 +472,7 @@ def advance(
             _("`{t}` refused:").format(t=trigger) + "".join(f"\n  - {r}" for r in reasons),
             hint=_("possible here: {names}").format(names=", ".join(possible)),
         )
-    data = _data(incident)
+    data = _data(incident, statements=True)  # entering a state may draft a statement
     moved = NewEvent(
         now,
         actor,
@@ -475,7 +482,8 @@ def advance(
     entered, timers, outbox, events = _enter_state(
         playbook, incident, data, state=target, now=now, actor=actor
     )
-    return Outcome(entered, [moved, *events], timers, True, outbox)
+    drafted = any(event.type == "statement.drafted" for event in events)
+    return Outcome(entered, [moved, *events], timers, True, outbox, statements_changed=drafted)
 
 
 def check_item(

@@ -18,3 +18,4 @@ class Outcome:
     timers: list[NewTimer] = field(default_factory=list)
     retire_timers: bool = False
     outbox: list[OutboxMessage] = field(default_factory=list)
+    statements_changed: bool = False  # drafts, edits, approvals or releases were recorded

@@ -92,9 +92,11 @@ def _compiled(path: Path) -> Playbook:
     return playbook
 
 
-def load(*, store: Store, incident_id: str) -> tuple[Playbook, IncidentRow]:
-    """An incident and the playbook it pinned."""
-    incident = store.get_incident(incident_id.strip().upper())
+def load(
+    *, store: Store, incident_id: str, statements: bool = True
+) -> tuple[Playbook, IncidentRow]:
+    """An incident and the playbook it pinned (without statement texts if not needed)."""
+    incident = store.get_incident(incident_id.strip().upper(), statements=statements)
     return pinned_playbook(store, incident.playbook_hash), incident
 
 
@@ -106,13 +108,18 @@ def _commit(store: Store, before: IncidentRow, outcome: Outcome) -> IncidentRow:
         timers=outcome.timers,
         retire_timers=outcome.retire_timers,
         outbox=outcome.outbox,
+        statements_changed=outcome.statements_changed,
     )
 
 
 def _step(
-    store: Store, incident_id: str, run: Callable[[Playbook, IncidentRow], Outcome]
+    store: Store,
+    incident_id: str,
+    run: Callable[[Playbook, IncidentRow], Outcome],
+    *,
+    statements: bool = True,
 ) -> IncidentRow:
-    playbook, incident = load(store=store, incident_id=incident_id)
+    playbook, incident = load(store=store, incident_id=incident_id, statements=statements)
     return _commit(store, incident, run(playbook, incident))
 
 
@@ -190,6 +197,7 @@ def check_item(
         store,
         incident_id,
         lambda p, i: steps.check_item(p, i, item=item, actor=actor, now=clock.now()),
+        statements=False,
     )
 
 
@@ -210,6 +218,7 @@ def set_facts(
         store,
         incident_id,
         lambda p, i: steps.set_facts(p, i, values=values, actor=actor, now=clock.now()),
+        statements=False,
     )
 
 
@@ -218,7 +227,10 @@ def acknowledge(*, store: Store, clock: Clock, incident_id: str, actor: str) -> 
     from crisiscomm.engine import incident as steps
 
     return _step(
-        store, incident_id, lambda p, i: steps.acknowledge(p, i, actor=actor, now=clock.now())
+        store,
+        incident_id,
+        lambda p, i: steps.acknowledge(p, i, actor=actor, now=clock.now()),
+        statements=False,
     )
 
 
@@ -227,7 +239,10 @@ def add_note(*, store: Store, clock: Clock, incident_id: str, text: str, actor: 
     from crisiscomm.engine import incident as steps
 
     return _step(
-        store, incident_id, lambda _p, i: steps.add_note(i, text=text, actor=actor, now=clock.now())
+        store,
+        incident_id,
+        lambda _p, i: steps.add_note(i, text=text, actor=actor, now=clock.now()),
+        statements=False,
     )
 
 
@@ -333,7 +348,7 @@ def view(*, store: Store, incident_id: str) -> IncidentView:
     """An incident with its playbook, pending timers and possible triggers."""
     from crisiscomm.engine import incident as steps
 
-    playbook, incident = load(store=store, incident_id=incident_id)
+    playbook, incident = load(store=store, incident_id=incident_id, statements=False)
     return IncidentView(
         playbook,
         incident,

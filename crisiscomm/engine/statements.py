@@ -165,7 +165,7 @@ def draft(
     _refuse_if_closed(playbook, incident)
     statement = resolve_statement(playbook, statement)
     texts, values = draft_texts(playbook, incident, statement, now)
-    data = _data(incident)
+    data = _data(incident, statements=True)
     version = add_version(data, statement, texts, values, actor=actor, now=now)
     event = NewEvent(
         now,
@@ -173,7 +173,7 @@ def draft(
         "statement.drafted",
         {"statement": statement, "version": version["version"], "hash": version["hash"]},
     )
-    return Outcome(replace(incident, data=data), [event])
+    return Outcome(replace(incident, data=data), [event], statements_changed=True)
 
 
 def edit(
@@ -202,7 +202,7 @@ def edit(
             _("statement `{s}` has no draft to edit").format(s=statement),
             hint=f"crisiscomm statement draft {incident.id} {statement}",
         )
-    data = _data(incident)
+    data = _data(incident, statements=True)
     texts = {**current["texts"], language: text.rstrip("\n")}
     if texts == current["texts"]:
         raise RefusedError(_("the text is the same as version {v}").format(v=current["version"]))
@@ -218,7 +218,7 @@ def edit(
             "language": language,
         },
     )
-    return Outcome(replace(incident, data=data), [event])
+    return Outcome(replace(incident, data=data), [event], statements_changed=True)
 
 
 def _may_act_for(playbook: Playbook, actor: str, role: str) -> bool:
@@ -279,7 +279,7 @@ def approve(
                 role=role, names=", ".join(m["name"] for m in playbook.members(role))
             ),
         )
-    data = _data(incident)
+    data = _data(incident, statements=True)
     data["statements"][statement]["approvals"].append(
         {
             "version": version["version"],
@@ -300,7 +300,7 @@ def approve(
             "role": role,
         },
     )
-    return Outcome(replace(incident, data=data), [event])
+    return Outcome(replace(incident, data=data), [event], statements_changed=True)
 
 
 def _approve_trigger(
@@ -377,7 +377,7 @@ def release(
             ),
             hint=_("draft a new version for the next update"),
         )
-    data = _data(incident)
+    data = _data(incident, statements=True)
     release_record: dict[str, Any] = {
         "version": version["version"],
         "hash": version["hash"],
@@ -430,7 +430,9 @@ def release(
             "next_update_at": release_record.get("next_update_at"),
         },
     )
-    return Outcome(replace(incident, data=data), [event], timers, False, outbox)
+    return Outcome(
+        replace(incident, data=data), [event], timers, False, outbox, statements_changed=True
+    )
 
 
 def released_at(incident: IncidentRow, statement: str) -> datetime | None:

@@ -19,7 +19,7 @@ import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import groupby
 from pathlib import Path
@@ -88,14 +88,21 @@ INSERT_INCIDENT = f"""
             :last_hash)
     RETURNING {INCIDENT_COLUMNS}
 """
+INSERT_STATEMENTS = """
+    INSERT INTO incident_statements (incident_id, data) VALUES (:incident_id, :data)
+"""
+UPDATE_STATEMENTS = """
+    UPDATE incident_statements SET data = :data WHERE incident_id = :incident_id
+"""
+GET_STATEMENTS = "SELECT data FROM incident_statements WHERE incident_id = :incident_id"
 CHAIN_HEAD = "SELECT version, event_count, last_hash FROM incidents WHERE id = :id"
-UPDATE_INCIDENT = f"""
+UPDATE_INCIDENT = """
     UPDATE incidents
     SET title = :title, severity = :severity, state = :state, generation = :generation,
         state_entered_at = :state_entered_at, closed_at = :closed_at, data = :data,
         version = version + 1, event_count = :event_count, last_hash = :last_hash
     WHERE id = :id AND version = :expected_version
-    RETURNING {INCIDENT_COLUMNS}
+    RETURNING version
 """
 GET_INCIDENT = f"SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = :id"
 LIST_INCIDENTS = f"SELECT {INCIDENT_COLUMNS} FROM incidents ORDER BY opened_at DESC, id DESC"
@@ -312,7 +319,13 @@ class Store:
                     id=incident_id,
                     event_count=len(events),
                     last_hash=last_hash,
-                )
+                ),
+                statements=incident.data.get("statements") or {},
+            )
+            self._execute(
+                INSERT_STATEMENTS,
+                incident_id=incident_id,
+                data=canonical_json(incident.data.get("statements") or {}),
             )
             self._append(stored, chained, timers, outbox, at=events[0].at)
         return stored
@@ -336,8 +349,12 @@ class Store:
         timers: Sequence[NewTimer],
         retire_timers: bool,
         outbox: Sequence[OutboxMessage],
+        statements_changed: bool = True,
     ) -> IncidentRow:
         """Record a change of `incident` made from the version the caller read.
+
+        `data["statements"]` (the big part: texts in every language) is written only with
+        `statements_changed`; the rest of the row is rewritten by every commit.
 
         Updates title, severity, state, generation, state_entered_at, closed_at and data (the
         playbook pin, opening time and opener never change). With `retire_timers`, the
@@ -363,7 +380,18 @@ class Store:
             )
             if record is None:  # PostgreSQL: another commit got in after our read
                 raise _conflict(incident.id)
-            stored = _incident(record)
+            if statements_changed:
+                self._execute(
+                    UPDATE_STATEMENTS,
+                    incident_id=incident.id,
+                    data=canonical_json(incident.data.get("statements") or {}),
+                )
+            stored = replace(
+                incident,
+                version=int(record[0]),
+                event_count=event_count + len(events),
+                last_hash=new_last_hash,
+            )
             if retire_timers:
                 self._execute(
                     RETIRE_TIMERS,
@@ -393,16 +421,26 @@ class Store:
 
     # -- reads ----------------------------------------------------------------------------
 
-    def get_incident(self, incident_id: str) -> IncidentRow:
-        """The incident as stored; NotFoundError if there is none with this id."""
+    def get_incident(self, incident_id: str, *, statements: bool = True) -> IncidentRow:
+        """The incident as stored; NotFoundError if there is none with this id.
+
+        With `statements=False` its data has no "statements" (the texts in every language
+        are most of an incident's data; steps that do not touch them need not read them).
+        """
         with self._driver_errors():
             record = self._fetchone_or_none(GET_INCIDENT, id=incident_id)
-        if record is None:
-            raise _no_incident(incident_id)
-        return _incident(record)
+            if record is None:
+                raise _no_incident(incident_id)
+            if not statements:
+                return _incident(record)
+            texts = self._fetchone_or_none(GET_STATEMENTS, incident_id=incident_id)
+        return _incident(record, statements=json.loads(texts[0]) if texts else {})
 
     def list_incidents(self, *, open_only: bool = False) -> list[IncidentRow]:
-        """Incidents, newest first; only those not closed with `open_only`."""
+        """Incidents, newest first; only those not closed with `open_only`.
+
+        For listing: their data has no "statements" (get_incident reads those).
+        """
         with self._driver_errors():
             records = self._execute(LIST_OPEN_INCIDENTS if open_only else LIST_INCIDENTS)
             return [_incident(record) for record in records.fetchall()]
@@ -638,6 +676,7 @@ def _chain(
 
 
 def _incident_params(incident: IncidentRow) -> dict[str, Any]:
+    data = {key: value for key, value in incident.data.items() if key != "statements"}
     return {
         "playbook_id": incident.playbook_id,
         "playbook_hash": incident.playbook_hash,
@@ -649,11 +688,11 @@ def _incident_params(incident: IncidentRow) -> dict[str, Any]:
         "opened_at": format_utc(incident.opened_at),
         "closed_at": None if incident.closed_at is None else format_utc(incident.closed_at),
         "opened_by": incident.opened_by,
-        "data": canonical_json(incident.data),
+        "data": canonical_json(data),
     }
 
 
-def _incident(record: Sequence[Any]) -> IncidentRow:
+def _incident(record: Sequence[Any], *, statements: dict[str, Any] | None = None) -> IncidentRow:
     (id_, playbook_id, playbook_hash, title, severity, state, generation, entered, opened,
      closed, opened_by, data, version, event_count, last_hash) = record  # fmt: skip
     return IncidentRow(
@@ -668,7 +707,7 @@ def _incident(record: Sequence[Any]) -> IncidentRow:
         opened_at=parse_utc(opened),
         closed_at=None if closed is None else parse_utc(closed),
         opened_by=opened_by,
-        data=json.loads(data),
+        data={**json.loads(data), "statements": statements} if statements else json.loads(data),
         version=int(version),
         event_count=int(event_count),
         last_hash=last_hash,

@@ -38,6 +38,14 @@ CREATE TABLE incidents (
     event_count       INTEGER NOT NULL,
     last_hash         TEXT NOT NULL
 );
+-- statement drafts, versions, approvals and releases of an incident (the engine's
+-- data["statements"]): kept apart from the incident row, which every command rewrites,
+-- because the texts in four languages are most of an incident's data
+CREATE TABLE incident_statements (
+    incident_id  TEXT PRIMARY KEY REFERENCES incidents (id),
+    data         TEXT NOT NULL
+);
+
 -- newest first; the partial index keeps listing the open ones fast however many are closed
 CREATE INDEX incidents_opened ON incidents (opened_at, id);
 CREATE INDEX incidents_open ON incidents (opened_at, id) WHERE closed_at IS NULL;
