@@ -377,3 +377,25 @@ def test_machine_is_built_once_per_playbook_without_auto_transitions(
     assert machine._machine(playbook) is built
     assert not any(name.startswith("to_") for name in built.events)
     assert built.models == []  # per-call models are removed after each call
+
+
+def test_notify_owner_tells_the_owner_and_open_roles_let_anyone_fire(
+    store: Store, clock: SimulatedClock, tmp_path: Path
+) -> None:
+    text = (FIXTURES / "engine" / "press.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        '      - {action: notify, notify: [duty_officer, head_of_press], channels: [ops], message: "New incident $incident_id in $region"}',
+        '      - {action: notify_owner, notify: [legal], channels: [ops], message: "Yours: $incident_id"}',
+    )
+    text = text.replace(
+        "    members: [{name: Rustam Aliev, login: rustam}]\n", ""
+    )  # legal lists nobody
+    text = text.replace("    roles: [head_of_press]\n", "    roles: [legal]\n")
+    path = tmp_path / "press.yaml"
+    path.write_text(text, encoding="utf-8")
+    incident_id = open_flood(store, clock, playbook_ref=str(path))
+    [message] = store.outbox(incident_id)
+    assert (message.recipient, message.payload["text"]) == ("duty_officer", f"Yours: {incident_id}")
+    playbook, _incident = service.load(store=store, incident_id=incident_id)
+    assert playbook.may_act_for("anyone at all", "legal")
+    assert not playbook.may_act_for("anyone at all", "head_of_press")

@@ -228,9 +228,8 @@ def _enter_state(
         name = action if isinstance(action, str) else action["action"]
         params = action if isinstance(action, dict) else {}
         if name in ("notify", "notify_owner"):
-            roles = params.get("notify") or (
-                [definition["owner"]] if definition.get("owner") else []
-            )
+            owner = [definition["owner"]] if definition.get("owner") else []
+            roles = owner if name == "notify_owner" else params["notify"]
             message = params.get("message") or _("$incident_id entered $state_title")
             outbox += notifications(
                 playbook,
@@ -361,7 +360,7 @@ def guard_failures(
     state = incident.state
     iid = incident.id
     allowed = transition.get("roles") or []
-    if allowed and not (playbook.roles_of(actor) & set(allowed)):
+    if allowed and not any(playbook.may_act_for(actor, role) for role in allowed):
         reasons.append(
             _("only members of {roles} may fire `{t}`; you are `{actor}` (use --as NAME)").format(
                 roles=", ".join(allowed), t=transition["trigger"], actor=actor

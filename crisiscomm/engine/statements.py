@@ -221,11 +221,6 @@ def edit(
     return Outcome(replace(incident, data=data), [event], statements_changed=True)
 
 
-def _may_act_for(playbook: Playbook, actor: str, role: str) -> bool:
-    """Members act for their role; a role the playbook lists no people for is open to all."""
-    return not playbook.members(role) or role in playbook.roles_of(actor)
-
-
 def approve(
     playbook: Playbook, incident: IncidentRow, *, name: str, actor: str, now: datetime
 ) -> Outcome:
@@ -266,9 +261,9 @@ def approve(
             hint=f"crisiscomm release {incident.id} {statement}",
         )
     role = waiting[0]
-    if not _may_act_for(playbook, actor, role):
+    if not playbook.may_act_for(actor, role):
         chain = playbook.statements[statement].get("clearance") or []
-        later = [r for r in waiting[1:] if _may_act_for(playbook, actor, r)]
+        later = [r for r in waiting[1:] if playbook.may_act_for(actor, r)]
         raise RefusedError(
             (
                 _("`{s}` waits for approval by {role} first (clearance order: {chain})")
@@ -319,7 +314,7 @@ def _approve_trigger(
         if a.get("generation") == incident.generation
     ]
     done = {a["role"] for a in given}
-    open_roles = [r for r in needed if r not in done and _may_act_for(playbook, actor, r)]
+    open_roles = [r for r in needed if r not in done and playbook.may_act_for(actor, r)]
     if any(a["actor"] == actor for a in given) or not open_roles:
         raise RefusedError(
             _(

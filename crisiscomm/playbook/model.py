@@ -159,3 +159,7 @@ class Playbook:
             for member in self.members(role)
             if wanted in {str(member.get("login", "")).casefold(), str(member["name"]).casefold()}
         }
+
+    def may_act_for(self, actor: str, role: str) -> bool:
+        """Members act for their role; a role the playbook lists no people for is open to all."""
+        return not self.members(role) or role in self.roles_of(actor)
