@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from types import MappingProxyType
@@ -19,6 +20,8 @@ from crisiscomm.durations import parse_duration
 
 __all__ = ["Playbook", "canonical_json"]
 
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
 
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no spaces: the same content always gives the same text."""
@@ -27,7 +30,10 @@ def canonical_json(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Playbook:
-    """A playbook merged over its protocols; `content_hash` pins exactly this content."""
+    """A playbook merged over its protocols; `content_hash` pins exactly this content.
+
+    The accessors return views into the content: read them, never change them.
+    """
 
     id: str
     title: str
@@ -58,9 +64,9 @@ class Playbook:
     # -- reading the content -----------------------------------------------------------
 
     @property
-    def states(self) -> dict[str, Any]:
+    def states(self) -> Mapping[str, Any]:
         """The states by name."""
-        return dict(self.content.get("states") or {})
+        return self.content.get("states") or _EMPTY
 
     @property
     def transitions(self) -> list[dict[str, Any]]:
@@ -83,24 +89,24 @@ class Playbook:
         return list(self.content.get("languages") or [])
 
     @property
-    def facts(self) -> dict[str, Any]:
+    def facts(self) -> Mapping[str, Any]:
         """The incident's typed fields by name."""
-        return dict(self.content.get("facts") or {})
+        return self.content.get("facts") or _EMPTY
 
     @property
-    def roles(self) -> dict[str, Any]:
+    def roles(self) -> Mapping[str, Any]:
         """The roles by name."""
-        return dict(self.content.get("roles") or {})
+        return self.content.get("roles") or _EMPTY
 
     @property
-    def channels(self) -> dict[str, Any]:
+    def channels(self) -> Mapping[str, Any]:
         """The notification channels by name."""
-        return dict(self.content.get("channels") or {})
+        return self.content.get("channels") or _EMPTY
 
     @property
-    def statements(self) -> dict[str, Any]:
+    def statements(self) -> Mapping[str, Any]:
         """The statement templates by id."""
-        return dict(self.content.get("statements") or {})
+        return self.content.get("statements") or _EMPTY
 
     @property
     def severities(self) -> dict[str, Any]:
@@ -113,9 +119,9 @@ class Playbook:
         default = self.content.get("default_severity")
         return str(default) if default else next(iter(self.severities))
 
-    def state(self, name: str) -> dict[str, Any]:
+    def state(self, name: str) -> Mapping[str, Any]:
         """One state's definition."""
-        return dict(self.states[name])
+        return self.states[name]
 
     def state_title(self, name: str) -> str:
         """A state's human name."""

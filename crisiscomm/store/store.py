@@ -102,6 +102,7 @@ UPDATE_INCIDENT = """
         state_entered_at = :state_entered_at, closed_at = :closed_at, data = :data,
         version = version + 1, event_count = :event_count, last_hash = :last_hash
     WHERE id = :id AND version = :expected_version
+      AND event_count = :read_event_count AND last_hash = :read_last_hash
     RETURNING version
 """
 GET_INCIDENT = f"SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = :id"
@@ -362,23 +363,25 @@ class Store:
         ConflictError, with nothing written, if someone else committed in between.
         """
         _require_events(events)
+        # The chain continues from the head the caller read (`incident` carries it); the
+        # UPDATE only matches if the version and that head are still what is stored, so
+        # no separate read of the head is needed inside the transaction.
+        event_count, last_hash = incident.event_count, incident.last_hash
+        chained, new_last_hash = _chain(incident.id, event_count, last_hash, events)
         with self._transaction():
-            head = self._fetchone_or_none(CHAIN_HEAD, id=incident.id)
-            if head is None:
-                raise _no_incident(incident.id)
-            version, event_count, last_hash = head
-            if version != expected_version:
-                raise _conflict(incident.id)
-            chained, new_last_hash = _chain(incident.id, event_count, last_hash, events)
             record = self._fetchone_or_none(
                 UPDATE_INCIDENT,
                 **_incident_params(incident),
                 id=incident.id,
                 expected_version=expected_version,
+                read_event_count=event_count,
+                read_last_hash=last_hash,
                 event_count=event_count + len(events),
                 last_hash=new_last_hash,
             )
-            if record is None:  # PostgreSQL: another commit got in after our read
+            if record is None:
+                if self._fetchone_or_none(CHAIN_HEAD, id=incident.id) is None:
+                    raise _no_incident(incident.id)
                 raise _conflict(incident.id)
             if statements_changed:
                 self._execute(

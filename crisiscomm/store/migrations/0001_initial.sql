@@ -1,6 +1,6 @@
 -- 0001: the first schema.
 -- Written in the SQL that SQLite and PostgreSQL share; {serial_primary_key} is filled in by
--- crisiscomm/store/dialect.py. Times are TEXT in UTC as written by clock.format_utc
+-- crisiscomm/store/dialect.py, as is {clustered} (SQLite's WITHOUT ROWID). Times are TEXT in UTC as written by clock.format_utc
 -- (fixed width, so they sort as text); JSON is TEXT in canonical form.
 
 CREATE TABLE schema_version (
@@ -61,7 +61,7 @@ CREATE TABLE events (
     prev_hash    TEXT NOT NULL,
     hash         TEXT NOT NULL,
     PRIMARY KEY (incident_id, seq)
-);
+) {clustered};
 
 -- generation is the state entry a timer belongs to: its fencing token
 CREATE TABLE timers (
