@@ -399,3 +399,17 @@ def test_notify_owner_tells_the_owner_and_open_roles_let_anyone_fire(
     playbook, _incident = service.load(store=store, incident_id=incident_id)
     assert playbook.may_act_for("anyone at all", "legal")
     assert not playbook.may_act_for("anyone at all", "head_of_press")
+
+
+def test_four_eyes_knows_a_person_by_login_name_and_case(
+    store: Store, clock: SimulatedClock
+) -> None:
+    incident_id = drive_to_statement(store, clock)
+    kwargs = {"store": store, "clock": clock, "incident_id": incident_id}
+    service.draft_statement(**kwargs, statement="holding", actor="Dilnoza Yusupova")  # type: ignore[arg-type]
+    for alias in ["dilnoza", "DILNOZA YUSUPOVA", "dilnoza yusupova"]:
+        error = refused(service.approve, **kwargs, name="holding", actor=alias)
+        assert (
+            error.message
+            == f"{alias} wrote a version of `holding` and may not approve it (four-eyes)"
+        )

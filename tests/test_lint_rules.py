@@ -41,3 +41,27 @@ def test_secrets_inside_urls_are_found(write: Write, url: str) -> None:
     assert findings_for(write, channels) == [
         ("literal-secret", "the URL contains a password or token")
     ]
+
+
+@pytest.mark.parametrize(
+    "query", ["client_secret=abc", "access_key=abc", "passwd=abc", "private_key=abc"]
+)
+def test_more_secret_names_in_url_queries(write: Write, query: str) -> None:
+    channels = f"  chat: {{type: webhook, url: 'https://chat.example.uz/hook?{query}'}}\n"
+    assert findings_for(write, channels) == [
+        ("literal-secret", "the URL contains a password or token")
+    ]
+
+
+def test_an_unmatched_removal_is_only_a_warning(write: Write) -> None:
+    write("protocols/base.yaml", (FIXTURES / "good/base.yaml").read_text(encoding="utf-8"))
+    book = write(
+        "book.yaml",
+        "crisiscomm: 1\nid: book\nextends: base\ntransitions:\n  - {trigger: confirm, from: [statement], remove: true}\n",
+    )
+    assert [(f.rule, f.message) for f in check_paths([book]).findings] == [
+        (
+            "remove-unmatched",
+            "transition `confirm` from statement is removed, but nothing inherited matches it",
+        )
+    ]

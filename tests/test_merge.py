@@ -235,3 +235,9 @@ def test_unmatched_remove_stays_for_lint_and_compile_drops_it(write: Write) -> N
     )
     playbook = compile_playbook(book, library=library)
     assert [t["trigger"] for t in playbook.transitions] == ["confirm", "close"]
+
+
+def test_from_as_a_word_or_a_one_item_list_is_the_same_transition() -> None:
+    override = "id: q\ntransitions:\n  - {trigger: confirm, from: [detection], remove: true}\n"
+    result = merged(PROTOCOL, override)
+    assert [t["trigger"] for t in result["transitions"]] == ["false_alarm"]

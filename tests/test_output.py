@@ -143,3 +143,11 @@ def test_junit_strict_makes_warnings_failures(report: Report) -> None:
         "dead-end",
         "unreachable-state",
     ]
+
+
+def test_junit_strict_counts_files_with_warnings_as_failed(write: Write) -> None:
+    base = (REPO / "tests/fixtures/good/base.yaml").read_text(encoding="utf-8")
+    write("warn.yaml", base.replace("    deadline: 45m\n", ""))
+    report = check_paths([Path("warn.yaml")])
+    assert 'failures="0"' in render(report, "junit")
+    assert 'failures="1"' in render(report, "junit", strict=True)

@@ -238,7 +238,7 @@ def approve(
         )
     record = incident.data["statements"][statement]
     authors = {v["author"] for v in record["versions"]}
-    if actor in authors:
+    if any(playbook.same_person(actor, author) for author in authors):
         raise RefusedError(
             _("{actor} wrote a version of `{s}` and may not approve it (four-eyes)").format(
                 actor=actor, s=statement
@@ -246,7 +246,7 @@ def approve(
             hint=_("another person of the clearance chain must approve"),
         )
     approvals = _approvals_of(incident, statement, version["hash"])
-    if any(a["actor"] == actor for a in approvals):
+    if any(playbook.same_person(a["actor"], actor) for a in approvals):
         raise RefusedError(
             _("{actor} has already approved version {v} of `{s}`").format(
                 actor=actor, v=version["version"], s=statement

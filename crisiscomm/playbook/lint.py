@@ -74,7 +74,7 @@ SECRET_VALUE_OK = re.compile(r"^(?:[A-Za-z-]+ +)?\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
 STRAY_DOLLAR = re.compile(r"(?<!\$)\$(?!\$|[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*\})")
 URL_SECRET = re.compile(
     r"^[a-z][a-z0-9+.-]*://[^/@\s]+:[^/@\s]+@"  # user:password@host
-    r"|[?&](?:[a-z_]*token|key|api[_-]?key|secret|password|sig|signature)=(?!\$\{)[^&\s]+"
+    r"|[?&][a-z_]*(?:token|key|secret|password|passwd|sig|signature)=(?!\$\{)[^&\s]+"
     r"|/bot\d+:[A-Za-z0-9_-]{20,}",  # a Telegram bot token in the path
     re.IGNORECASE,
 )
@@ -148,7 +148,12 @@ class _Linter:
         return {name for name, state in self.states.items() if state.get("final") is True}
 
     def sources(self, transition: Any) -> list[str]:
-        """The source states of a transition, with `*` expanded to every non-final state."""
+        """The source states of a transition, with `*` expanded to every non-final state.
+
+        None for a transition marked `remove: true` that matched nothing (compile drops it).
+        """
+        if transition.get("remove") is True:
+            return []
         names: list[str] = []
         for source in _as_list(transition.get("from")):
             if source == "*":
@@ -260,8 +265,10 @@ def _unknown_state(linter: _Linter) -> None:
             hint,
         )
     for index, transition in enumerate(linter.transitions):
+        if transition.get("remove") is True:
+            continue  # an unmatched removal: remove-unmatched reports it
         target = transition.get("to")
-        if target is None and transition.get("remove") is not True:
+        if target is None:
             linter.report(
                 "unknown-state",
                 ("transitions", index),
@@ -526,6 +533,13 @@ def _unknown_action(linter: _Linter) -> None:
                     _("available actions: {names}").format(names=", ".join(sorted(ACTIONS))),
                 )
                 continue
+            if action_name == "notify_owner" and not state.get("owner"):
+                linter.report(
+                    "unknown-action",
+                    path,
+                    _("`notify_owner` in state `{s}`, which has no `owner`").format(s=name),
+                    _("give the state an `owner`, or use `notify` with the roles to tell"),
+                )
             given = action if isinstance(action, dict) else {}
             for parameter in ACTIONS[action_name]:
                 if parameter not in given:
@@ -782,7 +796,7 @@ def _remove_unmatched(linter: _Linter) -> None:
                 "remove-unmatched",
                 ("transitions", index, "remove"),
                 _("transition `{t}` from {f} is removed, but nothing inherited matches it").format(
-                    t=transition["trigger"], f=transition["from"]
+                    t=transition["trigger"], f=", ".join(_as_list(transition["from"]))
                 ),
                 _("`remove` needs the same `trigger` and `from` as the protocol's transition"),
             )

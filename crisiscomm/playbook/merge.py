@@ -35,8 +35,9 @@ def _name(value: Any) -> Hashable:
 
 def _transition_identity(entry: MarkedDict) -> Hashable:
     source = entry.get("from")
-    sources = tuple(sorted(map(repr, source))) if isinstance(source, list) else (_name(source),)
-    return (_name(entry.get("trigger")), sources)
+    # `from: detection` and `from: [detection]` are the same transition
+    names = source if isinstance(source, list) else [source]
+    return (_name(entry.get("trigger")), tuple(sorted(repr(_name(name)) for name in names)))
 
 
 def _checklist_identity(entry: MarkedDict) -> Hashable:

@@ -169,3 +169,15 @@ class Playbook:
     def may_act_for(self, actor: str, role: str) -> bool:
         """Members act for their role; a role the playbook lists no people for is open to all."""
         return not self.members(role) or role in self.roles_of(actor)
+
+    def same_person(self, first: str, second: str) -> bool:
+        """Whether two actor names are one person: equal ignoring case, or the same member
+        (one by login, the other by full name)."""
+        a, b = first.casefold(), second.casefold()
+        if a == b:
+            return True
+        return any(
+            {a, b} <= {str(m.get("login", "")).casefold(), str(m["name"]).casefold()}
+            for role in self.roles
+            for m in self.members(role)
+        )

@@ -183,9 +183,7 @@ def render_junit(report: Report, *, strict: bool = False) -> str:
         "testsuite",
         name="crisiscomm validate",
         tests=str(len(by_file)),
-        failures=str(
-            sum(1 for fs in by_file.values() if any(f.severity is Severity.ERROR for f in fs))
-        ),
+        failures=str(sum(1 for fs in by_file.values() if any(_fails(f, strict) for f in fs))),
         errors="0",
     )
     for file, findings in by_file.items():
