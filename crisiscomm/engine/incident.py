@@ -117,15 +117,22 @@ def notifications(
     subject: str,
     kind: str,
     values: dict[str, str],
+    only: list[str] | None = None,
+    key: str | None = None,
 ) -> list[OutboxMessage]:
-    """Outbox rows telling the members of `roles`, one per channel (per address for e-mail).
+    """Outbox rows telling the members of `roles` (or `only` those people), one per
+    channel, one per address for e-mail.
 
     Rows carry the channel's name, never its settings: secrets stay in the environment.
+    With `key`, idempotency keys are derived from it (a retried firing adds no duplicates).
     """
     if channels is None:
         channels = [n for n, c in playbook.channels.items() if c.get("type") == "console"]
     text = render_lenient(message, values)
     people = [m for role in roles for m in playbook.members(role)]
+    if only is not None:
+        people = [m for m in people if m["name"] in only]
+    names = list(dict.fromkeys(str(m["name"]) for m in people))
     rows = []
     for channel in channels:
         definition = playbook.channels.get(channel, {})
@@ -135,13 +142,15 @@ def notifications(
             "subject": subject,
             "text": text,
             "roles": roles,
+            "people": names,
         }
         if definition.get("type") == "smtp":
-            addresses = sorted({str(m["email"]) for m in people if m.get("email")})
-            for address in addresses:
-                rows.append(OutboxMessage(uuid.uuid4().hex, channel, address, payload))
+            recipients = sorted({str(m["email"]) for m in people if m.get("email")})
         else:
-            rows.append(OutboxMessage(uuid.uuid4().hex, channel, ",".join(roles), payload))
+            recipients = [",".join(roles)]
+        for recipient in recipients:
+            identity = f"{key}:{channel}:{recipient}" if key else uuid.uuid4().hex
+            rows.append(OutboxMessage(identity, channel, recipient, payload))
     return rows
 
 

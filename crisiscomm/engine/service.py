@@ -36,6 +36,8 @@ __all__ = [
     "current_actor",
     "draft_statement",
     "edit_statement",
+    "fire_due",
+    "fire_timer",
     "list_incidents",
     "load",
     "open_incident",
@@ -100,7 +102,14 @@ def load(
     return pinned_playbook(store, incident.playbook_hash), incident
 
 
-def _commit(store: Store, before: IncidentRow, outcome: Outcome) -> IncidentRow:
+def _commit(
+    store: Store,
+    before: IncidentRow,
+    outcome: Outcome,
+    *,
+    claim: TimerRow | None = None,
+    late_by_seconds: float = 0.0,
+) -> IncidentRow:
     return store.commit(
         incident=outcome.incident,
         expected_version=before.version,
@@ -109,6 +118,8 @@ def _commit(store: Store, before: IncidentRow, outcome: Outcome) -> IncidentRow:
         retire_timers=outcome.retire_timers,
         outbox=outcome.outbox,
         statements_changed=outcome.statements_changed,
+        claim=claim,
+        late_by_seconds=late_by_seconds,
     )
 
 
@@ -355,3 +366,47 @@ def view(*, store: Store, incident_id: str) -> IncidentView:
         store.timers(incident.id, pending_only=True),
         steps.possible_triggers(playbook, incident.state) if incident.closed_at is None else [],
     )
+
+
+FIRE_ATTEMPTS = 5
+
+
+def fire_timer(*, store: Store, clock: Clock, timer: TimerRow) -> bool:
+    """Fire one due timer exactly once (invariant 4); False when another wake-up had it first
+    or it no longer applies (the incident moved on, or the promised update went out)."""
+    from crisiscomm.engine import timers
+    from crisiscomm.errors import ConflictError
+    from crisiscomm.store import TimerAlreadyFired
+
+    for _attempt in range(FIRE_ATTEMPTS):
+        playbook, incident = load(
+            store=store, incident_id=timer.incident_id, statements=timer.kind == "cadence"
+        )
+        now = clock.now()
+        late = timers.late_by(timer, now)
+        outcome = timers.fire_timer(playbook, incident, timer, now=now)
+        try:
+            if outcome is None:
+                return store.claim_timer(timer.id, timer.generation, now, late)
+            _commit(store, incident, outcome, claim=timer, late_by_seconds=late)
+            return True
+        except TimerAlreadyFired:
+            return False
+        except ConflictError:
+            continue  # an officer acted in between: read the incident again and re-decide
+    raise ConflictError(
+        _("timer {id} of {incident} kept meeting concurrent changes; it stays due").format(
+            id=timer.id, incident=timer.incident_id
+        )
+    )
+
+
+def fire_due(*, store: Store, clock: Clock, limit: int = 500) -> int:
+    """Fire every timer due now (late ones marked late); how many this process fired."""
+    fired = 0
+    while True:
+        due = store.due_timers(clock.now(), limit)
+        fired_now = sum(fire_timer(store=store, clock=clock, timer=timer) for timer in due)
+        fired += fired_now
+        if len(due) < limit or not fired_now:
+            return fired

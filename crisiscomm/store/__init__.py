@@ -17,7 +17,7 @@ from crisiscomm.store.rows import (
     OutboxMessage,
     TimerRow,
 )
-from crisiscomm.store.store import Store, default_db_path, open_store
+from crisiscomm.store.store import Store, TimerAlreadyFired, default_db_path, open_store
 
 __all__ = [
     "ChainProblem",
@@ -27,6 +27,7 @@ __all__ = [
     "NewTimer",
     "OutboxMessage",
     "Store",
+    "TimerAlreadyFired",
     "TimerRow",
     "default_db_path",
     "open_store",

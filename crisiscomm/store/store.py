@@ -47,6 +47,7 @@ __all__ = [
     "MIGRATIONS_DIR",
     "Migration",
     "Store",
+    "TimerAlreadyFired",
     "default_db_path",
     "migrations",
     "open_store",
@@ -219,6 +220,14 @@ def open_store(target: str | Path | None = None, *, timeout: float = DEFAULT_TIM
     return store
 
 
+class TimerAlreadyFired(Exception):
+    """Another wake-up fired this timer first, or it no longer applies: do nothing."""
+
+    def __init__(self, timer_id: int) -> None:
+        super().__init__(f"timer {timer_id} already fired or retired")
+        self.timer_id = timer_id
+
+
 class Store:
     """One open database. Use `open_store`; close it, or use it as a context manager."""
 
@@ -351,11 +360,16 @@ class Store:
         retire_timers: bool,
         outbox: Sequence[OutboxMessage],
         statements_changed: bool = True,
+        claim: TimerRow | None = None,
+        late_by_seconds: float = 0.0,
     ) -> IncidentRow:
         """Record a change of `incident` made from the version the caller read.
 
         `data["statements"]` (the big part: texts in every language) is written only with
-        `statements_changed`; the rest of the row is rewritten by every commit.
+        `statements_changed`; the rest of the row is rewritten by every commit. With
+        `claim`, the commit is that timer's firing: it is marked fired in the same
+        transaction, and TimerAlreadyFired (nothing written) if it already fired, was
+        retired or belongs to another state entry.
 
         Updates title, severity, state, generation, state_entered_at, closed_at and data (the
         playbook pin, opening time and opener never change). With `retire_timers`, the
@@ -369,6 +383,18 @@ class Store:
         event_count, last_hash = incident.event_count, incident.last_hash
         chained, new_last_hash = _chain(incident.id, event_count, last_hash, events)
         with self._transaction():
+            if claim is not None:
+                # the timer whose firing this is: claimed in the same transaction, so it
+                # fires exactly once however many processes woke up for it (invariant 4)
+                claimed = self._execute(
+                    CLAIM_TIMER,
+                    id=claim.id,
+                    generation=claim.generation,
+                    fired_at=format_utc(events[0].at),
+                    late_by_seconds=late_by_seconds,
+                )
+                if claimed.rowcount != 1:
+                    raise TimerAlreadyFired(claim.id)
             record = self._fetchone_or_none(
                 UPDATE_INCIDENT,
                 **_incident_params(incident),

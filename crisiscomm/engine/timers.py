@@ -1,0 +1,196 @@
+"""What a timer does when it comes due: deadline missed, escalation step, reminder, cadence.
+
+`fire_timer` is pure like the other engine steps: the service claims the timer in the same
+transaction that commits its outcome, so a timer fires exactly once however many `serve`
+processes woke up for it (DESIGN.md invariant 4).
+
+Acknowledgements: a person who acknowledged ("I have it") in the current state gets no
+more reminders or escalation messages in it; other people still do, and the deadline
+still stands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from crisiscomm.clock import format_utc, parse_utc
+from crisiscomm.durations import parse_duration
+from crisiscomm.engine.incident import (
+    SYSTEM_ACTOR,
+    cadence_interval,
+    notifications,
+    template_values,
+)
+from crisiscomm.engine.outcome import Outcome
+from crisiscomm.engine.timefmt import statement_time
+from crisiscomm.i18n import _
+from crisiscomm.playbook.model import Playbook
+from crisiscomm.store.rows import IncidentRow, NewEvent, NewTimer, OutboxMessage, TimerRow
+from crisiscomm.templates import render_lenient
+
+__all__ = ["fire_timer", "is_stale", "late_by"]
+
+
+def late_by(timer: TimerRow, now: datetime) -> float:
+    """How many seconds after its due time a timer fires (0 when on time)."""
+    return max(0.0, (now - timer.due_at).total_seconds())
+
+
+def is_stale(incident: IncidentRow, timer: TimerRow) -> bool:
+    """A timer of an earlier state entry, or of a closed incident: it must do nothing."""
+    return incident.closed_at is not None or timer.generation != incident.generation
+
+
+def _acknowledged(playbook: Playbook, incident: IncidentRow) -> list[str]:
+    acks = incident.data.get("acks") or {}
+    return list(acks.get("by") or []) if acks.get("generation") == incident.generation else []
+
+
+def _unacknowledged(playbook: Playbook, incident: IncidentRow, roles: list[str]) -> list[str]:
+    """Members (and deputies) of `roles` who have not acknowledged in this state entry."""
+    acked = _acknowledged(playbook, incident)
+    people: list[str] = []
+    for role in roles:
+        for member in playbook.members(role):
+            name = str(member["name"])
+            if name not in people and not any(playbook.same_person(name, a) for a in acked):
+                people.append(name)
+    return people
+
+
+def _notify(
+    playbook: Playbook,
+    incident: IncidentRow,
+    timer: TimerRow,
+    *,
+    roles: list[str],
+    channels: list[str] | None,
+    message: str,
+    subject: str,
+    kind: str,
+    now: datetime,
+    only: list[str] | None = None,
+) -> list[OutboxMessage]:
+    values = template_values(playbook, incident, now)
+    return notifications(
+        playbook,
+        incident,
+        roles=roles,
+        channels=channels,
+        message=message,
+        subject=render_lenient(subject, values),
+        kind=kind,
+        values=values,
+        only=only,
+        key=f"{incident.id}:timer:{timer.id}",
+    )
+
+
+def fire_timer(
+    playbook: Playbook, incident: IncidentRow, timer: TimerRow, *, now: datetime
+) -> Outcome | None:
+    """The outcome of a due timer, or None when it has nothing left to do (claim it only)."""
+    if is_stale(incident, timer):
+        return None
+    state = playbook.state(incident.state)
+    late = late_by(timer, now)
+    base: dict[str, Any] = {"state": incident.state, "due_at": format_utc(timer.due_at)}
+    if late:
+        base["late_by_seconds"] = round(late, 3)
+    owner = [state["owner"]] if state.get("owner") else []
+    if timer.kind == "deadline":
+        on_deadline = state.get("on_deadline") or {}
+        roles = list(on_deadline.get("notify") or owner)
+        outbox = _notify(
+            playbook, incident, timer, roles=roles, channels=on_deadline.get("channels"),
+            message=on_deadline.get("message")
+            or _("$incident_id: the deadline of $state_title has passed ($deadline)"),
+            subject=_("OVERDUE $incident_id: $state_title"), kind="deadline", now=now,
+        )  # fmt: skip
+        event = NewEvent(now, SYSTEM_ACTOR, "deadline.missed", {**base, "notified": roles})
+        return Outcome(incident, [event], [], False, outbox)
+    if timer.kind in ("escalation", "reminder"):
+        return _escalate(playbook, incident, timer, state, base, now)
+    if timer.kind == "cadence":
+        return _cadence(playbook, incident, timer, state, base, owner, now)
+    raise ValueError(f"unknown timer kind {timer.kind!r}")  # pragma: no cover - rows we wrote
+
+
+def _escalate(
+    playbook: Playbook,
+    incident: IncidentRow,
+    timer: TimerRow,
+    state: Any,
+    base: dict[str, Any],
+    now: datetime,
+) -> Outcome | None:
+    index = int(timer.data["step"])
+    step = (state.get("escalation") or [])[index]
+    roles = list(step["notify"])
+    people = _unacknowledged(playbook, incident, roles)
+    everyone_has_it = bool([m for r in roles for m in playbook.members(r)]) and not people
+    if timer.kind == "reminder" and everyone_has_it:
+        return None  # reminders repeat until acknowledged
+    outbox = (
+        []
+        if everyone_has_it
+        else _notify(
+            playbook, incident, timer, roles=roles, channels=step.get("channels"),
+            message=step.get("message") or _("$incident_id: $state_title needs you"),
+            subject=_("crisiscomm: $incident_id $state_title"), kind="escalation", now=now,
+            only=people or None,
+        )
+    )  # fmt: skip
+    timers: list[NewTimer] = []
+    if step.get("repeat") and not everyone_has_it:
+        round_ = int(timer.data.get("round", 0)) + 1
+        due = now + parse_duration(step["repeat"])
+        timers.append(
+            NewTimer("reminder", f"reminder:{index}:{round_}", due,
+                     {"state": incident.state, "step": index, "round": round_})
+        )  # fmt: skip
+    kind = "escalation" if timer.kind == "escalation" else "reminder"
+    data = {**base, "step": index + 1, "notified": roles, "people": people}
+    if timer.kind == "reminder":
+        data["round"] = timer.data.get("round")
+    return Outcome(incident, [NewEvent(now, SYSTEM_ACTOR, kind, data)], timers, False, outbox)
+
+
+def _cadence(
+    playbook: Playbook,
+    incident: IncidentRow,
+    timer: TimerRow,
+    state: Any,
+    base: dict[str, Any],
+    owner: list[str],
+    now: datetime,
+) -> Outcome | None:
+    armed = parse_utc(str(timer.data["armed_at"]))
+    released = [
+        parse_utc(release["at"])
+        for record in (incident.data.get("statements") or {}).values()
+        for release in record.get("released") or []
+    ]
+    if any(moment > armed for moment in released):
+        return None  # an update went out since this check was armed: the promise was kept
+    cadence = state.get("cadence")
+    settings = cadence if isinstance(cadence, dict) else {}
+    roles = list(settings.get("notify") or owner)
+    outbox = _notify(
+        playbook, incident, timer, roles=roles, channels=settings.get("channels"),
+        message=_("$incident_id: the promised public update is overdue (due {due})").format(
+            due=statement_time(timer.due_at, playbook.timezone)
+        ),
+        subject=_("UPDATE OVERDUE $incident_id"), kind="cadence", now=now,
+    )  # fmt: skip
+    # keep checking at the same rhythm until an update goes out
+    every = cadence_interval(playbook, incident.state) or timedelta(hours=1)
+    armed_now = format_utc(now)
+    next_check = NewTimer(
+        "cadence", f"cadence:{armed_now}", now + every,
+        {"state": incident.state, "armed_at": format_utc(armed)},
+    )  # fmt: skip
+    event = NewEvent(now, SYSTEM_ACTOR, "update.missed", {**base, "notified": roles})
+    return Outcome(replace(incident), [event], [next_check], False, outbox)

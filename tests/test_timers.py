@@ -1,0 +1,203 @@
+"""Timers firing on a simulated clock: escalation ladder, reminders until acknowledged,
+deadline missed, cadence, late firing after downtime, stale and duplicate wake-ups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from crisiscomm.clock import SimulatedClock
+from crisiscomm.engine import service
+from crisiscomm.store import Store, open_store
+from tests.conftest_store import pg_admin_fixture, target_fixture  # noqa: F401 (fixtures)
+
+from .conftest import FIXTURES
+
+PLAYBOOK = str(FIXTURES / "engine" / "press.yaml")
+START = datetime(2026, 4, 3, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "crisiscomm.db"
+
+
+@pytest.fixture
+def store(db: Path) -> Iterator[Store]:
+    with open_store(db) as opened:
+        yield opened
+
+
+@pytest.fixture
+def clock() -> SimulatedClock:
+    return SimulatedClock(START)
+
+
+def open_incident(store: Store, clock: SimulatedClock) -> str:
+    return service.open_incident(
+        store=store, clock=clock, playbook_ref=PLAYBOOK, title="Dam breach",
+        severity=None, facts=["region=Nukus"], actor="aziz",
+    ).id  # fmt: skip
+
+
+def events(store: Store, incident_id: str, *types: str) -> list[tuple[str, dict[str, object]]]:
+    return [(e.type, e.data) for e in store.events(incident_id) if e.type in types]
+
+
+def test_escalation_ladder_reminders_until_acknowledged_and_deadline(
+    store: Store, clock: SimulatedClock
+) -> None:
+    incident_id = open_incident(store, clock)
+    assert service.fire_due(store=store, clock=clock) == 0
+
+    clock.advance(timedelta(minutes=10))
+    assert service.fire_due(store=store, clock=clock) == 1
+    [(_kind, data)] = events(store, incident_id, "escalation")
+    assert (
+        data["step"] == 1 and data["people"] == ["Aziz Karimov"] and "late_by_seconds" not in data
+    )
+    [reminder] = [t for t in store.timers(incident_id) if t.kind == "reminder"]
+    assert reminder.due_at == START + timedelta(minutes=15)
+    console = [m for m in store.outbox(incident_id) if m.payload["kind"] == "escalation"]
+    assert [(m.channel, m.payload["text"]) for m in console] == [
+        ("console", f"Reminder: {incident_id}")
+    ]
+
+    service.acknowledge(store=store, clock=clock, incident_id=incident_id, actor="aziz")
+    clock.advance(timedelta(minutes=5))
+    assert (
+        service.fire_due(store=store, clock=clock) == 2
+    )  # the reminder (claimed, silent) and step 2
+    assert [d["step"] for _k, d in events(store, incident_id, "escalation")] == [1, 2]
+    assert events(store, incident_id, "reminder") == []  # aziz has it: no more reminders
+    step_two = [m for m in store.outbox(incident_id) if m.payload["kind"] == "escalation"][-2:]
+    assert {m.channel for m in step_two} == {"console", "ops"}
+    assert all(m.payload["people"] == ["Dilnoza Yusupova"] for m in step_two)
+
+    clock.advance(timedelta(minutes=5))
+    assert service.fire_due(store=store, clock=clock) == 1
+    [(_kind, data)] = events(store, incident_id, "deadline.missed")
+    assert data["notified"] == ["duty_officer"]
+    assert store.timers(incident_id, pending_only=True) == []
+    assert store.verify_chain(incident_id) == []
+
+
+def test_reminders_repeat_while_nobody_acknowledges(store: Store, clock: SimulatedClock) -> None:
+    incident_id = open_incident(store, clock)
+    clock.advance(timedelta(minutes=10))
+    service.fire_due(store=store, clock=clock)
+    for _round in range(2):
+        clock.advance(timedelta(minutes=5))
+        service.fire_due(store=store, clock=clock)
+    rounds = [d["round"] for _k, d in events(store, incident_id, "reminder")]
+    assert rounds == [1, 2]
+
+
+def test_downtime_fires_each_overdue_timer_once_marked_late(
+    store: Store, clock: SimulatedClock
+) -> None:
+    incident_id = open_incident(store, clock)
+    clock.advance(timedelta(hours=1))  # nothing ran for an hour
+    service.fire_due(store=store, clock=clock)
+    fired = [e for e in store.events(incident_id) if e.type in ("escalation", "deadline.missed")]
+    assert sorted((e.type, e.data.get("step"), e.data["late_by_seconds"]) for e in fired) == [
+        ("deadline.missed", None, 2400.0),
+        ("escalation", 1, 3000.0),
+        ("escalation", 2, 2700.0),
+    ]
+    late = {
+        t.key: t.late_by_seconds
+        for t in store.timers(incident_id, pending_only=False)
+        if t.fired_at
+    }
+    assert late["deadline"] == 2400.0
+    assert service.fire_due(store=store, clock=clock) == 0  # and never again
+
+
+def test_a_stale_timer_does_nothing(store: Store, clock: SimulatedClock) -> None:
+    incident_id = open_incident(store, clock)
+    [deadline] = [t for t in store.timers(incident_id) if t.kind == "deadline"]
+    service.check_item(
+        store=store, clock=clock, incident_id=incident_id, item="log_source", actor="aziz"
+    )
+    service.advance(
+        store=store,
+        clock=clock,
+        incident_id=incident_id,
+        trigger="confirm",
+        note=None,
+        actor="aziz",
+    )
+    clock.advance(timedelta(minutes=30))
+    before = len(store.events(incident_id))
+    assert service.fire_timer(store=store, clock=clock, timer=deadline) is False
+    assert len(store.events(incident_id)) == before
+    # the first state's timers were retired; the new state's deadline is 40 min after entry
+    assert store.due_timers(clock.now()) == []
+
+
+def test_two_wake_ups_fire_a_timer_once(db: Path, store: Store, clock: SimulatedClock) -> None:
+    incident_id = open_incident(store, clock)
+    [deadline] = [t for t in store.timers(incident_id) if t.kind == "deadline"]
+    clock.advance(timedelta(minutes=20))
+    with open_store(db) as other:
+        results = [
+            service.fire_timer(store=store, clock=clock, timer=deadline),
+            service.fire_timer(store=other, clock=clock, timer=deadline),
+        ]
+    assert results == [True, False]
+    assert len(events(store, incident_id, "deadline.missed")) == 1
+
+
+def drive_to_follow_up(store: Store, clock: SimulatedClock) -> str:
+    incident_id = open_incident(store, clock)
+    kwargs = {"store": store, "clock": clock, "incident_id": incident_id}
+    service.check_item(**kwargs, item="log_source", actor="aziz")  # type: ignore[arg-type]
+    service.advance(**kwargs, trigger="confirm", note=None, actor="aziz")  # type: ignore[arg-type]
+    service.draft_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
+    service.approve(**kwargs, name="holding", actor="dilnoza")  # type: ignore[arg-type]
+    service.approve(**kwargs, name="holding", actor="rustam")  # type: ignore[arg-type]
+    service.release_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
+    service.advance(**kwargs, trigger="publish", note=None, actor="aziz")  # type: ignore[arg-type]
+    return incident_id
+
+
+def test_a_missed_update_escalates_and_keeps_checking(store: Store, clock: SimulatedClock) -> None:
+    incident_id = drive_to_follow_up(store, clock)
+    clock.advance(timedelta(hours=2))
+    service.fire_due(store=store, clock=clock)
+    [(_kind, data)] = events(store, incident_id, "update.missed")
+    assert data["notified"] == ["head_of_press"]
+    pending = [t for t in store.timers(incident_id) if t.kind == "cadence"]
+    assert [t.due_at - clock.now() for t in pending] == [timedelta(hours=2)]
+
+
+def test_a_kept_promise_needs_no_escalation(store: Store, clock: SimulatedClock) -> None:
+    incident_id = drive_to_follow_up(store, clock)
+    kwargs = {"store": store, "clock": clock, "incident_id": incident_id}
+    clock.advance(timedelta(minutes=90))
+    service.set_facts(**kwargs, assignments=["evacuated=300"], actor="aziz")  # type: ignore[arg-type]
+    service.draft_statement(**kwargs, statement="update", actor="aziz")  # type: ignore[arg-type]
+    service.approve(**kwargs, name="update", actor="dilnoza")  # type: ignore[arg-type]
+    service.release_statement(**kwargs, statement="update", actor="aziz")  # type: ignore[arg-type]
+    clock.advance(timedelta(minutes=30))  # the first cadence check comes due
+    service.fire_due(store=store, clock=clock)
+    assert events(store, incident_id, "update.missed") == []
+
+
+def test_two_processes_fire_a_timer_once_on_each_backend(target: str) -> None:
+    """Two connections (as two `serve` processes have) race for the same due timer."""
+    clock = SimulatedClock(START)
+    with open_store(target) as first, open_store(target) as second:
+        incident_id = open_incident(first, clock)
+        due = [t for t in first.timers(incident_id) if t.kind == "deadline"]
+        clock.advance(timedelta(minutes=25))
+        results = [service.fire_timer(store=s, clock=clock, timer=due[0]) for s in (second, first)]
+        assert results == [True, False]
+        assert service.fire_due(store=first, clock=clock) == 2  # the two escalation steps
+        assert service.fire_due(store=second, clock=clock) == 0
+        kinds = [e.type for e in first.events(incident_id)]
+        assert kinds.count("deadline.missed") == 1 and kinds.count("escalation") == 2
