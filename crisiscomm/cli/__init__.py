@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import click
 
 from crisiscomm import __version__
-from crisiscomm.cli import graph, incident, listing, schema, statement, validate
+from crisiscomm.cli import graph, incident, listing, outbox, schema, serve, statement, validate
 from crisiscomm.errors import CrisisCommError
 from crisiscomm.i18n import _
 
@@ -56,6 +56,9 @@ for command in (
     listing.show,
     listing.timeline,
     listing.audit,
+    serve.serve,
+    serve.tick,
+    outbox.outbox,
 ):
     cli.add_command(command)
 

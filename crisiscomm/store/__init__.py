@@ -15,6 +15,7 @@ from crisiscomm.store.rows import (
     NewEvent,
     NewTimer,
     OutboxMessage,
+    OutboxRow,
     TimerRow,
 )
 from crisiscomm.store.store import Store, TimerAlreadyFired, default_db_path, open_store
@@ -26,6 +27,7 @@ __all__ = [
     "NewEvent",
     "NewTimer",
     "OutboxMessage",
+    "OutboxRow",
     "Store",
     "TimerAlreadyFired",
     "TimerRow",

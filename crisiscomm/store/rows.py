@@ -13,6 +13,7 @@ __all__ = [
     "NewEvent",
     "NewTimer",
     "OutboxMessage",
+    "OutboxRow",
     "TimerRow",
 ]
 
@@ -106,3 +107,26 @@ class ChainProblem:
     incident_id: str
     seq: int
     problem: str
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """An outbox row as stored, with where its delivery stands.
+
+    `attempts` counts the deliveries begun (a taken row counts before it is sent); a
+    `pending` row is sent at `next_attempt_at` or later; a `dead` one waits for a person
+    (`crisiscomm outbox retry ID`). `last_error` never holds a secret.
+    """
+
+    id: int
+    incident_id: str
+    idempotency_key: str
+    channel: str
+    recipient: str
+    payload: dict[str, Any]
+    status: str  # "pending" | "sent" | "dead"
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+    sent_at: datetime | None
+    last_error: str | None

@@ -1,0 +1,128 @@
+"""`crisiscomm outbox`: notifications waiting to go out, dead letters, and re-queueing them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from crisiscomm.cli.common import db_option, echo_json, json_option, open_db
+
+if TYPE_CHECKING:
+    from crisiscomm.store.rows import OutboxRow
+
+LIMIT = 200
+
+
+@click.group(invoke_without_command=True)
+@click.option("--all", "show_all", is_flag=True, help="Sent notifications too.")
+@click.option("--dead", "dead_only", is_flag=True, help="Only dead letters.")
+@db_option
+@json_option
+@click.pass_context
+def outbox(
+    ctx: click.Context, show_all: bool, dead_only: bool, db: str | None, as_json: bool
+) -> int:
+    """List notifications waiting to go out and dead letters, newest first.
+
+    A dead letter failed on every attempt (its last error is shown); fix the cause (a
+    server, an address, a variable) and re-queue it with `crisiscomm outbox retry ID`.
+
+    \b
+    Example:
+      crisiscomm outbox --dead
+      crisiscomm outbox retry 42
+    """
+    from crisiscomm.i18n import _
+
+    if ctx.invoked_subcommand is not None:
+        return 0
+    statuses = ("dead",) if dead_only else ("pending", "sent", "dead") if show_all else None
+    with open_db(db) as store:
+        rows = store.list_outbox(statuses=statuses or ("pending", "dead"), limit=LIMIT + 1)
+    if as_json:
+        echo_json([_row_json(row) for row in rows[:LIMIT]])
+        return 0
+    if not rows:
+        click.echo(_("No dead letters.") if dead_only else _("Nothing waiting in the outbox."))
+        return 0
+    for row in rows[:LIMIT]:
+        click.echo(_row_text(row))
+    if len(rows) > LIMIT:
+        click.echo(_("(the newest {n} shown; --json for scripts)").format(n=LIMIT))
+    return 0
+
+
+@outbox.command()
+@click.argument("outbox_id", metavar="ID", type=int)
+@db_option
+@click.pass_context
+def retry(ctx: click.Context, outbox_id: int, db: str | None) -> int:
+    """Re-queue a dead letter so it is tried again at once.
+
+    Its attempts count from zero again. Exit 1 if the row is not dead, 2 if there is no
+    such row.
+
+    \b
+    Example:
+      crisiscomm outbox retry 42
+    """
+    from crisiscomm.clock import SystemClock
+    from crisiscomm.i18n import _
+
+    parent = ctx.parent.params if ctx.parent is not None else {}
+    with open_db(db or parent.get("db")) as store:
+        row = store.retry_outbox(outbox_id, now=SystemClock().now())
+    click.echo(
+        _("outbox row {id} ({channel} to {recipient}) is queued again").format(
+            id=row.id, channel=row.channel, recipient=row.recipient
+        )
+    )
+    return 0
+
+
+def _row_text(row: OutboxRow) -> str:
+    """One line per row, and the last error under it."""
+    from crisiscomm.engine.timefmt import local_text
+    from crisiscomm.i18n import _, ngettext
+
+    if row.status == "sent" and row.sent_at is not None:
+        when = _("sent {at}").format(at=local_text(row.sent_at, "UTC"))
+    elif row.status == "pending":
+        when = _("next {at}").format(at=local_text(row.next_attempt_at, "UTC"))
+    else:
+        when = ""
+    subject = str(row.payload.get("subject") or row.payload.get("kind") or "")
+    columns = [
+        f"{row.id:>6}",
+        f"{row.status:<7}",
+        f"{row.incident_id:<14}",
+        f"{row.channel:<12}",
+        f"{row.recipient:<24}",
+        ngettext("{n} attempt", "{n} attempts", row.attempts).format(n=row.attempts),
+        when,
+        subject,
+    ]
+    line = "  ".join(column for column in columns if column)
+    if row.last_error and row.status != "sent":
+        line += "\n        " + _("last error: {error}").format(error=row.last_error)
+    return line
+
+
+def _row_json(row: OutboxRow) -> dict[str, Any]:
+    from crisiscomm.clock import format_utc
+
+    return {
+        "id": row.id,
+        "incident_id": row.incident_id,
+        "channel": row.channel,
+        "recipient": row.recipient,
+        "status": row.status,
+        "attempts": row.attempts,
+        "next_attempt_at": format_utc(row.next_attempt_at),
+        "created_at": format_utc(row.created_at),
+        "sent_at": format_utc(row.sent_at) if row.sent_at else None,
+        "last_error": row.last_error,
+        "idempotency_key": row.idempotency_key,
+        "subject": row.payload.get("subject"),
+    }

@@ -1,0 +1,210 @@
+"""Channels: how a notification leaves. `console` and `file` here; `smtp` and `webhook` in
+their own modules, imported only when a playbook uses them.
+
+A channel is built from its definition in the incident's pinned playbook, with `${ENV}`
+references resolved (env.py), and sends one outbox row at a time. It raises DeliveryError
+with a message a press officer understands and never a secret in it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+from crisiscomm.clock import format_utc
+from crisiscomm.i18n import _
+from crisiscomm.notify.env import resolve
+from crisiscomm.notify.errors import DeliveryError, short_reason
+from crisiscomm.store.rows import OutboxRow
+
+__all__ = [
+    "Channel",
+    "ChannelFactory",
+    "ConsoleChannel",
+    "FileChannel",
+    "timeout_seconds",
+]
+
+DEFAULT_TIMEOUT = 10.0  # seconds an smtp or webhook channel waits for its server
+
+
+class Channel(Protocol):
+    """Sends outbox rows; `secrets` are the values to keep out of any message."""
+
+    name: str
+    secrets: tuple[str, ...]
+
+    def send(self, row: OutboxRow, *, now: datetime) -> None:
+        """Deliver one row, or raise DeliveryError."""
+        ...
+
+
+def timeout_seconds(channel: str, definition: Mapping[str, Any]) -> float:
+    """The channel's `timeout` in seconds (DEFAULT_TIMEOUT when it has none)."""
+    from crisiscomm.durations import parse_duration
+
+    text = definition.get("timeout")
+    if text is None:
+        return DEFAULT_TIMEOUT
+    try:
+        return parse_duration(str(text)).total_seconds()
+    except ValueError as error:
+        raise DeliveryError(
+            _("channel `{channel}`: timeout: {error}").format(channel=channel, error=error),
+            permanent=True,
+        ) from None
+
+
+class ChannelFactory:
+    """Builds channels from their definitions.
+
+    `environ` is where `${ENV}` references are looked up (default: the process's);
+    `streams` are what a console channel writes to by its `stream` setting (default: this
+    process's stdout and stderr, read when a channel is built). A drill passes its own
+    factory to record instead of send.
+    """
+
+    def __init__(
+        self,
+        *,
+        environ: Mapping[str, str] | None = None,
+        streams: Mapping[str, TextIO] | None = None,
+    ) -> None:
+        self.environ = environ
+        self.streams = streams
+
+    def __call__(self, name: str, definition: Mapping[str, Any]) -> Channel:
+        """The channel `name` as defined; DeliveryError if it cannot be built."""
+        environ = os.environ if self.environ is None else self.environ
+        resolved = resolve(name, definition, environ)
+        settings, secrets = resolved.settings, resolved.secrets
+        kind = settings.get("type")
+        if kind == "console":
+            stream_name = str(settings.get("stream") or "stdout")
+            streams = self.streams or {"stdout": sys.stdout, "stderr": sys.stderr}
+            if stream_name not in streams:
+                raise DeliveryError(
+                    _("channel `{channel}`: stream `{stream}` is neither stdout nor stderr").format(
+                        channel=name, stream=stream_name
+                    ),
+                    permanent=True,
+                )
+            return ConsoleChannel(name, streams[stream_name])
+        if kind == "file":
+            return FileChannel(name, Path(str(settings.get("path") or "")))
+        if kind == "smtp":
+            from crisiscomm.notify.smtp import SmtpChannel
+
+            return SmtpChannel.from_settings(name, settings, secrets)
+        if kind == "webhook":
+            from crisiscomm.notify.webhook import WebhookChannel
+
+            return WebhookChannel.from_settings(name, settings, secrets)
+        raise DeliveryError(
+            _("channel `{channel}` has the unknown type `{type}`").format(channel=name, type=kind),
+            permanent=True,
+        )
+
+
+class ConsoleChannel:
+    """Writes a readable block per notification to a stream (the terminal of `serve`)."""
+
+    secrets: tuple[str, ...] = ()
+
+    def __init__(self, name: str, stream: TextIO) -> None:
+        self.name = name
+        self.stream = stream
+
+    def send(self, row: OutboxRow, *, now: datetime) -> None:
+        """Write the row's subject and text; a stream that cannot show a letter gets `?`."""
+        subject = str(row.payload.get("subject") or row.payload.get("kind") or "")
+        text = str(row.payload.get("text") or "")
+        block = f"[{row.incident_id}] {row.recipient}: {subject}\n{text}\n\n"
+        try:
+            try:
+                self.stream.write(block)
+            except UnicodeEncodeError:
+                encoding = getattr(self.stream, "encoding", None) or "ascii"
+                self.stream.write(block.encode(encoding, "replace").decode(encoding))
+            self.stream.flush()
+        except (OSError, ValueError) as error:  # a closed pipe or stream
+            raise DeliveryError(
+                _("channel `{channel}`: cannot write to the console: {reason}").format(
+                    channel=self.name, reason=short_reason(error)
+                ),
+                channel_down=True,
+            ) from None
+
+
+class FileChannel:
+    """Appends one JSON line per notification and fsyncs it (the record on disk).
+
+    A relative path is relative to the current folder of the delivering process; missing
+    folders are created. Each line is one append write, so several `serve` processes can
+    share the file.
+    """
+
+    secrets: tuple[str, ...] = ()
+
+    def __init__(self, name: str, path: Path) -> None:
+        if not str(path):
+            raise DeliveryError(
+                _("channel `{channel}` has no `path`").format(channel=name), permanent=True
+            )
+        self.name = name
+        self.path = path
+
+    def send(self, row: OutboxRow, *, now: datetime) -> None:
+        """Append the row as a JSON line: when, where, key, incident, subject, text, payload."""
+        line = json.dumps(
+            {
+                "at": format_utc(now),
+                "channel": row.channel,
+                "idempotency_key": row.idempotency_key,
+                "incident_id": row.incident_id,
+                "recipient": row.recipient,
+                "subject": row.payload.get("subject"),
+                "text": row.payload.get("text"),
+                "payload": row.payload,
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        data = (line + "\n").encode("utf-8")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            created = not self.path.exists()
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+            try:
+                written = 0
+                while written < len(data):
+                    written += os.write(descriptor, data[written:])
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+            if created:
+                _fsync_folder(self.path.parent)
+        except OSError as error:
+            raise DeliveryError(
+                _("channel `{channel}`: cannot append to {path}: {reason}").format(
+                    channel=self.name, path=self.path, reason=short_reason(error)
+                ),
+                channel_down=True,
+            ) from None
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a new file's name durable too (POSIX; Windows has no folder handles to sync)."""
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
