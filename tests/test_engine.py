@@ -413,3 +413,34 @@ def test_four_eyes_knows_a_person_by_login_name_and_case(
             error.message
             == f"{alias} wrote a version of `holding` and may not approve it (four-eyes)"
         )
+
+
+def test_a_statement_by_email_goes_to_each_address_of_the_list(
+    store: Store, clock: SimulatedClock, tmp_path: Path
+) -> None:
+    text = (FIXTURES / "engine" / "press.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "  ops: {type: file, path: ops.jsonl}\n",
+        "  ops: {type: file, path: ops.jsonl}\n"
+        "  media: {type: smtp, host: smtp.example.uz, sender: press@example.uz, to: [desk@example.uz, news@example.kz]}\n",
+    )
+    text = text.replace(
+        "    clearance: [head_of_press, legal]\n    channels: [console]\n",
+        "    clearance: [head_of_press, legal]\n    channels: [media]\n",
+    )
+    path = tmp_path / "press.yaml"
+    path.write_text(text, encoding="utf-8")
+    incident_id = open_flood(store, clock, playbook_ref=str(path))
+    kwargs = {"store": store, "clock": clock, "incident_id": incident_id}
+    service.check_item(**kwargs, item="log_source", actor="aziz")  # type: ignore[arg-type]
+    service.advance(**kwargs, trigger="confirm", note=None, actor="aziz")  # type: ignore[arg-type]
+    service.draft_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
+    service.approve(**kwargs, name="holding", actor="dilnoza")  # type: ignore[arg-type]
+    service.approve(**kwargs, name="holding", actor="rustam")  # type: ignore[arg-type]
+    service.release_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
+    sent = [
+        (m.channel, m.recipient)
+        for m in store.outbox(incident_id)
+        if m.payload["kind"] == "statement"
+    ]
+    assert sent == [("media", "desk@example.uz"), ("media", "news@example.kz")]

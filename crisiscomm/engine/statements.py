@@ -407,12 +407,16 @@ def release(
         "texts": version["texts"],
         "text": "\n\n".join(version["texts"][lang] for lang in playbook.languages),
     }
-    outbox = [
-        OutboxMessage(
-            f"{incident.id}:{statement}:v{version['version']}:{channel}", channel, "public", payload
+    outbox = []
+    for channel in definition.get("channels") or []:
+        settings = playbook.channels.get(channel) or {}
+        # e-mail goes to the channel's distribution list, one message per address
+        recipients = (
+            list(settings.get("to") or []) if settings.get("type") == "smtp" else ["public"]
         )
-        for channel in definition.get("channels") or []
-    ]
+        for recipient in recipients:
+            key = f"{incident.id}:{statement}:v{version['version']}:{channel}:{recipient}"
+            outbox.append(OutboxMessage(key, channel, recipient, payload))
     event = NewEvent(
         now,
         actor,

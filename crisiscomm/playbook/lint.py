@@ -738,7 +738,7 @@ CHANNEL_FIELDS: dict[str, frozenset[str]] = {
     "console": frozenset({"type", "description", "stream"}),
     "file": frozenset({"type", "description", "path"}),
     "smtp": frozenset(
-        {"type", "description", "host", "port", "security", "username", "password", "sender"}
+        {"type", "description", "host", "port", "security", "username", "password", "sender", "to"}
         | {"timeout"}
     ),
     "webhook": frozenset({"type", "description", "url", "secret", "headers", "timeout"}),
@@ -747,6 +747,18 @@ CHANNEL_FIELDS: dict[str, frozenset[str]] = {
 
 @_rule("channel-config", "a channel has a setting its type does not use, or an unusable one")
 def _channel_config(linter: _Linter) -> None:
+    for name, statement in linter.statements.items():
+        for index, channel in enumerate(statement.get("channels") or []):
+            definition = linter.channels.get(channel) or {}
+            if definition.get("type") == "smtp" and not definition.get("to"):
+                linter.report(
+                    "channel-config",
+                    ("statements", name, "channels", index),
+                    _("statement `{s}` goes out by e-mail channel `{c}`, which has no `to`").format(
+                        s=name, c=channel
+                    ),
+                    _("give the channel `to: [press-list@example.uz, ...]`"),
+                )
     for name, channel in linter.channels.items():
         kind = channel["type"]
         allowed = CHANNEL_FIELDS[kind]
