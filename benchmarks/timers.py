@@ -111,11 +111,11 @@ def run_ours(db: Path, *, kill_half_way: bool, count: int) -> tuple[list[float],
 
 
 def run_baseline(
-    folder: Path, dues: list[datetime], *, grace: float | None
+    folder: Path, dues: list[datetime], *, grace: int | None
 ) -> tuple[list[float], int]:
     """Bare APScheduler: one raw UPDATE + commit per job; (lateness, jobs that never ran).
 
-    grace=None fires late jobs late; grace=1.0 is APScheduler's default (late ones skipped).
+    grace=None fires late jobs late; grace=1 is APScheduler's default (late ones skipped).
     """
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -191,7 +191,7 @@ def main() -> int:
             baseline, _never = run_baseline(case_folder, baseline_dues, grace=None)
             report(case, ours, baseline)
         burst = dues_for("burst", count, datetime.now(UTC) + timedelta(seconds=LEAD))
-        _late, dropped = run_baseline(folder, burst, grace=1.0)
+        _late, dropped = run_baseline(folder, burst, grace=1)
         print(f"burst, default 1 s misfire grace: {dropped} of {count} jobs silently dropped")
     return 0
 

@@ -167,7 +167,12 @@ class Server:
             due_at=format_utc(timer.due_at),
             late_by_seconds=round(late, 3),
         )
-        self.deliver()
+        if fired and self._scheduler is not None:
+            # deliver soon, in one pass for every firing due by then, not one pass each
+            self._scheduler.add_job(
+                self.deliver, id="deliver", replace_existing=True,
+                next_run_time=self.clock.now(), misfire_grace_time=None,
+            )  # fmt: skip
 
     def deliver(self) -> None:
         """Deliver due outbox rows; delivery problems are logged, never fatal."""
