@@ -35,7 +35,7 @@ def parse_duration(text: str) -> timedelta:
                 )
             )
         weeks, days, hours, minutes, seconds = (int(part or 0) for part in iso.groups())
-        result = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+        result = _seconds(weeks * 604800 + days * 86400 + hours * 3600 + minutes * 60 + seconds)
     if result > MAX_DURATION:
         raise ValueError(
             _("`{text}` is longer than a year; no crisis protocol waits that long").format(

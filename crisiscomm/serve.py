@@ -66,13 +66,14 @@ def _log(level: int, message: str, **fields: Any) -> None:
     logger.log(level, message, extra={"fields": fields})
 
 
-def _deliver(store: Store, now: datetime) -> dict[str, int]:
+def _deliver(store: Store, clock: Clock) -> dict[str, int]:
     """Deliver everything the outbox holds due, batch after batch; counts by outcome."""
     from crisiscomm.notify.outbox import deliver_due
 
     counts = {"sent": 0, "retried": 0, "dead": 0}
     while True:
-        report = deliver_due(store, now=now, limit=DELIVERY_BATCH)
+        # each batch takes its rows (and their leases) at its own time
+        report = deliver_due(store, now=clock.now(), limit=DELIVERY_BATCH)
         counts["sent"] += report.sent
         counts["retried"] += report.retried
         counts["dead"] += report.dead
@@ -99,7 +100,7 @@ def tick(*, store: Store, clock: Clock) -> dict[str, int]:
     from crisiscomm.engine import service
 
     fired = service.fire_due(store=store, clock=clock)
-    return {"fired": fired, **_deliver(store, clock.now())}
+    return {"fired": fired, **_deliver(store, clock)}
 
 
 @dataclass
@@ -177,7 +178,7 @@ class Server:
     def deliver(self) -> None:
         """Deliver due outbox rows; delivery problems are logged, never fatal."""
         try:
-            counts = _deliver(self.store(), self.clock.now())
+            counts = _deliver(self.store(), self.clock)
         except Exception:  # a broken channel must not stop timers from firing
             logger.exception("outbox delivery failed", extra={"fields": {"event": "outbox.error"}})
             return

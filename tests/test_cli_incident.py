@@ -273,3 +273,12 @@ def test_database_problems_are_clear(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert code == 1
     assert err.startswith("crisiscomm: error: ") and "notes.txt" in err
     assert "Traceback" not in err
+
+
+def test_a_database_path_with_an_unknown_home_folder(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["list", "--db", "~no-such-user-here/x.db"])
+    _out, err = capsys.readouterr()
+    assert code == 2
+    assert err.startswith(
+        "crisiscomm: error: cannot find the home folder in the database path ~no-such-user-here/x.db\n"
+    )

@@ -46,3 +46,12 @@ def test_zero_is_refused(text: str) -> None:
 def test_format_round_trips() -> None:
     for text in ["30s", "15m", "1h30m", "1d2h"]:
         assert format_duration(parse_duration(text)) == text
+
+
+@pytest.mark.parametrize("text", ["P9999999999W", "99999999999999999999d", "400d", "P53W"])
+def test_longer_than_a_year_is_refused_without_overflow(text: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_duration(text)
+    assert (
+        str(caught.value) == f"`{text}` is longer than a year; no crisis protocol waits that long"
+    )

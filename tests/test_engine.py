@@ -444,3 +444,73 @@ def test_a_statement_by_email_goes_to_each_address_of_the_list(
         if m.payload["kind"] == "statement"
     ]
     assert sent == [("media", "desk@example.uz"), ("media", "news@example.kz")]
+
+
+@pytest.mark.parametrize("text", ["0001-01-01 00:00", "9999-12-31 23:00+00:00"])
+def test_a_datetime_fact_no_time_zone_can_show_is_refused(
+    store: Store, clock: SimulatedClock, text: str, tmp_path: Path
+) -> None:
+    source = (FIXTURES / "engine" / "press.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "press.yaml"
+    path.write_text(
+        source.replace(
+            "  level: {type: choice, choices: [low, high]}\n",
+            "  level: {type: choice, choices: [low, high]}\n  detected_at: {type: datetime}\n",
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(RefusedError) as caught:
+        open_flood(
+            store, clock, playbook_ref=str(path), facts=["region=Nukus", f"detected_at={text}"]
+        )
+    assert (
+        caught.value.message
+        == f"fact `detected_at` must be a date and time (2026-04-03 06:00); `{text}` is not"
+    )
+
+
+def test_one_person_gives_one_approval_of_a_trigger_whatever_the_spelling(
+    store: Store, clock: SimulatedClock, tmp_path: Path
+) -> None:
+    source = (FIXTURES / "engine" / "press.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "press.yaml"
+    # Dilnoza holds both roles the close trigger needs approvals from
+    source = source.replace(
+        "guards: {facts: [evacuated], approvals: [legal]}",
+        "guards: {facts: [evacuated], approvals: [legal, head_of_press]}",
+    )
+    source = source.replace(
+        "    members: [{name: Rustam Aliev, login: rustam}]\n",
+        "    members: [{name: Rustam Aliev, login: rustam}, {name: Dilnoza Yusupova, login: dilnoza}]\n",
+    )
+    path.write_text(source, encoding="utf-8")
+    incident_id = open_flood(store, clock, playbook_ref=str(path))
+    kwargs = {"store": store, "clock": clock, "incident_id": incident_id}
+    service.check_item(**kwargs, item="log_source", actor="aziz")  # type: ignore[arg-type]
+    service.advance(**kwargs, trigger="confirm", note=None, actor="aziz")  # type: ignore[arg-type]
+    service.draft_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
+    service.approve(**kwargs, name="holding", actor="dilnoza")  # type: ignore[arg-type]
+    service.approve(**kwargs, name="holding", actor="rustam")  # type: ignore[arg-type]
+    service.release_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
+    service.advance(**kwargs, trigger="publish", note=None, actor="aziz")  # type: ignore[arg-type]
+    service.approve(**kwargs, name="close", actor="dilnoza")  # type: ignore[arg-type]
+    error = refused(service.approve, **kwargs, name="close", actor="Dilnoza Yusupova")
+    assert error.message.startswith("Dilnoza Yusupova cannot add an approval of `close`")
+
+
+def test_entering_a_cadence_state_and_releasing_at_the_same_instant(
+    store: Store, clock: SimulatedClock
+) -> None:
+    incident_id = drive_to_statement(store, clock)
+    kwargs = {"store": store, "clock": clock, "incident_id": incident_id}
+    service.draft_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
+    service.approve(**kwargs, name="holding", actor="dilnoza")  # type: ignore[arg-type]
+    service.approve(**kwargs, name="holding", actor="rustam")  # type: ignore[arg-type]
+    service.release_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
+    service.advance(**kwargs, trigger="publish", note=None, actor="aziz")  # type: ignore[arg-type]
+    service.set_facts(**kwargs, assignments=["evacuated=10"], actor="aziz")  # type: ignore[arg-type]
+    service.draft_statement(**kwargs, statement="update", actor="aziz")  # type: ignore[arg-type]
+    service.approve(**kwargs, name="update", actor="dilnoza")  # type: ignore[arg-type]
+    service.release_statement(**kwargs, statement="update", actor="aziz")  # all at one instant
+    keys = sorted(t.key for t in store.timers(incident_id) if t.kind == "cadence")
+    assert keys == ["cadence:entry", "cadence:release:update:v1"]

@@ -452,3 +452,16 @@ def test_importing_notify_is_cheap() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_errors_about_a_url_never_quote_it() -> None:
+    from http.client import InvalidURL
+
+    from crisiscomm.notify.errors import short_reason
+
+    secret = "http://127.0.0.1:9/services/T000/B000/XXXXSECRETXXXX trailing"
+    assert (
+        short_reason(InvalidURL(f"URL can't contain control characters. {secret!r}"))
+        == "InvalidURL"
+    )
+    assert short_reason(ValueError(f"bad {secret}")) == "ValueError"

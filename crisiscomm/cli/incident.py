@@ -52,7 +52,7 @@ def open_incident(
     \b
     Example:
       crisiscomm open-incident flood --severity high --title "Dam breach near Nukus" \\
-          --fact region=Nukus --fact river=Amu-Darya
+          --fact district=Chimbay --fact hotline=1050
     """
     from crisiscomm.clock import SystemClock
     from crisiscomm.engine import service

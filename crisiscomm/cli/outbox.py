@@ -54,7 +54,7 @@ def outbox(
 
 
 @outbox.command()
-@click.argument("outbox_id", metavar="ID", type=int)
+@click.argument("outbox_id", metavar="ID", type=click.IntRange(1, 2**63 - 1))
 @db_option
 @click.pass_context
 def retry(ctx: click.Context, outbox_id: int, db: str | None) -> int:

@@ -14,6 +14,7 @@ from crisiscomm.playbook.model import Playbook
 
 __all__ = ["fact_text", "parse_assignments", "parse_fact"]
 
+FIRST_YEAR, LAST_YEAR = 1900, 2200
 TRUE_WORDS = {"true", "yes", "y", "1", "ha", "ҳа", "да", "awa"}
 FALSE_WORDS = {"false", "no", "n", "0", "yo'q", "yoʻq", "йўқ", "нет", "yaq", "joq"}
 
@@ -78,6 +79,8 @@ def _typed(kind: str, text: str, definition: dict[str, Any], zone: str) -> Any:
         raise ValueError(text)
     if kind == "datetime":
         moment = datetime.fromisoformat(text.replace(" ", "T", 1))
+        if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+            raise ValueError(text)  # a typo, and one that no time zone can show
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=ZoneInfo(zone))
         return format_utc(moment.astimezone(UTC))

@@ -87,7 +87,7 @@ def state_timers(
         timers.append(
             NewTimer(
                 "cadence",
-                f"cadence:{armed}",
+                "cadence:entry",
                 entered_at + every,
                 {"state": state, "armed_at": armed},
             )

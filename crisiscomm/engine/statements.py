@@ -315,7 +315,7 @@ def _approve_trigger(
     ]
     done = {a["role"] for a in given}
     open_roles = [r for r in needed if r not in done and playbook.may_act_for(actor, r)]
-    if any(a["actor"] == actor for a in given) or not open_roles:
+    if any(playbook.same_person(a["actor"], actor) for a in given) or not open_roles:
         raise RefusedError(
             _(
                 "{actor} cannot add an approval of `{t}`: needed from {roles}, given by {given}"
@@ -392,7 +392,7 @@ def release(
         timers.append(
             NewTimer(
                 "cadence",
-                f"cadence:{armed}",
+                f"cadence:release:{statement}:v{version['version']}",
                 next_due,
                 {"state": incident.state, "armed_at": armed},
             )

@@ -29,11 +29,11 @@ def humanize(delta: timedelta) -> str:
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
     if days:
-        text = f"{days} d {hours} h"
+        text = _("{d} d {h} h").format(d=days, h=hours)
     elif hours:
-        text = f"{hours} h {minutes:02d} min"
+        text = _("{h} h {m:02d} min").format(h=hours, m=minutes)
     elif minutes:
-        text = f"{minutes} min"
+        text = _("{m} min").format(m=minutes)
     else:
-        text = f"{seconds} s"
+        text = _("{s} s").format(s=seconds)
     return _("OVERDUE {d}").format(d=text) if overdue else _("in {d}").format(d=text)

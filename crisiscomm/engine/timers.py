@@ -30,7 +30,11 @@ from crisiscomm.playbook.model import Playbook
 from crisiscomm.store.rows import IncidentRow, NewEvent, NewTimer, OutboxMessage, TimerRow
 from crisiscomm.templates import render_lenient
 
-__all__ = ["fire_timer", "is_stale", "late_by"]
+__all__ = ["LATE_AFTER_SECONDS", "fire_timer", "is_stale", "late_by"]
+
+# a firing this long after its due time is marked late (a wake-up takes milliseconds;
+# late means the process was down or far behind)
+LATE_AFTER_SECONDS = 5.0
 
 
 def late_by(timer: TimerRow, now: datetime) -> float:
@@ -97,7 +101,7 @@ def fire_timer(
     state = playbook.state(incident.state)
     late = late_by(timer, now)
     base: dict[str, Any] = {"state": incident.state, "due_at": format_utc(timer.due_at)}
-    if late:
+    if late >= LATE_AFTER_SECONDS:
         base["late_by_seconds"] = round(late, 3)
     owner = [state["owner"]] if state.get("owner") else []
     if timer.kind == "deadline":
@@ -187,9 +191,8 @@ def _cadence(
     )  # fmt: skip
     # keep checking at the same rhythm until an update goes out
     every = cadence_interval(playbook, incident.state) or timedelta(hours=1)
-    armed_now = format_utc(now)
     next_check = NewTimer(
-        "cadence", f"cadence:{armed_now}", now + every,
+        "cadence", f"cadence:miss:{timer.id}", now + every,
         {"state": incident.state, "armed_at": format_utc(armed)},
     )  # fmt: skip
     event = NewEvent(now, SYSTEM_ACTOR, "update.missed", {**base, "notified": roles})

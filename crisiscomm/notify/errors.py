@@ -33,7 +33,15 @@ class DeliveryError(CrisisCommError):
 
 
 def short_reason(error: BaseException) -> str:
-    """The short reason of a library's error (`Connection refused`), not its repr."""
+    """The short reason of a library's error (`Connection refused`), not its repr.
+
+    Errors about the URL itself (http.client.InvalidURL, ValueError) can quote it, and a
+    token in it: only their kind is given.
+    """
     if isinstance(error, OSError) and error.strerror:
         return str(error.strerror)
+    from http.client import HTTPException
+
+    if isinstance(error, HTTPException | ValueError):
+        return type(error).__name__
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from crisiscomm.errors import StoreError
+from crisiscomm.errors import StoreError, UsageError
 from crisiscomm.i18n import _
 
 __all__ = ["Connection", "Dialect", "PostgresDialect", "SQLiteDialect", "dialect_for"]
@@ -238,7 +238,11 @@ class PostgresDialect(Dialect):
             # waiting for another officer's row lock ends like SQLite's busy timeout
             connection.execute(f"SET lock_timeout = {int(self.timeout * 1000)}")
         except psycopg.Error as error:
-            raise self.store_error(error) or StoreError(str(error)) from error
+            # the driver's own text can quote the URL, password included: never show it
+            raise self.store_error(error) or StoreError(
+                _("cannot connect to the PostgreSQL database {where}").format(where=self.where),
+                hint=_("check CRISISCOMM_DB (postgresql://user@host:port/dbname) and the server"),
+            ) from error
         return connection
 
     def sql(self, text: str) -> str:
@@ -281,7 +285,14 @@ def dialect_for(target: str | Path, timeout: float) -> Dialect:
     """The dialect of a file path or a `postgresql://` URL."""
     if isinstance(target, str) and target.startswith(POSTGRES_SCHEMES):
         return PostgresDialect(target, timeout)
-    return SQLiteDialect(Path(target).expanduser(), timeout)
+    try:
+        path = Path(target).expanduser()
+    except RuntimeError:  # `~someone` who does not exist, or no home folder at all
+        raise UsageError(
+            _("cannot find the home folder in the database path {path}").format(path=target),
+            hint=_("give the full path, e.g. --db /var/lib/crisiscomm/crisiscomm.db"),
+        ) from None
+    return SQLiteDialect(path, timeout)
 
 
 _PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
@@ -297,8 +308,15 @@ def _without_secrets(url: str) -> str:
     """The URL as shown in messages: no password, no query (it may hold one too)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    try:
+        port = parts.port
+    except ValueError:
+        raise UsageError(
+            _("the database URL has an invalid port"),
+            hint=_("write it as postgresql://user@host:5432/dbname"),
+        ) from None
+    if port:
+        host = f"{host}:{port}"
     if parts.username:
         host = f"{parts.username}@{host}"
     return urlunsplit((parts.scheme, host, parts.path, "", ""))

@@ -33,6 +33,7 @@ from crisiscomm.errors import (
     NotFoundError,
     RefusedError,
     StoreError,
+    UsageError,
 )
 from crisiscomm.i18n import _
 from crisiscomm.playbook.model import canonical_json
@@ -268,7 +269,13 @@ def migrations(folder: Path | None = None) -> list[Migration]:
 def default_db_path() -> Path:
     """Where the database lives unless --db or CRISISCOMM_DB say otherwise."""
     base = os.environ.get("XDG_DATA_HOME", "")
-    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".local" / "share"
+    try:
+        root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".local" / "share"
+    except RuntimeError:  # no home folder (some service accounts)
+        raise UsageError(
+            _("there is no home folder to keep the database in"),
+            hint=_("set CRISISCOMM_DB or give --db PATH"),
+        ) from None
     return root / "crisiscomm" / "crisiscomm.db"
 
 
@@ -453,18 +460,6 @@ class Store:
         event_count, last_hash = incident.event_count, incident.last_hash
         chained, new_last_hash = _chain(incident.id, event_count, last_hash, events)
         with self._transaction():
-            if claim is not None:
-                # the timer whose firing this is: claimed in the same transaction, so it
-                # fires exactly once however many processes woke up for it (invariant 4)
-                claimed = self._execute(
-                    CLAIM_TIMER,
-                    id=claim.id,
-                    generation=claim.generation,
-                    fired_at=format_utc(events[0].at),
-                    late_by_seconds=late_by_seconds,
-                )
-                if claimed.rowcount != 1:
-                    raise TimerAlreadyFired(claim.id)
             record = self._fetchone_or_none(
                 UPDATE_INCIDENT,
                 **_incident_params(incident),
@@ -479,6 +474,19 @@ class Store:
                 if self._fetchone_or_none(CHAIN_HEAD, id=incident.id) is None:
                     raise _no_incident(incident.id)
                 raise _conflict(incident.id)
+            if claim is not None:
+                # the timer whose firing this is: claimed in the same transaction, so it
+                # fires exactly once however many processes woke up for it (invariant 4);
+                # claimed after the incident row is locked, the order `advance` locks them in
+                claimed = self._execute(
+                    CLAIM_TIMER,
+                    id=claim.id,
+                    generation=claim.generation,
+                    fired_at=format_utc(events[0].at),
+                    late_by_seconds=late_by_seconds,
+                )
+                if claimed.rowcount != 1:
+                    raise TimerAlreadyFired(claim.id)
             if statements_changed:
                 self._execute(
                     UPDATE_STATEMENTS,
