@@ -842,6 +842,30 @@ def _missing_cadence(linter: _Linter) -> None:
             return
 
 
+@_rule(
+    "missing-email", "an e-mail notification would reach a person with no `email`", Severity.WARNING
+)
+def _missing_email(linter: _Linter) -> None:
+    for name, state in linter.states.items():
+        for path, notification in linter.notifications(("states", name), state):
+            channels = notification.get("channels") or []
+            if not any((linter.channels.get(c) or {}).get("type") == "smtp" for c in channels):
+                continue
+            for role in notification.get("notify") or []:
+                definition = linter.roles.get(role) or {}
+                people = [*(definition.get("members") or []), *(definition.get("deputies") or [])]
+                for person in people:
+                    if not person.get("email"):
+                        linter.report(
+                            "missing-email",
+                            (*path, "channels"),
+                            _(
+                                "{p} of role `{r}` has no `email`: the e-mail would not reach them"
+                            ).format(p=person["name"], r=role),
+                            _("add their `email`, or notify them by another channel too"),
+                        )
+
+
 @_rule("self-approval", "a statement's clearance chain has no approver other than its author")
 def _self_approval(linter: _Linter) -> None:
     for name, statement in linter.statements.items():
