@@ -51,9 +51,14 @@ def setup(folder: Path, count: int) -> Path:
     with open_store(db) as store:
         for number in range(count):
             service.open_incident(
-                store=store, clock=clock, playbook_ref=str(PLAYBOOK), title=f"T{number}",
-                severity=None, facts=[], actor="bench",
-            )  # fmt: skip
+                store=store,
+                clock=clock,
+                playbook_ref=str(PLAYBOOK),
+                title=f"T{number}",
+                severity=None,
+                facts=[],
+                actor="bench",
+            )
     return db
 
 
@@ -149,9 +154,12 @@ def run_baseline(
     )
     for number, due in enumerate(dues):
         scheduler.add_job(
-            fire, DateTrigger(run_date=due, timezone=UTC), args=[number, due.isoformat()],
-            id=str(number), misfire_grace_time=grace,
-        )  # fmt: skip
+            fire,
+            DateTrigger(run_date=due, timezone=UTC),
+            args=[number, due.isoformat()],
+            id=str(number),
+            misfire_grace_time=grace,
+        )
     scheduler.start()
     while scheduler.get_jobs():  # fired and skipped jobs both leave the job store
         time.sleep(0.1)

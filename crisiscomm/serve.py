@@ -171,9 +171,12 @@ class Server:
         if fired and self._scheduler is not None:
             # deliver soon, in one pass for every firing due by then, not one pass each
             self._scheduler.add_job(
-                self.deliver, id="deliver", replace_existing=True,
-                next_run_time=self.clock.now(), misfire_grace_time=None,
-            )  # fmt: skip
+                self.deliver,
+                id="deliver",
+                replace_existing=True,
+                next_run_time=self.clock.now(),
+                misfire_grace_time=None,
+            )
 
     def deliver(self) -> None:
         """Deliver due outbox rows; delivery problems are logged, never fatal."""

@@ -46,10 +46,20 @@ class Serve:
         self.log = (folder or Path(db).parent) / f"serve-{Serve.count}.log"
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "crisiscomm", "serve", "--db", str(db),
-                 "--sync-interval", "0.2", "--log-format", "json"],
+                [
+                    sys.executable,
+                    "-m",
+                    "crisiscomm",
+                    "serve",
+                    "--db",
+                    str(db),
+                    "--sync-interval",
+                    "0.2",
+                    "--log-format",
+                    "json",
+                ],
                 stderr=log,
-            )  # fmt: skip
+            )
 
     def lines(self) -> list[dict[str, object]]:
         text = self.log.read_text(encoding="utf-8")

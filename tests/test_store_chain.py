@@ -70,9 +70,14 @@ def test_an_edited_actor_then_a_later_edit_reports_the_first(five: Store, target
 def test_an_edit_with_a_recomputed_hash(five: Store, target: str) -> None:
     event = five.events(ID)[1]
     forged = event_hash(
-        event.prev_hash, incident_id=ID, seq=2, at="2026-04-03T06:00:00.000000Z",
-        actor="aziz", type="note", data={"text": "forged"},
-    )  # fmt: skip
+        event.prev_hash,
+        incident_id=ID,
+        seq=2,
+        at="2026-04-03T06:00:00.000000Z",
+        actor="aziz",
+        type="note",
+        data={"text": "forged"},
+    )
     sql(
         target,
         f"UPDATE events SET data = '{json.dumps({'text': 'forged'})}', hash = '{forged}' "
@@ -130,9 +135,14 @@ def test_swapped_contents(five: Store, target: str) -> None:
 def test_a_replaced_last_event(five: Store, target: str) -> None:
     last = five.events(ID)[-1]
     forged = event_hash(
-        last.prev_hash, incident_id=ID, seq=5, at="2026-04-03T06:00:00.000000Z",
-        actor="aziz", type="note", data={},
-    )  # fmt: skip
+        last.prev_hash,
+        incident_id=ID,
+        seq=5,
+        at="2026-04-03T06:00:00.000000Z",
+        actor="aziz",
+        type="note",
+        data={},
+    )
     sql(
         target,
         f"UPDATE events SET data = '{{}}', hash = '{forged}' WHERE incident_id = '{ID}' AND seq = 5",

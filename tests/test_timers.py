@@ -38,9 +38,14 @@ def clock() -> SimulatedClock:
 
 def open_incident(store: Store, clock: SimulatedClock) -> str:
     return service.open_incident(
-        store=store, clock=clock, playbook_ref=PLAYBOOK, title="Dam breach",
-        severity=None, facts=["region=Nukus"], actor="aziz",
-    ).id  # fmt: skip
+        store=store,
+        clock=clock,
+        playbook_ref=PLAYBOOK,
+        title="Dam breach",
+        severity=None,
+        facts=["region=Nukus"],
+        actor="aziz",
+    ).id
 
 
 def events(store: Store, incident_id: str, *types: str) -> list[tuple[str, dict[str, object]]]:

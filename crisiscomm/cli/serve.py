@@ -29,9 +29,12 @@ def _configure_logging(log_format: str, verbose: bool) -> None:
 @click.command()
 @db_option
 @click.option(
-    "--sync-interval", type=click.FloatRange(0.05, 60), default=1.0, show_default=True,
+    "--sync-interval",
+    type=click.FloatRange(0.05, 60),
+    default=1.0,
+    show_default=True,
     help="Seconds between looks at the database for timers created by others.",
-)  # fmt: skip
+)
 @click.option(
     "--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True
 )

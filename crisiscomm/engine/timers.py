@@ -47,14 +47,14 @@ def is_stale(incident: IncidentRow, timer: TimerRow) -> bool:
     return incident.closed_at is not None or timer.generation != incident.generation
 
 
-def _acknowledged(playbook: Playbook, incident: IncidentRow) -> list[str]:
+def _acknowledged(incident: IncidentRow) -> list[str]:
     acks = incident.data.get("acks") or {}
     return list(acks.get("by") or []) if acks.get("generation") == incident.generation else []
 
 
 def _unacknowledged(playbook: Playbook, incident: IncidentRow, roles: list[str]) -> list[str]:
     """Members (and deputies) of `roles` who have not acknowledged in this state entry."""
-    acked = _acknowledged(playbook, incident)
+    acked = _acknowledged(incident)
     people: list[str] = []
     for role in roles:
         for member in playbook.members(role):
@@ -108,11 +108,17 @@ def fire_timer(
         on_deadline = state.get("on_deadline") or {}
         roles = list(on_deadline.get("notify") or owner)
         outbox = _notify(
-            playbook, incident, timer, roles=roles, channels=on_deadline.get("channels"),
+            playbook,
+            incident,
+            timer,
+            roles=roles,
+            channels=on_deadline.get("channels"),
             message=on_deadline.get("message")
             or _("$incident_id: the deadline of $state_title has passed ($deadline)"),
-            subject=_("OVERDUE $incident_id: $state_title"), kind="deadline", now=now,
-        )  # fmt: skip
+            subject=_("OVERDUE $incident_id: $state_title"),
+            kind="deadline",
+            now=now,
+        )
         event = NewEvent(now, SYSTEM_ACTOR, "deadline.missed", {**base, "notified": roles})
         return Outcome(incident, [event], [], False, outbox)
     if timer.kind in ("escalation", "reminder"):
@@ -141,20 +147,30 @@ def _escalate(
         []
         if everyone_has_it
         else _notify(
-            playbook, incident, timer, roles=roles, channels=step.get("channels"),
+            playbook,
+            incident,
+            timer,
+            roles=roles,
+            channels=step.get("channels"),
             message=step.get("message") or _("$incident_id: $state_title needs you"),
-            subject=_("crisiscomm: $incident_id $state_title"), kind="escalation", now=now,
+            subject=_("crisiscomm: $incident_id $state_title"),
+            kind="escalation",
+            now=now,
             only=people or None,
         )
-    )  # fmt: skip
+    )
     timers: list[NewTimer] = []
     if step.get("repeat") and not everyone_has_it:
         round_ = int(timer.data.get("round", 0)) + 1
         due = now + parse_duration(step["repeat"])
         timers.append(
-            NewTimer("reminder", f"reminder:{index}:{round_}", due,
-                     {"state": incident.state, "step": index, "round": round_})
-        )  # fmt: skip
+            NewTimer(
+                "reminder",
+                f"reminder:{index}:{round_}",
+                due,
+                {"state": incident.state, "step": index, "round": round_},
+            )
+        )
     kind = "escalation" if timer.kind == "escalation" else "reminder"
     data = {**base, "step": index + 1, "notified": roles, "people": people}
     if timer.kind == "reminder":
@@ -183,17 +199,25 @@ def _cadence(
     settings = cadence if isinstance(cadence, dict) else {}
     roles = list(settings.get("notify") or owner)
     outbox = _notify(
-        playbook, incident, timer, roles=roles, channels=settings.get("channels"),
+        playbook,
+        incident,
+        timer,
+        roles=roles,
+        channels=settings.get("channels"),
         message=_("$incident_id: the promised public update is overdue (due {due})").format(
             due=statement_time(timer.due_at, playbook.timezone)
         ),
-        subject=_("UPDATE OVERDUE $incident_id"), kind="cadence", now=now,
-    )  # fmt: skip
+        subject=_("UPDATE OVERDUE $incident_id"),
+        kind="cadence",
+        now=now,
+    )
     # keep checking at the same rhythm until an update goes out
     every = cadence_interval(playbook, incident.state) or timedelta(hours=1)
     next_check = NewTimer(
-        "cadence", f"cadence:miss:{timer.id}", now + every,
+        "cadence",
+        f"cadence:miss:{timer.id}",
+        now + every,
         {"state": incident.state, "armed_at": format_utc(armed)},
-    )  # fmt: skip
+    )
     event = NewEvent(now, SYSTEM_ACTOR, "update.missed", {**base, "notified": roles})
     return Outcome(replace(incident), [event], [next_check], False, outbox)

@@ -921,8 +921,23 @@ def _incident_params(incident: IncidentRow) -> dict[str, Any]:
 
 
 def _incident(record: Sequence[Any], *, statements: dict[str, Any] | None = None) -> IncidentRow:
-    (id_, playbook_id, playbook_hash, title, severity, state, generation, entered, opened,
-     closed, opened_by, data, version, event_count, last_hash) = record  # fmt: skip
+    (
+        id_,
+        playbook_id,
+        playbook_hash,
+        title,
+        severity,
+        state,
+        generation,
+        entered,
+        opened,
+        closed,
+        opened_by,
+        data,
+        version,
+        event_count,
+        last_hash,
+    ) = record
     return IncidentRow(
         id=id_,
         playbook_id=playbook_id,
@@ -976,8 +991,20 @@ def _timer(record: Sequence[Any]) -> TimerRow:
 
 
 def _outbox_row(record: Sequence[Any]) -> OutboxRow:
-    (id_, incident_id, key, channel, recipient, payload, status, attempts, next_attempt_at,
-     created_at, sent_at, last_error) = record  # fmt: skip
+    (
+        id_,
+        incident_id,
+        key,
+        channel,
+        recipient,
+        payload,
+        status,
+        attempts,
+        next_attempt_at,
+        created_at,
+        sent_at,
+        last_error,
+    ) = record
     return OutboxRow(
         id=int(id_),
         incident_id=incident_id,
