@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from crisiscomm.i18n import _
 from crisiscomm.notify.env import REFERENCE, missing_variables
 
-__all__ = ["check_channel", "check_channels"]
+__all__ = ["check_channel", "check_channels", "smtp_problems"]
 
 _TYPES = ("console", "file", "smtp", "webhook")
 
@@ -45,7 +45,7 @@ def check_channel(definition: Mapping[str, Any]) -> list[str]:
         elif path.endswith(("/", "\\")) and not _is_reference(path):
             problems.append(_("`path` {path} names a folder, not a file").format(path=path))
     elif kind == "smtp":
-        problems += _smtp_problems(definition)
+        problems += smtp_problems(definition)
     else:
         problems += _webhook_problems(definition)
     return problems
@@ -90,7 +90,8 @@ def _timeout_problems(definition: Mapping[str, Any]) -> list[str]:
     return []
 
 
-def _smtp_problems(definition: Mapping[str, Any]) -> list[str]:
+def smtp_problems(definition: Mapping[str, Any]) -> list[str]:
+    """What is wrong with an smtp channel's settings as written (also used by lint)."""
     from crisiscomm.notify.smtp import DEFAULT_PORTS, SECURITY
 
     problems = []

@@ -785,6 +785,17 @@ def _channel_config(linter: _Linter) -> None:
                 _("webhook URL `{u}` is not an http:// or https:// address").format(u=url),
                 _("write the full address, e.g. https://chat.example.uz/hooks/press"),
             )
+        if kind == "smtp":
+            # what can be checked of an e-mail server's settings without connecting
+            from crisiscomm.notify.check import smtp_problems
+
+            for problem in smtp_problems(channel):
+                linter.report(
+                    "channel-config",
+                    ("channels", name),
+                    _("channel `{c}`: {problem}").format(c=name, problem=problem),
+                    key=True,
+                )
         sender = channel.get("sender")
         if (
             kind == "smtp"
