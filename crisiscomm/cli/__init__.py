@@ -15,7 +15,17 @@ from collections.abc import Sequence
 import click
 
 from crisiscomm import __version__
-from crisiscomm.cli import graph, incident, listing, outbox, schema, serve, statement, validate
+from crisiscomm.cli import (
+    graph,
+    incident,
+    listing,
+    outbox,
+    schema,
+    serve,
+    statement,
+    ui,
+    validate,
+)
 from crisiscomm.errors import CrisisCommError
 from crisiscomm.i18n import _
 
@@ -59,6 +69,8 @@ for command in (
     serve.serve,
     serve.tick,
     outbox.outbox,
+    ui.status,
+    ui.watch,
 ):
     cli.add_command(command)
 

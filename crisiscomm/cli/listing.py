@@ -47,25 +47,34 @@ def list_incidents(show_all: bool, db: str | None, as_json: bool) -> int:
 
 @click.command()
 @click.argument("incident_id", metavar="ID")
+@click.option("--no-color", is_flag=True, help="Plain text, no colour.")
 @db_option
 @json_option
-def show(incident_id: str, db: str | None, as_json: bool) -> int:
-    """Show one incident: state, owner, deadline, checklist and what can happen next.
+def show(incident_id: str, no_color: bool, db: str | None, as_json: bool) -> int:
+    """Show one incident: state, owner, checklist, facts, statements and their clearance,
+    the timers ahead and the last events.
+
+    Plain text when the output is not a terminal, with NO_COLOR or --no-color.
 
     \b
     Example:
       crisiscomm show INC-2026-0042
     """
-    from crisiscomm.cli.common import summary
-    from crisiscomm.clock import format_utc
-    from crisiscomm.engine import service
+    import sys
+
+    from crisiscomm.cli.validate import use_color
+    from crisiscomm.clock import SystemClock, format_utc
+    from crisiscomm.ui import readmodel
 
     with open_db(db) as store:
-        details = service.view(store=store, incident_id=incident_id)
+        details = readmodel.detail(store=store, incident_id=incident_id)
+    incident = details.line
     if as_json:
+        with open_db(db) as store:
+            row = store.get_incident(incident.id, statements=False)
         echo_json(
             {
-                **incident_json(details.incident),
+                **incident_json(row),
                 "next": details.possible,
                 "timers": [
                     {"kind": t.kind, "key": t.key, "due_at": format_utc(t.due_at)}
@@ -73,8 +82,18 @@ def show(incident_id: str, db: str | None, as_json: bool) -> int:
                 ],
             }
         )
+        return 0
+    now = SystemClock().now()
+    if use_color(no_color, sys.stdout):
+        from rich.console import Console
+
+        from crisiscomm.ui.render import detail_view
+
+        Console().print(detail_view(details, now))
     else:
-        click.echo(summary(details))
+        from crisiscomm.ui.render import detail_plain
+
+        click.echo(detail_plain(details, now), nl=False)
     return 0
 
 

@@ -1,0 +1,140 @@
+"""`crisiscomm status` and `crisiscomm watch`: where every open incident stands."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from crisiscomm.cli.common import actor_option, db_option, echo_json, json_option, open_db
+
+if TYPE_CHECKING:
+    from crisiscomm.ui.readmodel import Board, IncidentLine
+
+
+def _line_json(line: IncidentLine) -> dict[str, Any]:
+    from crisiscomm.clock import format_utc
+
+    return {
+        "id": line.id,
+        "title": line.title,
+        "playbook": line.playbook,
+        "severity": line.severity,
+        "state": line.state,
+        "phase": line.phase,
+        "state_entered_at": format_utc(line.state_entered_at),
+        "closed_at": format_utc(line.closed_at) if line.closed_at else None,
+        "owner": line.owner,
+        "next_deadline": (
+            {
+                "kind": line.next_due.kind,
+                "key": line.next_due.key,
+                "due_at": format_utc(line.next_due.due_at),
+                "reaches": line.next_due.reaches,
+            }
+            if line.next_due
+            else None
+        ),
+        "awaiting_clearance": {
+            c.statement: c.waiting for c in line.clearances if c.waiting and not c.released_at
+        },
+        "escalations_fired": line.escalations,
+        "acknowledged_by": line.acknowledged_by,
+        "dead_letters": line.dead_letters,
+    }
+
+
+def _filtered(board: Board, playbook: str | None, severity: str | None, owner: str | None) -> Board:
+    from dataclasses import replace
+
+    def keep(line: IncidentLine) -> bool:
+        return (
+            (playbook is None or line.playbook == playbook)
+            and (severity is None or line.severity == severity)
+            and (owner is None or owner.casefold() in line.owner.casefold())
+        )
+
+    return replace(board, incidents=[line for line in board.incidents if keep(line)])
+
+
+@click.command()
+@click.option("--all", "show_all", is_flag=True, help="Closed incidents too.")
+@click.option("--playbook", metavar="ID", help="Only incidents of this playbook.")
+@click.option("--severity", metavar="LEVEL", help="Only incidents of this severity.")
+@click.option("--owner", metavar="TEXT", help="Only incidents whose owner (role or name) has TEXT.")
+@click.option("--no-color", is_flag=True, help="Plain text, no colour.")
+@db_option
+@json_option
+def status(
+    show_all: bool,
+    playbook: str | None,
+    severity: str | None,
+    owner: str | None,
+    no_color: bool,
+    db: str | None,
+    as_json: bool,
+) -> int:
+    """Every open incident in one table: state, owner, next deadline, clearance, dead letters.
+
+    \b
+    Examples:
+      crisiscomm status
+      crisiscomm status --owner dilnoza --json
+    """
+    from crisiscomm.cli.validate import use_color
+    from crisiscomm.clock import SystemClock
+    from crisiscomm.ui import readmodel
+
+    with open_db(db) as store:
+        board = _filtered(
+            readmodel.board(store=store, open_only=not show_all), playbook, severity, owner
+        )
+    if as_json:
+        echo_json(
+            {"incidents": [_line_json(line) for line in board.incidents], "outbox": board.outbox}
+        )
+        return 0
+    now = SystemClock().now()
+    if use_color(no_color, sys.stdout):
+        from rich.console import Console
+
+        from crisiscomm.ui.render import status_view
+
+        console = Console()
+        console.print(status_view(board, now, width=console.width))
+    else:
+        from crisiscomm.ui.render import status_plain
+
+        click.echo(status_plain(board, now), nl=False)
+    return 0
+
+
+@click.command()
+@actor_option
+@db_option
+def watch(actor: str | None, db: str | None) -> int:
+    """A live dashboard of the open incidents; keys: arrows, Enter, a (acknowledge), ?, q.
+
+    Re-reads the store every second, so what other officers and `crisiscomm serve` do
+    appears at once. Needs a terminal.
+
+    \b
+    Example:
+      crisiscomm watch --as dilnoza
+    """
+    from crisiscomm.engine.service import current_actor
+    from crisiscomm.errors import UsageError
+    from crisiscomm.i18n import _
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(
+            _("crisiscomm watch needs a terminal"),
+            hint=_("for scripts use: crisiscomm status --json"),
+        )
+    who = current_actor(actor)
+    open_db(db).close()  # a bad --db is a usage error here, not inside the full-screen app
+    from crisiscomm.ui.dashboard import Dashboard
+
+    Dashboard(db=db, actor=who).run()
+    return 0

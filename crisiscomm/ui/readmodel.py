@@ -1,0 +1,321 @@
+"""The read model the UI draws: plain frozen data built from the store, no rendering."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from crisiscomm.clock import parse_utc
+
+if TYPE_CHECKING:
+    from crisiscomm.playbook.model import Playbook
+    from crisiscomm.store import Store
+    from crisiscomm.store.rows import EventRow, IncidentRow, TimerRow
+
+__all__ = [
+    "Board",
+    "BoardReader",
+    "Clearance",
+    "Detail",
+    "FeedItem",
+    "IncidentLine",
+    "TimerLine",
+    "board",
+    "detail",
+]
+
+PHASES = ("initial", "maintenance", "resolution", "evaluation")
+FEED_SIZE = 20
+EVERY_TIMER = datetime(9999, 1, 1, tzinfo=UTC)  # `due_timers` up to here: every pending one
+ALL_TIMERS = 1_000_000
+LAST_EVENTS = 10
+
+
+@dataclass(frozen=True)
+class Clearance:
+    """One statement's clearance: who approved its newest version, who it still waits for."""
+
+    statement: str
+    version: int
+    approved: list[tuple[str, str, datetime]]  # (role title, actor, when)
+    waiting: list[str]  # "Head of press (Dilnoza Yusupova)", in chain order
+    released_at: datetime | None
+    texts: dict[str, str] = field(default_factory=dict)  # language -> text
+
+
+@dataclass(frozen=True)
+class TimerLine:
+    """A timer ahead: what it is, when, and who it will reach."""
+
+    kind: str
+    key: str
+    due_at: datetime
+    reaches: str
+
+
+@dataclass(frozen=True)
+class IncidentLine:
+    """One incident as the status table and the dashboard show it."""
+
+    id: str
+    title: str
+    playbook: str
+    timezone: str
+    severity: str
+    state: str
+    state_title: str
+    phase: str
+    state_entered_at: datetime
+    opened_at: datetime
+    opened_by: str
+    closed_at: datetime | None
+    owner: str
+    next_due: TimerLine | None
+    clearances: list[Clearance]
+    escalations: int  # escalations and reminders fired in the current state
+    acknowledged_by: list[str]
+    dead_letters: int
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """An escalation that went out or a statement that was released."""
+
+    at: datetime
+    incident_id: str
+    text: str
+    timezone: str
+
+
+@dataclass(frozen=True)
+class Board:
+    """Everything `status` and `watch` show."""
+
+    incidents: list[IncidentLine]
+    feed: list[FeedItem]
+    outbox: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Detail:
+    """Everything `show` shows about one incident."""
+
+    line: IncidentLine
+    phases: list[str]
+    checklist: list[tuple[str, str, bool, str, bool]]  # (id, text, required, done by, done)
+    facts: dict[str, Any]
+    timers: list[TimerLine]
+    possible: list[str]
+    events: list[EventRow]
+    languages: list[str]
+
+
+def _role_text(playbook: Playbook, role: str) -> str:
+    title = str((playbook.roles.get(role) or {}).get("title") or role)
+    names = ", ".join(str(m["name"]) for m in playbook.members(role)[:2])
+    return f"{title} ({names})" if names else title
+
+
+def _reaches(playbook: Playbook, state: str, timer: TimerRow) -> str:
+    definition = playbook.states.get(state, {})
+    if timer.kind in ("escalation", "reminder") and "step" in timer.data:
+        steps = definition.get("escalation") or []
+        index = int(timer.data["step"])
+        if index < len(steps):
+            return ", ".join(_role_text(playbook, r) for r in steps[index].get("notify") or [])
+    owner = definition.get("owner")
+    return _role_text(playbook, str(owner)) if owner else "-"
+
+
+def _clearances(playbook: Playbook, incident: IncidentRow) -> list[Clearance]:
+    found = []
+    for name, record in (incident.data.get("statements") or {}).items():
+        versions = (record or {}).get("versions") or []
+        if not versions or name not in playbook.statements:
+            continue
+        newest = versions[-1]
+        given = [a for a in record.get("approvals") or [] if a["hash"] == newest["hash"]]
+        roles_given = {a["role"] for a in given}
+        chain = playbook.statements[name].get("clearance") or []
+        released = [r for r in record.get("released") or [] if r.get("hash") == newest["hash"]]
+        found.append(
+            Clearance(
+                statement=name,
+                version=int(newest.get("version", len(versions))),
+                approved=[
+                    (
+                        str((playbook.roles.get(a["role"]) or {}).get("title") or a["role"]),
+                        str(a["actor"]),
+                        parse_utc(a["at"]),
+                    )
+                    for a in given
+                ],
+                waiting=[_role_text(playbook, r) for r in chain if r not in roles_given],
+                released_at=parse_utc(released[-1]["at"]) if released else None,
+                texts=dict(newest.get("texts") or {}),
+            )
+        )
+    return found
+
+
+def _line(
+    playbook: Playbook, incident: IncidentRow, timers: list[TimerRow], dead: int
+) -> IncidentLine:
+    definition = playbook.states.get(incident.state, {})
+    owner = definition.get("owner")
+    pending = [t for t in timers if t.fired_at is None and t.retired_at is None]
+    fired_here = [
+        t
+        for t in timers
+        if t.fired_at is not None
+        and t.generation == incident.generation
+        and t.kind in ("escalation", "reminder")
+    ]
+    acks = incident.data.get("acks") or {}
+    # a missed deadline of this state entry stays the thing to show, as OVERDUE
+    missed = [
+        t
+        for t in timers
+        if t.kind == "deadline" and t.fired_at is not None and t.generation == incident.generation
+    ]
+    first = (
+        missed[0] if missed and incident.closed_at is None else (pending[0] if pending else None)
+    )
+    return IncidentLine(
+        id=incident.id,
+        title=incident.title,
+        playbook=incident.playbook_id,
+        timezone=playbook.timezone,
+        severity=incident.severity,
+        state=incident.state,
+        state_title=playbook.state_title(incident.state),
+        phase=str(definition.get("phase") or "-"),
+        state_entered_at=incident.state_entered_at,
+        opened_at=incident.opened_at,
+        opened_by=incident.opened_by,
+        closed_at=incident.closed_at,
+        owner=_role_text(playbook, str(owner)) if owner else "-",
+        next_due=(
+            TimerLine(
+                first.kind, first.key, first.due_at, _reaches(playbook, incident.state, first)
+            )
+            if first
+            else None
+        ),
+        clearances=_clearances(playbook, incident),
+        escalations=len(fired_here),
+        acknowledged_by=(
+            list(acks.get("by") or []) if acks.get("generation") == incident.generation else []
+        ),
+        dead_letters=dead,
+    )
+
+
+class BoardReader:
+    """Reads the board again and again (the dashboard, each second) cheaply: an incident's
+    statements and fired timers are read again only when its version moved; the pending
+    timers of all incidents come in one query."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[int, IncidentRow, list[TimerRow]]] = {}
+
+    def read(self, store: Store, *, open_only: bool = True) -> Board:
+        """Every (open) incident with its next deadline, clearances and dead letters, and a
+        feed of the latest escalations and releases."""
+        from crisiscomm.engine.service import pinned_playbook
+
+        dead: dict[str, int] = {}
+        for row in store.list_outbox(statuses=["dead"]):
+            dead[row.incident_id] = dead.get(row.incident_id, 0) + 1
+        pending: dict[str, list[TimerRow]] = {}
+        for timer in store.due_timers(EVERY_TIMER, ALL_TIMERS):
+            pending.setdefault(timer.incident_id, []).append(timer)
+        lines: list[IncidentLine] = []
+        feed: list[FeedItem] = []
+        seen: dict[str, tuple[int, IncidentRow, list[TimerRow]]] = {}
+        for listed in store.list_incidents(open_only=open_only):
+            playbook = pinned_playbook(store, listed.playbook_hash)
+            if listed.closed_at is not None:
+                lines.append(_line(playbook, listed, [], dead.get(listed.id, 0)))
+                continue
+            cached = self._seen.get(listed.id)
+            if cached is None or cached[0] != listed.version:
+                fired = [t for t in store.timers(listed.id, pending_only=False) if t.fired_at]
+                cached = (listed.version, store.get_incident(listed.id), fired)
+            seen[listed.id] = cached
+            _version, incident, fired = cached
+            line = _line(
+                playbook, incident, [*fired, *pending.get(listed.id, [])], dead.get(listed.id, 0)
+            )
+            lines.append(line)
+            feed.extend(_feed(playbook, line, fired))
+        self._seen = seen
+        feed.sort(key=lambda item: item.at, reverse=True)
+        return Board(lines, feed[:FEED_SIZE], store.outbox_counts())
+
+
+def _feed(playbook: Playbook, line: IncidentLine, fired: list[TimerRow]) -> list[FeedItem]:
+    items = [
+        FeedItem(
+            timer.fired_at,
+            line.id,
+            f"{timer.kind} → {_reaches(playbook, str(timer.data.get('state')), timer)}",
+            playbook.timezone,
+        )
+        for timer in fired
+        if timer.fired_at is not None and timer.kind in ("escalation", "reminder")
+    ]
+    items.extend(
+        FeedItem(
+            clearance.released_at,
+            line.id,
+            f"released {clearance.statement} v{clearance.version}",
+            playbook.timezone,
+        )
+        for clearance in line.clearances
+        if clearance.released_at is not None
+    )
+    return items
+
+
+def board(*, store: Store, open_only: bool = True) -> Board:
+    """Every (open) incident with its next deadline, clearances and dead letters, and a feed
+    of the latest escalations and releases."""
+    return BoardReader().read(store, open_only=open_only)
+
+
+def detail(*, store: Store, incident_id: str) -> Detail:
+    """One incident in full: the status line plus checklist, facts, timers and last events."""
+    from crisiscomm.engine import service
+
+    view = service.view(store=store, incident_id=incident_id)
+    playbook = view.playbook
+    incident = store.get_incident(view.incident.id)
+    dead = sum(1 for r in store.list_outbox(statuses=["dead"]) if r.incident_id == incident.id)
+    timers = store.timers(incident.id, pending_only=False)
+    definition = playbook.states.get(incident.state, {})
+    done = incident.data.get("checklist", {}).get(incident.state, {})
+    checklist = [
+        (
+            str(item["id"]),
+            str(item["text"]),
+            bool(item.get("required", True)),
+            str(done[item["id"]]["by"]) if item["id"] in done else "",
+            item["id"] in done,
+        )
+        for item in definition.get("checklist") or []
+    ]
+    return Detail(
+        line=_line(playbook, incident, timers, dead),
+        phases=list(PHASES),
+        checklist=checklist,
+        facts=dict(incident.data.get("facts") or {}),
+        timers=[
+            TimerLine(t.kind, t.key, t.due_at, _reaches(playbook, incident.state, t))
+            for t in view.timers
+        ],
+        possible=list(view.possible),
+        events=store.events(incident.id)[-LAST_EVENTS:],
+        languages=playbook.languages,
+    )
