@@ -65,13 +65,13 @@ def test_lists_open_incidents_with_ticking_countdowns(tmp_path: Path) -> None:
     async def script(pilot: Pilot[int]) -> None:
         table = app.query_one("#incidents", DataTable)
         assert app.ids == [second, first]  # newest first
-        assert str(table.get_row(first)[1]) == "in 10:00"  # the first escalation step
+        assert str(table.get_row(first)[1]) == "in 20:00"  # the state's deadline, not a ladder step
         clock.advance(timedelta(seconds=61))
         app.reload()
-        assert str(table.get_row(first)[1]) == "in 8:59"
+        assert str(table.get_row(first)[1]) == "in 18:59"
         clock.advance(timedelta(minutes=30))
         app.reload()
-        assert str(table.get_row(first)[1]) == "⚠ OVERDUE 21:01"
+        assert str(table.get_row(first)[1]) == "⚠ OVERDUE 11:01"
         assert "outbox: 2 pending" in " ".join(shown(app.query_one("#outbox", Static)).split())
 
     drive(app, script)

@@ -179,8 +179,13 @@ def _line(
         for t in timers
         if t.kind == "deadline" and t.fired_at is not None and t.generation == incident.generation
     ]
+    # the state's own deadline; a state without one shows its next timer (e.g. the
+    # promised update), never an escalation step labelled as the deadline
+    deadlines = [t for t in pending if t.kind == "deadline"] or pending
     first = (
-        missed[0] if missed and incident.closed_at is None else (pending[0] if pending else None)
+        missed[0]
+        if missed and incident.closed_at is None
+        else (deadlines[0] if deadlines else None)
     )
     return IncidentLine(
         id=incident.id,
