@@ -39,16 +39,15 @@ __all__ = [
 ]
 
 
-def _data(incident: IncidentRow, *, statements: bool = False) -> dict[str, Any]:
+def _data(incident: IncidentRow) -> dict[str, Any]:
     """A private copy of the incident's data to change (it is JSON: a JSON copy is exact).
 
-    The statements (most of the data) are copied only for steps that change them
-    (`statements=True`); other steps share them read-only.
+    Statement records (most of the data: texts in every language) are shared read-only;
+    a step changes one only through `statements.own_record`, which copies that record.
     """
     rest = {key: value for key, value in incident.data.items() if key != "statements"}
     data: dict[str, Any] = json.loads(json.dumps(rest))
-    shared = incident.data.get("statements") or {}
-    data["statements"] = json.loads(json.dumps(shared)) if statements else shared
+    data["statements"] = dict(incident.data.get("statements") or {})
     data.setdefault("facts", {})
     data.setdefault("checklist", {})
     data.setdefault("statements", {})
@@ -480,7 +479,7 @@ def advance(
             _("`{t}` refused:").format(t=trigger) + "".join(f"\n  - {r}" for r in reasons),
             hint=_("possible here: {names}").format(names=", ".join(possible)),
         )
-    data = _data(incident, statements=True)  # entering a state may draft a statement
+    data = _data(incident)
     moved = NewEvent(
         now,
         actor,

@@ -9,6 +9,7 @@ order, and nobody who wrote a version of the statement may approve it (four-eyes
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -35,6 +36,7 @@ __all__ = [
     "draft_texts",
     "edit",
     "latest_version",
+    "own_record",
     "pending_approvers",
     "release",
     "resolve_statement",
@@ -105,10 +107,15 @@ def draft_texts(
     return texts, used
 
 
-def _record(data: dict[str, Any], statement: str) -> dict[str, Any]:
-    record: dict[str, Any] = data["statements"].setdefault(
-        statement, {"versions": [], "approvals": [], "released": []}
-    )
+def own_record(data: dict[str, Any], statement: str) -> dict[str, Any]:
+    """The statement's record in `data`, as a private copy this step may change.
+
+    `_data` shares the records of the incident as read (they hold the texts in every
+    language); only the one a step changes is copied.
+    """
+    shared = data["statements"].get(statement) or {"versions": [], "approvals": [], "released": []}
+    record: dict[str, Any] = json.loads(json.dumps(shared))
+    data["statements"][statement] = record
     return record
 
 
@@ -122,7 +129,7 @@ def add_version(
     now: datetime,
 ) -> dict[str, Any]:
     """Append a new version of a statement to the incident's data and return it."""
-    record = _record(data, statement)
+    record = own_record(data, statement)
     version = {
         "version": len(record["versions"]) + 1,
         "texts": texts,
@@ -165,7 +172,7 @@ def draft(
     _refuse_if_closed(playbook, incident)
     statement = resolve_statement(playbook, statement)
     texts, values = draft_texts(playbook, incident, statement, now)
-    data = _data(incident, statements=True)
+    data = _data(incident)
     version = add_version(data, statement, texts, values, actor=actor, now=now)
     event = NewEvent(
         now,
@@ -202,7 +209,7 @@ def edit(
             _("statement `{s}` has no draft to edit").format(s=statement),
             hint=f"crisiscomm statement draft {incident.id} {statement}",
         )
-    data = _data(incident, statements=True)
+    data = _data(incident)
     texts = {**current["texts"], language: text.rstrip("\n")}
     if texts == current["texts"]:
         raise RefusedError(_("the text is the same as version {v}").format(v=current["version"]))
@@ -274,8 +281,8 @@ def approve(
                 role=role, names=", ".join(m["name"] for m in playbook.members(role))
             ),
         )
-    data = _data(incident, statements=True)
-    data["statements"][statement]["approvals"].append(
+    data = _data(incident)
+    own_record(data, statement)["approvals"].append(
         {
             "version": version["version"],
             "hash": version["hash"],
@@ -372,14 +379,14 @@ def release(
             ),
             hint=_("draft a new version for the next update"),
         )
-    data = _data(incident, statements=True)
+    data = _data(incident)
     release_record: dict[str, Any] = {
         "version": version["version"],
         "hash": version["hash"],
         "at": format_utc(now),
         "actor": actor,
     }
-    data["statements"][statement]["released"].append(release_record)
+    own_record(data, statement)["released"].append(release_record)
     timers: list[NewTimer] = []
     every = cadence_interval(playbook, incident.state)
     if every is not None:

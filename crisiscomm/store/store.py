@@ -412,7 +412,7 @@ class Store:
             self._execute(
                 INSERT_STATEMENTS,
                 incident_id=incident_id,
-                data=canonical_json(incident.data.get("statements") or {}),
+                data=_json(incident.data.get("statements") or {}),
             )
             self._append(stored, chained, timers, outbox, at=events[0].at)
         return stored
@@ -491,7 +491,7 @@ class Store:
                 self._execute(
                     UPDATE_STATEMENTS,
                     incident_id=incident.id,
-                    data=canonical_json(incident.data.get("statements") or {}),
+                    data=_json(incident.data.get("statements") or {}),
                 )
             stored = replace(
                 incident,
@@ -866,6 +866,11 @@ class Store:
             self._execute("ROLLBACK")
 
 
+def _json(value: Any) -> str:
+    """Compact JSON for columns that are read back, not hashed (the chain uses canonical)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def _require_events(events: Sequence[NewEvent]) -> None:
     if not events:
         raise ValueError("every change is recorded as at least one event (DESIGN.md invariant 2)")
@@ -916,7 +921,7 @@ def _incident_params(incident: IncidentRow) -> dict[str, Any]:
         "opened_at": format_utc(incident.opened_at),
         "closed_at": None if incident.closed_at is None else format_utc(incident.closed_at),
         "opened_by": incident.opened_by,
-        "data": canonical_json(data),
+        "data": _json(data),
     }
 
 
