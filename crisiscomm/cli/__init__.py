@@ -16,6 +16,7 @@ import click
 
 from crisiscomm import __version__
 from crisiscomm.cli import (
+    drill,
     graph,
     incident,
     listing,
@@ -69,6 +70,7 @@ for command in (
     serve.serve,
     serve.tick,
     outbox.outbox,
+    drill.drill,
     ui.status,
     ui.watch,
 ):

@@ -11,7 +11,7 @@ import click
 from crisiscomm.i18n import _
 
 FORMAT_NAMES = ["text", "json", "github", "sarif", "junit"]
-DEFAULT_DIRS = ("playbooks", "protocols")
+DEFAULT_DIRS = ("playbooks", "protocols", "drills")
 PROGRESS_MIN_FILES = 20
 
 

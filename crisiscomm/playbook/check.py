@@ -59,6 +59,10 @@ def check_file(path: Path, library: Library) -> list[Finding]:
     """Every finding for one file (and what it inherits through `extends`)."""
     try:
         document = library.load(path)
+        if isinstance(document, MarkedDict) and "crisiscomm-drill" in document:
+            from crisiscomm.drill.scenario import scenario_findings
+
+            return scenario_findings(path, document)
         if not isinstance(document, MarkedDict):
             location = getattr(document, "location", Location(display_path(path), 1, 1))
             return [

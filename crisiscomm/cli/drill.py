@@ -1,0 +1,218 @@
+"""`crisiscomm drill`: run scenarios unattended, report coverage, generate skeletons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from crisiscomm.i18n import _
+
+
+class _DrillGroup(click.Group):
+    """`drill SCENARIO...` runs scenarios; `drill generate ...` is a subcommand."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_DrillGroup)
+def drill() -> None:
+    """Rehearse playbooks: run drill scenarios on a simulated clock, unattended.
+
+    `crisiscomm drill SCENARIO...` is short for `crisiscomm drill run SCENARIO...`. Every
+    drill runs in its own database (never the officers' one) and everything it emits
+    begins and ends with EXERCISE EXERCISE EXERCISE.
+
+    \b
+    Examples:
+      crisiscomm drill drills/flood-amu-darya.yaml
+      crisiscomm drill drills/*.yaml --report after-action.md
+      crisiscomm drill --coverage drills/
+      crisiscomm drill generate flood -o drills/generated
+    """
+
+
+@drill.command("run")
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--db",
+    type=click.Path(path_type=Path),
+    help="Database file for the run (default: a temporary one, deleted afterwards).",
+)
+@click.option(
+    "--report", type=click.Path(path_type=Path), help="Write the after-action report (Markdown)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON for scripts.")
+@click.option(
+    "--coverage", is_flag=True, help="Report the states and transitions the drills exercised."
+)
+def run(
+    scenarios: tuple[Path, ...], db: Path | None, report: Path | None, as_json: bool, coverage: bool
+) -> int:
+    """Run drill scenarios unattended and print the timeline and after-action report.
+
+    SCENARIOS are files or folders (searched for *.yaml). Exit code: 0 every expectation
+    met, 1 an expectation failed (so CI can run the drills as tests of the playbooks),
+    2 a scenario that cannot be run as written.
+
+    \b
+    Examples:
+      crisiscomm drill run drills/flood-amu-darya.yaml --report aar.md
+      crisiscomm drill run drills/ --json
+      crisiscomm drill run --coverage drills/
+    """
+    import tempfile
+
+    from crisiscomm.cli.common import echo_json
+    from crisiscomm.drill.coverage import coverage as measure
+    from crisiscomm.drill.report import after_action, to_json, to_markdown
+    from crisiscomm.drill.runner import run_drill
+    from crisiscomm.drill.scenario import load_scenario
+    from crisiscomm.errors import UsageError
+    from crisiscomm.playbook.check import collect_files
+
+    files = collect_files(scenarios)
+    if not files:
+        raise UsageError(
+            _("no *.yaml scenario files found in {paths}").format(
+                paths=", ".join(map(str, scenarios))
+            )
+        )
+    loaded = [load_scenario(file) for file in files]  # every file checked before any runs
+    reports = []
+    with tempfile.TemporaryDirectory(prefix="crisiscomm-drill-") as folder:
+        for index, scenario in enumerate(loaded):
+            target = db or Path(folder) / f"drill-{index}.db"
+            reports.append(after_action(run_drill(scenario, db=target)))
+    failed = any(not r.passed for r in reports)
+    if report is not None:
+        text = "\n".join(to_markdown(r) for r in reports)
+        try:
+            report.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise UsageError(
+                _("cannot write {path}: {reason}").format(path=report, reason=error.strerror)
+            ) from None
+    if coverage:
+        measured = measure([r.run for r in reports])
+        if as_json:
+            echo_json([_coverage_json(c) for c in measured])
+        else:
+            click.echo(_coverage_text(measured))
+        return 1 if failed else 0
+    if as_json:
+        echo_json([to_json(r) for r in reports] if len(reports) > 1 else to_json(reports[0]))
+    elif len(reports) == 1:
+        click.echo(to_markdown(reports[0]), nl=False)
+    else:
+        for item in reports:
+            click.echo(_summary_line(item))
+    return 1 if failed else 0
+
+
+def _summary_line(report: Any) -> str:
+    verdict = _("PASS") if report.passed else _("FAIL")
+    line = _("{verdict} {file}: {met}/{total} expectations met ({seconds:.2f} s)").format(
+        verdict=verdict,
+        file=report.run.scenario.name,
+        met=sum(c.passed for c in report.checks),
+        total=len(report.checks),
+        seconds=report.run.wall_seconds,
+    )
+    missed = [f"    {c.where}: {c.subject}: {c.detail}" for c in report.checks if not c.passed]
+    return "\n".join([line, *missed])
+
+
+def _coverage_json(entry: Any) -> dict[str, Any]:
+    return {
+        "playbook": entry.playbook,
+        "drills": entry.drills,
+        "states": {
+            "total": len(entry.states),
+            "exercised": len(entry.states) - len(entry.missed_states),
+        },
+        "transitions": {
+            "total": len(entry.transitions),
+            "exercised": len(entry.transitions) - len(entry.missed_transitions),
+        },
+        "missed_states": entry.missed_states,
+        "missed_transitions": [f"{s} --{t}--> {d}" for s, t, d in entry.missed_transitions],
+    }
+
+
+def _coverage_text(entries: list[Any]) -> str:
+    lines = []
+    for entry in entries:
+        data = _coverage_json(entry)
+        lines.append(
+            _("{playbook}: states {s}/{st}, transitions {t}/{tt} ({n} drill(s))").format(
+                playbook=entry.playbook,
+                s=data["states"]["exercised"],
+                st=data["states"]["total"],
+                t=data["transitions"]["exercised"],
+                tt=data["transitions"]["total"],
+                n=len(entry.drills),
+            )
+        )
+        if entry.missed_states:
+            lines.append(
+                "  "
+                + _("states never entered: {names}").format(names=", ".join(entry.missed_states))
+            )
+        for missed in data["missed_transitions"]:
+            lines.append("  " + _("transition never fired: {t}").format(t=missed))
+    return "\n".join(lines)
+
+
+@drill.command()
+@click.argument("playbook")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=Path("drills/generated"),
+    show_default=True,
+    help="Folder to write the skeletons to.",
+)
+@click.option("--force", is_flag=True, help="Overwrite skeletons that already exist.")
+def generate(playbook: str, output: Path, force: bool) -> int:
+    """Write skeleton scenarios that reach every state of PLAYBOOK by a shortest path.
+
+    PLAYBOOK is an id or a path. One file per state, named PLAYBOOK-STATE.yaml; each runs
+    green as written, then becomes a real drill once you add injects and objectives.
+
+    \b
+    Example:
+      crisiscomm drill generate flood -o drills/generated
+    """
+    import os
+
+    from crisiscomm.drill.generate import skeletons
+    from crisiscomm.errors import UsageError
+
+    as_path = Path(playbook)
+    reference = None
+    if as_path.is_file():
+        reference = os.path.relpath(as_path.resolve(), output.resolve())
+    generated = skeletons(playbook, playbook_path_text=reference)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        for skeleton in generated:
+            target = output / skeleton.file_name
+            if target.exists() and not force:
+                raise UsageError(
+                    _("{path} exists").format(path=target), hint=_("give --force to overwrite it")
+                )
+            target.write_text(skeleton.text, encoding="utf-8")
+            click.echo(
+                _("wrote {path} (reaches {state})").format(path=target, state=skeleton.state)
+            )
+    except OSError as error:
+        raise UsageError(
+            _("cannot write to {path}: {reason}").format(path=output, reason=error.strerror)
+        ) from None
+    return 0
