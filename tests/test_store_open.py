@@ -322,3 +322,15 @@ def test_importing_the_store_is_cheap() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_scratch_stops_syncing_each_commit_only_when_asked(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "drill.db"
+    with open_store(db) as store:
+        assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        store.scratch()
+        assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 0  # OFF
+    with sqlite3.connect(db) as connection:  # a per-connection setting: the file is unchanged
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -317,6 +317,15 @@ class Store:
 
     # -- lifecycle ------------------------------------------------------------------------
 
+    def scratch(self) -> None:
+        """Stop syncing each commit to disk (SQLite): for a drill's throw-away database only.
+
+        A process crash still loses nothing committed; a power cut may lose the last
+        commits. Never for an office's real database.
+        """
+        if self.backend == "sqlite":
+            self._execute("PRAGMA synchronous = OFF")
+
     def close(self) -> None:
         """Close the connection; closing twice is harmless."""
         if self._connection is not None:
