@@ -1,13 +1,37 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from crisiscomm.clock import SimulatedClock
+from crisiscomm.store import Store, open_store
+
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[1]
+START = datetime(2026, 4, 3, 1, 0, tzinfo=UTC)  # 06:00 in Tashkent
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """A database file of the test's own."""
+    return tmp_path / "crisiscomm.db"
+
+
+@pytest.fixture
+def store(db: Path) -> Iterator[Store]:
+    """The test's database, open."""
+    with open_store(db) as opened:
+        yield opened
+
+
+@pytest.fixture
+def clock() -> SimulatedClock:
+    """A simulated clock at START."""
+    return SimulatedClock(START)
 
 
 @pytest.fixture

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,23 +10,11 @@ import pytest
 from crisiscomm.clock import SimulatedClock
 from crisiscomm.engine import service
 from crisiscomm.errors import ConflictError, NotFoundError, RefusedError, UsageError
-from crisiscomm.store import Store, open_store
+from crisiscomm.store import Store
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, START
 
 PLAYBOOK = str(FIXTURES / "engine" / "press.yaml")
-START = datetime(2026, 4, 3, 1, 0, tzinfo=UTC)  # 06:00 in Tashkent
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with open_store(tmp_path / "crisiscomm.db") as opened:
-        yield opened
-
-
-@pytest.fixture
-def clock() -> SimulatedClock:
-    return SimulatedClock(START)
 
 
 def open_flood(store: Store, clock: SimulatedClock, **overrides: object) -> str:

@@ -7,8 +7,7 @@ import io
 import json
 import logging
 import random
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,25 +28,7 @@ from tests.test_notify_receivers import (  # noqa: F401 (fixtures, used by name)
     webhook_fixture,
 )
 
-from .conftest import FIXTURES
-
-START = datetime(2026, 4, 3, 1, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "crisiscomm.db"
-
-
-@pytest.fixture
-def store(db: Path) -> Iterator[Store]:
-    with open_store(db) as opened:
-        yield opened
-
-
-@pytest.fixture
-def clock() -> SimulatedClock:
-    return SimulatedClock(START)
+from .conftest import FIXTURES, START
 
 
 @pytest.fixture

@@ -3,37 +3,17 @@ deadline missed, cadence, late firing after downtime, stale and duplicate wake-u
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-
-import pytest
 
 from crisiscomm.clock import SimulatedClock
 from crisiscomm.engine import service
 from crisiscomm.store import Store, open_store
 from tests.conftest_store import pg_admin_fixture, target_fixture  # noqa: F401 (fixtures)
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, START
 
 PLAYBOOK = str(FIXTURES / "engine" / "press.yaml")
-START = datetime(2026, 4, 3, 1, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "crisiscomm.db"
-
-
-@pytest.fixture
-def store(db: Path) -> Iterator[Store]:
-    with open_store(db) as opened:
-        yield opened
-
-
-@pytest.fixture
-def clock() -> SimulatedClock:
-    return SimulatedClock(START)
 
 
 def open_incident(store: Store, clock: SimulatedClock) -> str:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -29,24 +28,7 @@ from crisiscomm.ui.render import (
 from .conftest import FIXTURES
 
 PLAYBOOK = str(FIXTURES / "engine" / "press.yaml")
-START = datetime(2026, 4, 3, 1, 0, tzinfo=UTC)  # 06:00 in Tashkent
 ESCAPE = "\x1b["
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "office.db"
-
-
-@pytest.fixture
-def store(db: Path) -> Iterator[Store]:
-    with open_store(db) as opened:
-        yield opened
-
-
-@pytest.fixture
-def clock() -> SimulatedClock:
-    return SimulatedClock(START)
 
 
 @pytest.fixture(autouse=True)
