@@ -11,7 +11,7 @@ import click
 import pytest
 
 from crisiscomm import __version__
-from crisiscomm.cli import cli, main
+from crisiscomm.cli import COMMANDS, cli, main
 from crisiscomm.playbook.schema import SCHEMA_PATH
 
 from .conftest import FIXTURES, REPO
@@ -30,20 +30,42 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "--version") == (0, f"crisiscomm, version {__version__}\n", "")
 
 
+def command_named(name: str) -> click.Command:
+    command = cli.get_command(click.Context(cli), name)
+    assert isinstance(command, click.Command), name
+    return command
+
+
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _err = run(capsys, "--help")
     assert code == 0
-    for name in cli.commands:
+    for name in COMMANDS:
         assert re.search(rf"^  {name}\s", out, re.MULTILINE), name
 
 
-@pytest.mark.parametrize("name", sorted(cli.commands))
+@pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_every_command_has_help_with_an_example_and_a_readme_section(name: str) -> None:
-    command = cli.commands[name]
-    assert isinstance(command, click.Command)
+    command = command_named(name)
+    assert command.name == name
     assert command.help and "Example" in command.help
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert re.search(rf"^#+ .*`crisiscomm {re.escape(name)}\b", readme, re.MULTILINE), name
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_help_summary_is_the_commands_own_first_sentence(name: str) -> None:
+    assert COMMANDS[name][2] == command_named(name).get_short_help_str(limit=1000)
+
+
+def test_a_command_loads_only_its_own_module() -> None:
+    code = (
+        "import sys; from crisiscomm.cli import main; main(['--version']); "
+        "print(sorted(m for m in sys.modules if m.startswith('crisiscomm.cli.')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_startup_does_not_import_heavy_libraries() -> None:

@@ -7,6 +7,7 @@ inside it, so `crisiscomm --help` stays fast.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
@@ -15,18 +16,6 @@ from collections.abc import Sequence
 import click
 
 from crisiscomm import __version__
-from crisiscomm.cli import (
-    drill,
-    graph,
-    incident,
-    listing,
-    outbox,
-    schema,
-    serve,
-    statement,
-    ui,
-    validate,
-)
 from crisiscomm.errors import CrisisCommError
 from crisiscomm.i18n import _
 
@@ -34,8 +23,148 @@ __all__ = ["cli", "main"]
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+# name -> (module in crisiscomm.cli, attribute, the one-line summary `--help` lists).
+# A command's module is imported only when that command runs; a test keeps each summary
+# equal to the first sentence of the command's own help.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "ack": (
+        "incident",
+        "ack",
+        'Acknowledge ("I have it"): stops reminders to you in this state, not the deadline.',
+    ),
+    "advance": (
+        "incident",
+        "advance",
+        "Fire a trigger: move the incident on.",
+    ),
+    "approve": (
+        "statement",
+        "approve",
+        "Approve the newest version of a statement (next in its clearance chain), or a trigger.",
+    ),
+    "audit": (
+        "listing",
+        "audit",
+        "Check the integrity of the record.",
+    ),
+    "check": (
+        "incident",
+        "check",
+        "Tick a checklist item of the incident's current state.",
+    ),
+    "drill": (
+        "drill",
+        "drill",
+        "Rehearse playbooks: run drill scenarios on a simulated clock, unattended.",
+    ),
+    "graph": (
+        "graph",
+        "graph",
+        "Print the merged playbook as a Mermaid stateDiagram-v2 (renders on GitHub and GitLab).",
+    ),
+    "list": (
+        "listing",
+        "list_incidents",
+        "List incidents, newest first (open ones only unless --all).",
+    ),
+    "note": (
+        "incident",
+        "note",
+        "Put a note on the incident's record.",
+    ),
+    "open-incident": (
+        "incident",
+        "open_incident",
+        "Open an incident of a playbook and print its id, state, owner, deadline and checklist.",
+    ),
+    "outbox": (
+        "outbox",
+        "outbox",
+        "List notifications waiting to go out and dead letters, newest first.",
+    ),
+    "release": (
+        "statement",
+        "release",
+        "Release a fully cleared statement through its channels.",
+    ),
+    "schema": (
+        "schema",
+        "schema",
+        "Print the JSON Schema of playbooks and protocols (Draft 2020-12).",
+    ),
+    "serve": (
+        "serve",
+        "serve",
+        "Fire deadlines, escalations, reminders and update checks on time; deliver notifications.",
+    ),
+    "set": (
+        "incident",
+        "set_facts",
+        "Record facts of the incident (typed by the playbook).",
+    ),
+    "show": (
+        "listing",
+        "show",
+        "Show one incident: state, owner, checklist, facts, "
+        "statements and their clearance, the timers ahead and the "
+        "last events.",
+    ),
+    "statement": (
+        "statement",
+        "statement",
+        "Draft, edit and show public statements of an incident.",
+    ),
+    "status": (
+        "ui",
+        "status",
+        "Every open incident in one table: state, owner, next deadline, clearance, dead letters.",
+    ),
+    "tick": (
+        "serve",
+        "tick",
+        "Fire what is due and deliver the outbox once, then exit (for cron or a systemd timer).",
+    ),
+    "timeline": (
+        "listing",
+        "timeline",
+        "The incident's record: every event in order, with who did it and when.",
+    ),
+    "validate": (
+        "validate",
+        "validate",
+        "Check playbooks and protocols: YAML safety, the format (JSON Schema) and lint rules.",
+    ),
+    "watch": (
+        "ui",
+        "watch",
+        "A live dashboard of the open incidents; keys: arrows, Enter, a (acknowledge), ?, q.",
+    ),
+}
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+
+class LazyGroup(click.Group):
+    """A group that imports a command's module only when that command is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        if cmd_name not in COMMANDS:
+            return None
+        module, attribute, _summary = COMMANDS[cmd_name]
+        command = getattr(importlib.import_module(f"crisiscomm.cli.{module}"), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx) if name in COMMANDS]
+        with formatter.section(_("Commands")):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "-V", "--version", prog_name="crisiscomm")
 def cli() -> None:
     """crisiscomm: crisis communication protocols as code.
@@ -48,33 +177,6 @@ def cli() -> None:
       crisiscomm validate playbooks protocols
       crisiscomm COMMAND --help
     """
-
-
-for command in (
-    validate.validate,
-    schema.schema,
-    graph.graph,
-    incident.open_incident,
-    incident.advance,
-    incident.check,
-    incident.set_facts,
-    incident.ack,
-    incident.note,
-    statement.statement,
-    statement.approve,
-    statement.release,
-    listing.list_incidents,
-    listing.show,
-    listing.timeline,
-    listing.audit,
-    serve.serve,
-    serve.tick,
-    outbox.outbox,
-    drill.drill,
-    ui.status,
-    ui.watch,
-):
-    cli.add_command(command)
 
 
 def _print_error(message: str, hint: str | None = None) -> None:
