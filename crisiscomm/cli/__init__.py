@@ -55,7 +55,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "drill": (
         "drill",
         "drill",
-        "Rehearse playbooks: run drill scenarios on a simulated clock, unattended.",
+        "Rehearse playbooks: run drill scenarios on a simulated clock, unattended or played.",
     ),
     "graph": (
         "graph",

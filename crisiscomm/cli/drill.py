@@ -1,4 +1,4 @@
-"""`crisiscomm drill`: run scenarios unattended, report coverage, generate skeletons."""
+"""`crisiscomm drill`: run scenarios (unattended or played), stop one, coverage, skeletons."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ class _DrillGroup(click.Group):
 
 @click.group(cls=_DrillGroup)
 def drill() -> None:
-    """Rehearse playbooks: run drill scenarios on a simulated clock, unattended.
+    """Rehearse playbooks: run drill scenarios on a simulated clock, unattended or played.
 
     `crisiscomm drill SCENARIO...` is short for `crisiscomm drill run SCENARIO...`. Every
     drill runs in its own database (never the officers' one) and everything it emits
@@ -32,6 +32,8 @@ def drill() -> None:
       crisiscomm drill drills/flood-amu-darya.yaml
       crisiscomm drill drills/*.yaml --report after-action.md
       crisiscomm drill --coverage drills/
+      crisiscomm drill drills/flood-amu-darya.yaml --interactive --speed 60
+      crisiscomm drill stop
       crisiscomm drill generate flood -o drills/generated
     """
 
@@ -50,27 +52,55 @@ def drill() -> None:
 @click.option(
     "--coverage", is_flag=True, help="Report the states and transitions the drills exercised."
 )
+@click.option(
+    "--interactive",
+    is_flag=True,
+    help="Play the drill yourself: an accelerated clock, injects as they come, a prompt.",
+)
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="With --interactive: simulated seconds per real second.",
+)
+@click.option(
+    "--live-channels",
+    is_flag=True,
+    help="Deliver through the playbook's real channels (still marked EXERCISE).",
+)
 def run(
-    scenarios: tuple[Path, ...], db: Path | None, report: Path | None, as_json: bool, coverage: bool
+    scenarios: tuple[Path, ...],
+    db: Path | None,
+    report: Path | None,
+    as_json: bool,
+    coverage: bool,
+    interactive: bool,
+    speed: float,
+    live_channels: bool,
 ) -> int:
-    """Run drill scenarios unattended and print the timeline and after-action report.
+    """Run drill scenarios and print the timeline and after-action report.
 
-    SCENARIOS are files or folders (searched for *.yaml). Exit code: 0 every expectation
-    met, 1 an expectation failed (so CI can run the drills as tests of the playbooks),
-    2 a scenario that cannot be run as written.
+    SCENARIOS are files or folders (searched for *.yaml). Unattended, the scenario's
+    scripted responses play; with --interactive (one scenario) the clock runs --speed
+    times real time, injects and EXERCISE notifications appear as they come due, and you
+    type the commands (`help` lists them; `pause`, `resume`, `skip`, `status`, `quit`).
+    Exit code: 0 every expectation met, 1 an expectation failed (so CI can run the
+    drills as tests of the playbooks), 2 a scenario that cannot be run as written.
 
     \b
     Examples:
       crisiscomm drill run drills/flood-amu-darya.yaml --report aar.md
       crisiscomm drill run drills/ --json
       crisiscomm drill run --coverage drills/
+      crisiscomm drill drills/flood-amu-darya.yaml --interactive --speed 60
     """
     import tempfile
 
     from crisiscomm.cli.common import echo_json
     from crisiscomm.drill.coverage import coverage as measure
     from crisiscomm.drill.report import after_action, to_json, to_markdown
-    from crisiscomm.drill.runner import run_drill
+    from crisiscomm.drill.runner import LiveChannels, run_drill
     from crisiscomm.drill.scenario import load_scenario
     from crisiscomm.errors import UsageError
     from crisiscomm.playbook.check import collect_files
@@ -83,11 +113,23 @@ def run(
             )
         )
     loaded = [load_scenario(file) for file in files]  # every file checked before any runs
-    reports = []
-    with tempfile.TemporaryDirectory(prefix="crisiscomm-drill-") as folder:
-        for index, scenario in enumerate(loaded):
-            target = db or Path(folder) / f"drill-{index}.db"
-            reports.append(after_action(run_drill(scenario, db=target)))
+    channels = LiveChannels() if live_channels else None
+    if interactive:
+        if len(loaded) != 1 or as_json or coverage:
+            raise UsageError(
+                _("--interactive plays one scenario, without --json or --coverage"),
+                hint=_("e.g. crisiscomm drill drills/flood-amu-darya.yaml --interactive"),
+            )
+        played = _interactive(loaded[0], db=db, speed=speed, channels=channels)
+        if played is None:
+            return 0  # stopped: a real-world emergency comes first
+        reports = [played]
+    else:
+        reports = []
+        with tempfile.TemporaryDirectory(prefix="crisiscomm-drill-") as folder:
+            for index, scenario in enumerate(loaded):
+                target = db or Path(folder) / f"drill-{index}.db"
+                reports.append(after_action(run_drill(scenario, db=target, channels=channels)))
     failed = any(not r.passed for r in reports)
     if report is not None:
         text = "\n".join(to_markdown(r) for r in reports)
@@ -112,6 +154,46 @@ def run(
         for item in reports:
             click.echo(_summary_line(item))
     return 1 if failed else 0
+
+
+def _interactive(scenario: Any, *, db: Path | None, speed: float, channels: Any) -> Any:
+    """Play one scenario at the console; its after-action report, or None when stopped."""
+    import sys
+    import tempfile
+
+    from crisiscomm.drill.interactive import InteractiveDrill, console
+    from crisiscomm.drill.runner import refuse_office_database
+    from crisiscomm.store import open_store
+
+    with tempfile.TemporaryDirectory(prefix="crisiscomm-drill-") as folder:
+        target = db or Path(folder) / "drill.db"
+        refuse_office_database(target)
+        with open_store(target) as store:
+            store.scratch()
+            session = InteractiveDrill(scenario, store, speed=speed, channels=channels)
+            return console(session, out=sys.stdout, stdin_fd=sys.stdin.fileno())
+
+
+@drill.command()
+def stop() -> int:
+    """End the running interactive drill at once (a real-world emergency).
+
+    The drill prints "DRILL STOPPED: real-world emergency" and exits. Exit 1 when no
+    interactive drill is running.
+
+    \b
+    Example:
+      crisiscomm drill stop
+    """
+    from crisiscomm.drill.interactive import stop_running_drill
+
+    stopped = stop_running_drill()
+    click.echo(
+        _("stopped the drill {scenario} (pid {pid})").format(
+            scenario=stopped.get("scenario"), pid=stopped["pid"]
+        )
+    )
+    return 0
 
 
 def _summary_line(report: Any) -> str:

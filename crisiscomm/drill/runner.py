@@ -9,6 +9,7 @@ nothing sleeps, so a 72-hour exercise runs in a fraction of a second.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,16 +27,22 @@ if TYPE_CHECKING:
     from crisiscomm.drill.scenario import Inject, Response, Scenario
     from crisiscomm.playbook.source import Location
     from crisiscomm.store import Store
-    from crisiscomm.store.rows import EventRow, OutboxRow
+    from crisiscomm.store.rows import EventRow, IncidentRow, OutboxRow
 
 __all__ = [
     "CONTROLLER",
     "Delivery",
     "DrillRun",
+    "Exercise",
+    "LiveChannels",
     "Recorder",
     "Refusal",
     "mark",
+    "open_exercise",
+    "opener",
     "perform",
+    "refusal",
+    "refuse_office_database",
     "run_drill",
 ]
 
@@ -93,6 +100,35 @@ class Recorder(ChannelFactory):
     def __call__(self, name: str, definition: Mapping[str, Any]) -> Channel:
         """A recording stand-in for channel `name`."""
         return _RecordingChannel(name, self.deliveries)
+
+
+class _MarkedChannel:
+    """A real channel whose every message is sent marked, and recorded as well."""
+
+    def __init__(self, inner: Channel, sink: list[Delivery]) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.secrets = inner.secrets
+        self.sink = sink
+
+    def send(self, row: OutboxRow, *, now: datetime) -> None:
+        payload = dict(row.payload)
+        payload["subject"] = mark(str(payload.get("subject") or ""))
+        payload["text"] = mark(str(payload.get("text") or ""))
+        self.inner.send(dataclasses.replace(row, payload=payload), now=now)
+        _RecordingChannel(self.name, self.sink).send(row, now=now)
+
+
+class LiveChannels(Recorder):
+    """`--live-channels`: the playbook's real channels, every message still marked EXERCISE."""
+
+    def __init__(self, factory: ChannelFactory | None = None) -> None:
+        super().__init__()
+        self.factory = factory or ChannelFactory()
+
+    def __call__(self, name: str, definition: Mapping[str, Any]) -> Channel:
+        """The real channel `name`, wrapped to mark what it sends."""
+        return _MarkedChannel(self.factory(name, definition), self.deliveries)
 
 
 @dataclass(frozen=True)
@@ -165,19 +201,22 @@ def _edit(store: Store, clock: SimulatedClock, incident_id: str, response: Respo
         )
 
 
-def _opener(scenario: Scenario) -> str:
+def opener(scenario: Scenario) -> str:
+    """Who opens the exercise's incident: the first member of the initial state's owner."""
     playbook = scenario.playbook
     owner = playbook.state(playbook.initial).get("owner")
     members = playbook.members(owner) if owner else []
     return str(members[0].get("login") or members[0]["name"]) if members else CONTROLLER
 
 
-class _Run:
-    def __init__(self, scenario: Scenario, store: Store) -> None:
+class Exercise:
+    """One exercise incident in its store: a simulated clock, injects, timers, deliveries."""
+
+    def __init__(self, scenario: Scenario, store: Store, channels: Recorder | None = None) -> None:
         self.scenario = scenario
         self.store = store
         self.clock = SimulatedClock(scenario.start)
-        self.recorder = Recorder()
+        self.recorder = channels or Recorder()
         self.incident_id = ""
         self.fired = 0
 
@@ -223,56 +262,74 @@ class _Run:
             )
 
 
-def _refusal(
+def refusal(
     command: str, location: Location, clock: SimulatedClock, error: RefusedError | UsageError
 ) -> Refusal:
+    """A refused command (or inject) as the report lists it."""
     message = error.message + (f" ({error.hint})" if error.hint else "")
     return Refusal(command, location, clock.now(), message)
 
 
-def run_drill(scenario: Scenario, *, db: Path) -> DrillRun:
-    """Run a scenario unattended in its own database `db` and return what happened."""
-    from crisiscomm.drill.scenario import ScenarioError
-    from crisiscomm.engine import service
-    from crisiscomm.playbook.findings import Finding
-    from crisiscomm.playbook.source import Location
-    from crisiscomm.store import default_db_path, open_store
+def refuse_office_database(db: Path) -> None:
+    """UsageError when `db` is the officers' default database: a drill has its own."""
+    from crisiscomm.store import default_db_path
 
     if db.resolve() == default_db_path().resolve():
         raise UsageError(
             _("a drill never runs in the officers' database {path}").format(path=db),
             hint=_("leave out --db (a temporary database is used) or give another file"),
         )
+
+
+def open_exercise(run: Exercise) -> IncidentRow:
+    """Open the exercise's incident with the facts of the injects at 0m; deliver its outbox."""
+    from crisiscomm.drill.scenario import ScenarioError
+    from crisiscomm.engine import service
+    from crisiscomm.playbook.findings import Finding
+    from crisiscomm.playbook.source import Location
+
+    scenario = run.scenario
+    opening = [i for i in scenario.injects if i.at == timedelta(0)]
+    facts = [f"{k}={v}" for i in opening for k, v in i.facts.items()]
+    try:
+        incident = service.open_incident(
+            store=run.store,
+            clock=run.clock,
+            playbook_ref=str(scenario.playbook_path),
+            title=_("EXERCISE: {title}").format(title=scenario.title),
+            severity=scenario.severity,
+            facts=facts,
+            actor=opener(scenario),
+        )
+    except (RefusedError, UsageError) as error:
+        where = opening[0].location if opening else Location(scenario.name, 1, 1)
+        raise ScenarioError(
+            [
+                Finding(
+                    where,
+                    "drill",
+                    _("the incident cannot be opened: {reason}").format(reason=error.message),
+                    hint=error.hint,
+                )
+            ]
+        ) from None
+    run.incident_id = incident.id
+    run.deliver()
+    return incident
+
+
+def run_drill(scenario: Scenario, *, db: Path, channels: Recorder | None = None) -> DrillRun:
+    """Run a scenario unattended in its own database `db` and return what happened.
+
+    `channels` is where deliveries go: a Recorder (the default) or LiveChannels."""
+    from crisiscomm.store import open_store
+
+    refuse_office_database(db)
     started = time.perf_counter()
     with open_store(db) as store:
         store.scratch()  # a drill database is scratch: fsync was 60% of its time
-        run = _Run(scenario, store)
-        opening = [i for i in scenario.injects if i.at == timedelta(0)]
-        facts = [f"{k}={v}" for i in opening for k, v in i.facts.items()]
-        try:
-            incident = service.open_incident(
-                store=store,
-                clock=run.clock,
-                playbook_ref=str(scenario.playbook_path),
-                title=_("EXERCISE: {title}").format(title=scenario.title),
-                severity=scenario.severity,
-                facts=facts,
-                actor=_opener(scenario),
-            )
-        except (RefusedError, UsageError) as error:
-            where = opening[0].location if opening else Location(scenario.name, 1, 1)
-            raise ScenarioError(
-                [
-                    Finding(
-                        where,
-                        "drill",
-                        _("the incident cannot be opened: {reason}").format(reason=error.message),
-                        hint=error.hint,
-                    )
-                ]
-            ) from None
-        run.incident_id = incident.id
-        run.deliver()
+        run = Exercise(scenario, store, channels)
+        incident = open_exercise(run)
         result = DrillRun(scenario, incident.id, [], run.recorder.deliveries)
         # injects first at equal offsets: the players act on what has just reached them
         timeline: list[tuple[timedelta, int, int, Inject | Response]] = [
@@ -289,13 +346,13 @@ def run_drill(scenario: Scenario, *, db: Path) -> DrillRun:
                     run.inject(item)  # type: ignore[arg-type]
                 except (RefusedError, UsageError) as error:
                     command = _("inject {id}").format(id=item.id)  # type: ignore[union-attr]
-                    result.refusals.append(_refusal(command, item.location, run.clock, error))
+                    result.refusals.append(refusal(command, item.location, run.clock, error))
             else:
                 try:
                     perform(store, run.clock, incident.id, item)  # type: ignore[arg-type]
                 except (RefusedError, UsageError) as error:
                     command = " ".join(item.command)  # type: ignore[union-attr]
-                    result.refusals.append(_refusal(command, item.location, run.clock, error))
+                    result.refusals.append(refusal(command, item.location, run.clock, error))
             run.deliver()
         end = scenario.start + scenario.duration
         run.timers_until(end)
