@@ -143,7 +143,7 @@ def test_refused_advance_exits_1_with_reasons_and_no_traceback(officer: Officer)
         (["set", "{id}", "evacuated"], 2, "crisiscomm: error: `evacuated` is not key=value\n"),
         (
             ["set", "{id}", "evacuated=lots"],
-            1,
+            2,
             "crisiscomm: error: fact `evacuated` must be a whole number; `lots` is not\n",
         ),
         (

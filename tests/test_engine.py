@@ -76,18 +76,18 @@ def test_on_enter_notification_goes_to_the_outbox_without_secrets(
         ({"severity": "extreme"}, UsageError, "unknown severity `extreme`"),
         (
             {"facts": ["region=Nukus", "evacuated=many"]},
-            RefusedError,
+            UsageError,
             "fact `evacuated` must be a whole number; `many` is not",
         ),
         (
             {"facts": ["region=Nukus", "level=medium"]},
-            RefusedError,
+            UsageError,
             "fact `level` must be one of: low, high; `medium` is not",
         ),
         ({"facts": ["region"]}, UsageError, "`region` is not key=value"),
         (
             {"facts": ["region=Nukus", "depth=3"]},
-            RefusedError,
+            UsageError,
             "`depth` is not a fact of playbook press",
         ),
         ({"playbook_ref": "nosuch"}, NotFoundError, "no playbook with id `nosuch`"),
@@ -446,7 +446,7 @@ def test_a_datetime_fact_no_time_zone_can_show_is_refused(
         ),
         encoding="utf-8",
     )
-    with pytest.raises(RefusedError) as caught:
+    with pytest.raises(UsageError) as caught:
         open_flood(
             store, clock, playbook_ref=str(path), facts=["region=Nukus", f"detected_at={text}"]
         )

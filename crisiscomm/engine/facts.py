@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from crisiscomm.clock import format_utc, parse_utc
 from crisiscomm.engine.timefmt import statement_time
-from crisiscomm.errors import RefusedError, UsageError
+from crisiscomm.errors import UsageError
 from crisiscomm.i18n import _
 from crisiscomm.playbook.model import Playbook
 
@@ -35,10 +35,11 @@ def parse_assignments(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
 
 
 def parse_fact(playbook: Playbook, name: str, text: str) -> Any:
-    """A fact's value from text, by its declared type; refuse what does not fit."""
+    """A fact's value from text, by its declared type; a value that does not fit is a
+    usage error (exit 2), like any other bad argument."""
     facts = playbook.facts
     if name not in facts:
-        raise RefusedError(
+        raise UsageError(
             _("`{name}` is not a fact of playbook {playbook}").format(
                 name=name, playbook=playbook.id
             ),
@@ -48,7 +49,7 @@ def parse_fact(playbook: Playbook, name: str, text: str) -> Any:
     try:
         return _typed(kind, text, facts[name], playbook.timezone)
     except ValueError:
-        raise RefusedError(
+        raise UsageError(
             _("fact `{name}` must be {kind}; `{text}` is not").format(
                 name=name, kind=_describe(kind, facts[name]), text=text
             ),
