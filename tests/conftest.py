@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from crisiscomm.clock import SimulatedClock
+from crisiscomm.engine import service
 from crisiscomm.store import Store, open_store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[1]
 START = datetime(2026, 4, 3, 1, 0, tzinfo=UTC)  # 06:00 in Tashkent
+PRESS = str(FIXTURES / "engine" / "press.yaml")
 
 
 @pytest.fixture
@@ -54,3 +56,45 @@ def _isolated_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CRISISCOMM_PLAYBOOKS", raising=False)
     monkeypatch.delenv("CRISISCOMM_PROTOCOLS", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+# -- the press fixture playbook's usual first steps, as its people take them ------------
+
+
+def open_press(
+    store: Store, clock: SimulatedClock, title: str = "Dam breach near Nukus", **overrides: object
+) -> str:
+    """Open an incident of tests/fixtures/engine/press.yaml as aziz; its id."""
+    arguments: dict[str, object] = {
+        "playbook_ref": PRESS,
+        "title": title,
+        "severity": None,
+        "facts": ["region=Nukus"],
+        "actor": "aziz",
+        **overrides,
+    }
+    return service.open_incident(store=store, clock=clock, **arguments).id  # type: ignore[arg-type]
+
+
+def confirm(store: Store, clock: SimulatedClock, incident_id: str) -> None:
+    """Detection -> statement: tick the required item and fire `confirm`."""
+    service.check_item(
+        store=store, clock=clock, incident_id=incident_id, item="log_source", actor="aziz"
+    )
+    service.advance(
+        store=store,
+        clock=clock,
+        incident_id=incident_id,
+        trigger="confirm",
+        note=None,
+        actor="aziz",
+    )
+
+
+def release_holding(store: Store, clock: SimulatedClock, incident_id: str) -> None:
+    """Draft the holding statement (aziz), clear it (dilnoza, then rustam), release it."""
+    kwargs = {"store": store, "clock": clock, "incident_id": incident_id}
+    service.draft_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
+    service.approve(**kwargs, name="holding", actor="dilnoza")  # type: ignore[arg-type]
+    service.approve(**kwargs, name="holding", actor="rustam")  # type: ignore[arg-type]
+    service.release_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]

@@ -12,23 +12,7 @@ from crisiscomm.engine import service
 from crisiscomm.errors import ConflictError, NotFoundError, RefusedError, UsageError
 from crisiscomm.store import Store
 
-from .conftest import FIXTURES, START
-
-PLAYBOOK = str(FIXTURES / "engine" / "press.yaml")
-
-
-def open_flood(store: Store, clock: SimulatedClock, **overrides: object) -> str:
-    arguments: dict[str, object] = {
-        "store": store,
-        "clock": clock,
-        "playbook_ref": PLAYBOOK,
-        "title": "Dam breach near Nukus",
-        "severity": None,
-        "facts": ["region=Nukus"],
-        "actor": "aziz",
-    }
-    arguments.update(overrides)
-    return service.open_incident(**arguments).id  # type: ignore[arg-type]
+from .conftest import FIXTURES, START, confirm, open_press, release_holding
 
 
 def refused(call: object, **kwargs: object) -> RefusedError:
@@ -38,7 +22,7 @@ def refused(call: object, **kwargs: object) -> RefusedError:
 
 
 def test_open_pins_the_playbook_and_computes_timers(store: Store, clock: SimulatedClock) -> None:
-    incident_id = open_flood(store, clock)
+    incident_id = open_press(store, clock)
     assert incident_id == "INC-2026-0001"
     view = service.view(store=store, incident_id=incident_id)
     assert view.incident.state == "detection"
@@ -55,7 +39,7 @@ def test_open_pins_the_playbook_and_computes_timers(store: Store, clock: Simulat
 
 
 def test_severity_scales_deadlines(store: Store, clock: SimulatedClock) -> None:
-    incident_id = open_flood(store, clock, severity="high")
+    incident_id = open_press(store, clock, severity="high")
     timers = service.view(store=store, incident_id=incident_id).timers
     assert {t.key: t.due_at - START for t in timers}["deadline"] == timedelta(minutes=10)
 
@@ -63,7 +47,7 @@ def test_severity_scales_deadlines(store: Store, clock: SimulatedClock) -> None:
 def test_on_enter_notification_goes_to_the_outbox_without_secrets(
     store: Store, clock: SimulatedClock
 ) -> None:
-    incident_id = open_flood(store, clock)
+    incident_id = open_press(store, clock)
     [message] = store.outbox(incident_id)
     assert message.channel == "ops"
     assert message.payload["text"] == f"New incident {incident_id} in Nukus"
@@ -101,14 +85,14 @@ def test_bad_openings_are_refused_and_leave_nothing(
     message: str,
 ) -> None:
     with pytest.raises(error) as caught:
-        open_flood(store, clock, **overrides)
+        open_press(store, clock, **overrides)
     assert caught.value.message == message  # type: ignore[attr-defined]
     assert store.list_incidents() == []
-    assert open_flood(store, clock) == "INC-2026-0001"  # no number was used up
+    assert open_press(store, clock) == "INC-2026-0001"  # no number was used up
 
 
 def test_refused_advance_says_why_and_what_is_possible(store: Store, clock: SimulatedClock) -> None:
-    incident_id = open_flood(store, clock)
+    incident_id = open_press(store, clock)
     error = refused(
         service.advance,
         store=store,
@@ -138,7 +122,7 @@ def test_refused_advance_says_why_and_what_is_possible(store: Store, clock: Simu
 def test_advance_moves_retires_old_timers_and_arms_new_ones(
     store: Store, clock: SimulatedClock
 ) -> None:
-    incident_id = open_flood(store, clock)
+    incident_id = open_press(store, clock)
     service.check_item(
         store=store, clock=clock, incident_id=incident_id, item="log_source", actor="aziz"
     )
@@ -163,7 +147,7 @@ def test_advance_moves_retires_old_timers_and_arms_new_ones(
 
 
 def test_note_required_and_trigger_from_several_states(store: Store, clock: SimulatedClock) -> None:
-    incident_id = open_flood(store, clock)
+    incident_id = open_press(store, clock)
     error = refused(
         service.advance,
         store=store,
@@ -196,18 +180,8 @@ def test_note_required_and_trigger_from_several_states(store: Store, clock: Simu
 
 
 def drive_to_statement(store: Store, clock: SimulatedClock) -> str:
-    incident_id = open_flood(store, clock)
-    service.check_item(
-        store=store, clock=clock, incident_id=incident_id, item="log_source", actor="aziz"
-    )
-    service.advance(
-        store=store,
-        clock=clock,
-        incident_id=incident_id,
-        trigger="confirm",
-        note=None,
-        actor="aziz",
-    )
+    incident_id = open_press(store, clock)
+    confirm(store, clock, incident_id)
     return incident_id
 
 
@@ -273,10 +247,7 @@ def test_release_then_guard_passes_and_cadence_is_armed(
 def test_roles_approvals_and_facts_guard_closing(store: Store, clock: SimulatedClock) -> None:
     incident_id = drive_to_statement(store, clock)
     kwargs = {"store": store, "clock": clock, "incident_id": incident_id}
-    service.draft_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
-    service.approve(**kwargs, name="holding", actor="dilnoza")  # type: ignore[arg-type]
-    service.approve(**kwargs, name="holding", actor="rustam")  # type: ignore[arg-type]
-    service.release_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
+    release_holding(store, clock, incident_id)
     service.advance(**kwargs, trigger="publish", note=None, actor="aziz")  # type: ignore[arg-type]
 
     error = refused(service.advance, **kwargs, trigger="close", note=None, actor="aziz")
@@ -311,7 +282,7 @@ def test_statement_missing_value_is_named(store: Store, clock: SimulatedClock) -
 
 
 def test_acknowledge_once_per_state(store: Store, clock: SimulatedClock) -> None:
-    incident_id = open_flood(store, clock)
+    incident_id = open_press(store, clock)
     service.acknowledge(store=store, clock=clock, incident_id=incident_id, actor="aziz")
     error = refused(
         service.acknowledge, store=store, clock=clock, incident_id=incident_id, actor="aziz"
@@ -324,7 +295,7 @@ def test_acknowledge_once_per_state(store: Store, clock: SimulatedClock) -> None
 def test_a_stale_read_is_a_conflict_and_writes_nothing(store: Store, clock: SimulatedClock) -> None:
     from crisiscomm.engine import incident as steps
 
-    incident_id = open_flood(store, clock)
+    incident_id = open_press(store, clock)
     playbook, stale = service.load(store=store, incident_id=incident_id)
     service.check_item(
         store=store, clock=clock, incident_id=incident_id, item="log_source", actor="aziz"
@@ -358,7 +329,7 @@ def test_machine_is_built_once_per_playbook_without_auto_transitions(
 ) -> None:
     from crisiscomm.engine import machine
 
-    incident_id = open_flood(store, clock)
+    incident_id = open_press(store, clock)
     playbook, _incident = service.load(store=store, incident_id=incident_id)
     built = machine._machine(playbook)
     assert machine._machine(playbook) is built
@@ -380,7 +351,7 @@ def test_notify_owner_tells_the_owner_and_open_roles_let_anyone_fire(
     text = text.replace("    roles: [head_of_press]\n", "    roles: [legal]\n")
     path = tmp_path / "press.yaml"
     path.write_text(text, encoding="utf-8")
-    incident_id = open_flood(store, clock, playbook_ref=str(path))
+    incident_id = open_press(store, clock, playbook_ref=str(path))
     [message] = store.outbox(incident_id)
     assert (message.recipient, message.payload["text"]) == ("duty_officer", f"Yours: {incident_id}")
     playbook, _incident = service.load(store=store, incident_id=incident_id)
@@ -417,14 +388,9 @@ def test_a_statement_by_email_goes_to_each_address_of_the_list(
     )
     path = tmp_path / "press.yaml"
     path.write_text(text, encoding="utf-8")
-    incident_id = open_flood(store, clock, playbook_ref=str(path))
-    kwargs = {"store": store, "clock": clock, "incident_id": incident_id}
-    service.check_item(**kwargs, item="log_source", actor="aziz")  # type: ignore[arg-type]
-    service.advance(**kwargs, trigger="confirm", note=None, actor="aziz")  # type: ignore[arg-type]
-    service.draft_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
-    service.approve(**kwargs, name="holding", actor="dilnoza")  # type: ignore[arg-type]
-    service.approve(**kwargs, name="holding", actor="rustam")  # type: ignore[arg-type]
-    service.release_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
+    incident_id = open_press(store, clock, playbook_ref=str(path))
+    confirm(store, clock, incident_id)
+    release_holding(store, clock, incident_id)
     sent = [
         (m.channel, m.recipient)
         for m in store.outbox(incident_id)
@@ -447,7 +413,7 @@ def test_a_datetime_fact_no_time_zone_can_show_is_refused(
         encoding="utf-8",
     )
     with pytest.raises(UsageError) as caught:
-        open_flood(
+        open_press(
             store, clock, playbook_ref=str(path), facts=["region=Nukus", f"detected_at={text}"]
         )
     assert (
@@ -471,14 +437,10 @@ def test_one_person_gives_one_approval_of_a_trigger_whatever_the_spelling(
         "    members: [{name: Rustam Aliev, login: rustam}, {name: Dilnoza Yusupova, login: dilnoza}]\n",
     )
     path.write_text(source, encoding="utf-8")
-    incident_id = open_flood(store, clock, playbook_ref=str(path))
+    incident_id = open_press(store, clock, playbook_ref=str(path))
     kwargs = {"store": store, "clock": clock, "incident_id": incident_id}
-    service.check_item(**kwargs, item="log_source", actor="aziz")  # type: ignore[arg-type]
-    service.advance(**kwargs, trigger="confirm", note=None, actor="aziz")  # type: ignore[arg-type]
-    service.draft_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
-    service.approve(**kwargs, name="holding", actor="dilnoza")  # type: ignore[arg-type]
-    service.approve(**kwargs, name="holding", actor="rustam")  # type: ignore[arg-type]
-    service.release_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
+    confirm(store, clock, incident_id)
+    release_holding(store, clock, incident_id)
     service.advance(**kwargs, trigger="publish", note=None, actor="aziz")  # type: ignore[arg-type]
     service.approve(**kwargs, name="close", actor="dilnoza")  # type: ignore[arg-type]
     error = refused(service.approve, **kwargs, name="close", actor="Dilnoza Yusupova")
@@ -490,10 +452,7 @@ def test_entering_a_cadence_state_and_releasing_at_the_same_instant(
 ) -> None:
     incident_id = drive_to_statement(store, clock)
     kwargs = {"store": store, "clock": clock, "incident_id": incident_id}
-    service.draft_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
-    service.approve(**kwargs, name="holding", actor="dilnoza")  # type: ignore[arg-type]
-    service.approve(**kwargs, name="holding", actor="rustam")  # type: ignore[arg-type]
-    service.release_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
+    release_holding(store, clock, incident_id)
     service.advance(**kwargs, trigger="publish", note=None, actor="aziz")  # type: ignore[arg-type]
     service.set_facts(**kwargs, assignments=["evacuated=10"], actor="aziz")  # type: ignore[arg-type]
     service.draft_statement(**kwargs, statement="update", actor="aziz")  # type: ignore[arg-type]

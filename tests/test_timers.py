@@ -11,21 +11,7 @@ from crisiscomm.engine import service
 from crisiscomm.store import Store, open_store
 from tests.conftest_store import pg_admin_fixture, target_fixture  # noqa: F401 (fixtures)
 
-from .conftest import FIXTURES, START
-
-PLAYBOOK = str(FIXTURES / "engine" / "press.yaml")
-
-
-def open_incident(store: Store, clock: SimulatedClock) -> str:
-    return service.open_incident(
-        store=store,
-        clock=clock,
-        playbook_ref=PLAYBOOK,
-        title="Dam breach",
-        severity=None,
-        facts=["region=Nukus"],
-        actor="aziz",
-    ).id
+from .conftest import START, confirm, open_press, release_holding
 
 
 def events(store: Store, incident_id: str, *types: str) -> list[tuple[str, dict[str, object]]]:
@@ -35,7 +21,7 @@ def events(store: Store, incident_id: str, *types: str) -> list[tuple[str, dict[
 def test_escalation_ladder_reminders_until_acknowledged_and_deadline(
     store: Store, clock: SimulatedClock
 ) -> None:
-    incident_id = open_incident(store, clock)
+    incident_id = open_press(store, clock)
     assert service.fire_due(store=store, clock=clock) == 0
 
     clock.advance(timedelta(minutes=10))
@@ -71,7 +57,7 @@ def test_escalation_ladder_reminders_until_acknowledged_and_deadline(
 
 
 def test_reminders_repeat_while_nobody_acknowledges(store: Store, clock: SimulatedClock) -> None:
-    incident_id = open_incident(store, clock)
+    incident_id = open_press(store, clock)
     clock.advance(timedelta(minutes=10))
     service.fire_due(store=store, clock=clock)
     for _round in range(2):
@@ -84,7 +70,7 @@ def test_reminders_repeat_while_nobody_acknowledges(store: Store, clock: Simulat
 def test_downtime_fires_each_overdue_timer_once_marked_late(
     store: Store, clock: SimulatedClock
 ) -> None:
-    incident_id = open_incident(store, clock)
+    incident_id = open_press(store, clock)
     clock.advance(timedelta(hours=1))  # nothing ran for an hour
     service.fire_due(store=store, clock=clock)
     fired = [e for e in store.events(incident_id) if e.type in ("escalation", "deadline.missed")]
@@ -103,19 +89,9 @@ def test_downtime_fires_each_overdue_timer_once_marked_late(
 
 
 def test_a_stale_timer_does_nothing(store: Store, clock: SimulatedClock) -> None:
-    incident_id = open_incident(store, clock)
+    incident_id = open_press(store, clock)
     [deadline] = [t for t in store.timers(incident_id) if t.kind == "deadline"]
-    service.check_item(
-        store=store, clock=clock, incident_id=incident_id, item="log_source", actor="aziz"
-    )
-    service.advance(
-        store=store,
-        clock=clock,
-        incident_id=incident_id,
-        trigger="confirm",
-        note=None,
-        actor="aziz",
-    )
+    confirm(store, clock, incident_id)
     clock.advance(timedelta(minutes=30))
     before = len(store.events(incident_id))
     assert service.fire_timer(store=store, clock=clock, timer=deadline) is False
@@ -125,7 +101,7 @@ def test_a_stale_timer_does_nothing(store: Store, clock: SimulatedClock) -> None
 
 
 def test_two_wake_ups_fire_a_timer_once(db: Path, store: Store, clock: SimulatedClock) -> None:
-    incident_id = open_incident(store, clock)
+    incident_id = open_press(store, clock)
     [deadline] = [t for t in store.timers(incident_id) if t.kind == "deadline"]
     clock.advance(timedelta(minutes=20))
     with open_store(db) as other:
@@ -138,14 +114,10 @@ def test_two_wake_ups_fire_a_timer_once(db: Path, store: Store, clock: Simulated
 
 
 def drive_to_follow_up(store: Store, clock: SimulatedClock) -> str:
-    incident_id = open_incident(store, clock)
+    incident_id = open_press(store, clock)
     kwargs = {"store": store, "clock": clock, "incident_id": incident_id}
-    service.check_item(**kwargs, item="log_source", actor="aziz")  # type: ignore[arg-type]
-    service.advance(**kwargs, trigger="confirm", note=None, actor="aziz")  # type: ignore[arg-type]
-    service.draft_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
-    service.approve(**kwargs, name="holding", actor="dilnoza")  # type: ignore[arg-type]
-    service.approve(**kwargs, name="holding", actor="rustam")  # type: ignore[arg-type]
-    service.release_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
+    confirm(store, clock, incident_id)
+    release_holding(store, clock, incident_id)
     service.advance(**kwargs, trigger="publish", note=None, actor="aziz")  # type: ignore[arg-type]
     return incident_id
 
@@ -177,7 +149,7 @@ def test_two_processes_fire_a_timer_once_on_each_backend(target: str) -> None:
     """Two connections (as two `serve` processes have) race for the same due timer."""
     clock = SimulatedClock(START)
     with open_store(target) as first, open_store(target) as second:
-        incident_id = open_incident(first, clock)
+        incident_id = open_press(first, clock)
         due = [t for t in first.timers(incident_id) if t.kind == "deadline"]
         clock.advance(timedelta(minutes=25))
         results = [service.fire_timer(store=s, clock=clock, timer=due[0]) for s in (second, first)]

@@ -25,9 +25,8 @@ from crisiscomm.ui.render import (
     status_view,
 )
 
-from .conftest import FIXTURES
+from .conftest import confirm, open_press
 
-PLAYBOOK = str(FIXTURES / "engine" / "press.yaml")
 ESCAPE = "\x1b["
 
 
@@ -38,32 +37,10 @@ def _commands(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(cli.commands, "watch", watch)
 
 
-def open_press(store: Store, clock: SimulatedClock, title: str, **kw: object) -> str:
-    return service.open_incident(
-        store=store,
-        clock=clock,
-        playbook_ref=PLAYBOOK,
-        title=title,
-        severity=kw.get("severity"),  # type: ignore[arg-type]
-        facts=["region=Nukus"],
-        actor="aziz",
-    ).id
-
-
 def awaiting_legal(store: Store, clock: SimulatedClock) -> str:
     """An incident whose holding statement head of press approved; legal is next."""
     incident_id = open_press(store, clock, "Dam breach near Nukus")
-    service.check_item(
-        store=store, clock=clock, incident_id=incident_id, item="log_source", actor="aziz"
-    )
-    service.advance(
-        store=store,
-        clock=clock,
-        incident_id=incident_id,
-        trigger="confirm",
-        note=None,
-        actor="aziz",
-    )
+    confirm(store, clock, incident_id)
     service.draft_statement(
         store=store, clock=clock, incident_id=incident_id, statement="holding", actor="aziz"
     )
