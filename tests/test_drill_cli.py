@@ -218,3 +218,11 @@ def test_a_bad_fact_in_a_later_inject_fails_the_drill(
     code, out, _err = run(capsys, str(scenario(tmp_path, body)))
     assert code == 1
     assert "| NOT MET | response | inject gauge | refused at T+30m: " in out
+
+
+def test_an_unwritable_report_path_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _out, err = run(capsys, str(FLOOD), "--report", "no/such/dir/after-action.md")
+    assert code == 2
+    assert err.startswith(
+        "crisiscomm: error: cannot write no/such/dir/after-action.md: No such file or directory\n"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -46,6 +47,19 @@ def open_db(db: str | None) -> Store:
     from crisiscomm.store import open_store
 
     return open_store(db)
+
+
+def write_report(path: Path, text: str) -> None:
+    """Write a report the user asked for with -o/--report; an unwritable path is a usage error."""
+    from crisiscomm.errors import UsageError
+    from crisiscomm.i18n import _
+
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(
+            _("cannot write {path}: {reason}").format(path=path, reason=error.strerror)
+        ) from None
 
 
 def echo_json(value: Any) -> None:

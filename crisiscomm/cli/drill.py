@@ -97,7 +97,7 @@ def run(
     """
     import tempfile
 
-    from crisiscomm.cli.common import echo_json
+    from crisiscomm.cli.common import echo_json, write_report
     from crisiscomm.drill.coverage import coverage as measure
     from crisiscomm.drill.report import after_action, to_json, to_markdown
     from crisiscomm.drill.runner import LiveChannels, run_drill
@@ -132,13 +132,7 @@ def run(
                 reports.append(after_action(run_drill(scenario, db=target, channels=channels)))
     failed = any(not r.passed for r in reports)
     if report is not None:
-        text = "\n".join(to_markdown(r) for r in reports)
-        try:
-            report.write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise UsageError(
-                _("cannot write {path}: {reason}").format(path=report, reason=error.strerror)
-            ) from None
+        write_report(report, "\n".join(to_markdown(r) for r in reports))
     if coverage:
         measured = measure([r.run for r in reports])
         if as_json:

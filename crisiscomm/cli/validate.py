@@ -49,6 +49,7 @@ def validate(
       crisiscomm validate --format github playbooks/flood.yaml
       crisiscomm validate --format sarif -o crisiscomm.sarif .
     """
+    from crisiscomm.cli.common import write_report
     from crisiscomm.errors import UsageError
     from crisiscomm.playbook.check import check_paths, collect_files
     from crisiscomm.playbook.output import render
@@ -80,12 +81,7 @@ def validate(
     color = output is None and use_color(no_color, stream)
     text = render(report, output_format, color=color, strict=strict)
     if output is not None:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise UsageError(
-                _("cannot write {path}: {reason}").format(path=output, reason=error.strerror)
-            ) from None
+        write_report(output, text)
     else:
         click.echo(text, nl=False)
     return 1 if report.failed(strict=strict) else 0
