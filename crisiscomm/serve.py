@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from apscheduler.events import JobExecutionEvent
     from apscheduler.schedulers.base import BaseScheduler
 
+    from crisiscomm.engine.service import Firing
     from crisiscomm.store import Store
 
 __all__ = ["JsonLogFormatter", "Server", "channel_problems", "tick"]
@@ -44,6 +45,9 @@ logger = logging.getLogger(__name__)
 HORIZON = timedelta(minutes=10)
 SYNC_BATCH = 20_000
 DELIVERY_BATCH = 100
+FULL_SYNC_EVERY = 30
+MAX_DELIVERY_WAIT_SECONDS = 1.0
+DELIVERY_GATHER_SECONDS = 0.05
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -66,14 +70,16 @@ def _log(level: int, message: str, **fields: Any) -> None:
     logger.log(level, message, extra={"fields": fields})
 
 
-def _deliver(store: Store, clock: Clock) -> dict[str, int]:
+def _deliver(
+    store: Store, clock: Clock, before_each: Callable[[], object] | None = None
+) -> dict[str, int]:
     """Deliver everything the outbox holds due, batch after batch; counts by outcome."""
     from crisiscomm.notify.outbox import deliver_due
 
     counts = {"sent": 0, "retried": 0, "dead": 0}
     while True:
         # each batch takes its rows (and their leases) at its own time
-        report = deliver_due(store, now=clock.now(), limit=DELIVERY_BATCH)
+        report = deliver_due(store, now=clock.now(), limit=DELIVERY_BATCH, before_each=before_each)
         counts["sent"] += report.sent
         counts["retried"] += report.retried
         counts["dead"] += report.dead
@@ -105,83 +111,129 @@ def tick(*, store: Store, clock: Clock) -> dict[str, int]:
 
 @dataclass
 class Server:
-    """The scheduler, the database target and which timers have a job."""
+    """The scheduler, the database target and which timers have a job.
+
+    Three threads share the work, so a slow channel or a big re-sync never delays a firing:
+    the scheduler's worker fires timers (all due ones at each wake-up, in batches of one
+    transaction), a second worker re-syncs the jobs, and a delivery thread drains the
+    outbox whenever a firing queued something (and every `sync_interval` for retries).
+    """
 
     target: str | None
     clock: Clock = field(default_factory=SystemClock)
     sync_interval: float = 1.0
-    scheduled: dict[int, datetime] = field(default_factory=dict)
+    scheduled: dict[int, str] = field(default_factory=dict)  # timer id -> due time as stored
     _local: threading.local = field(default_factory=threading.local)
     _scheduler: BaseScheduler | None = None
+    _wake_delivery: threading.Event = field(default_factory=threading.Event)
+    # this process's threads take turns writing on it, not by SQLite's busy polling
+    _writer_lock: threading.Lock = field(default_factory=threading.Lock)
+    _syncs: int = 0
+    _seen_id: int = 0  # the highest timer id a sync has seen
+    _seen_until: datetime | None = None  # the horizon the last complete sync covered
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _idle: threading.Event = field(default_factory=threading.Event)  # set: no firing running
+
+    def __post_init__(self) -> None:
+        self._idle.set()
 
     def store(self) -> Store:
         """This thread's connection (SQLite connections belong to the thread that opened
-        them; the scheduler runs jobs in its worker thread)."""
+        them; the scheduler runs jobs in its worker threads)."""
         from crisiscomm.store import open_store
 
         if getattr(self._local, "store", None) is None:
-            self._local.store = open_store(self.target)
-        store: Store = self._local.store
-        return store
+            store = open_store(self.target)
+            if store.backend == "sqlite":
+                store.writer_lock = self._writer_lock
+            self._local.store = store
+        opened: Store = self._local.store
+        return opened
 
     def sync(self) -> None:
-        """Give every pending timer due within the horizon a job (once)."""
+        """Give every pending timer due within the horizon a job (once).
+
+        Each sync reads only the timers it has not seen (newer ids, and those the horizon
+        has reached since); every FULL_SYNC_EVERY-th reads them all: PostgreSQL hands out
+        ids before commit, so a slow transaction can commit an id below one already seen,
+        and a timer whose firing failed gets its next try.
+        """
         from apscheduler.triggers.date import DateTrigger
+
+        from crisiscomm.clock import parse_utc
 
         assert self._scheduler is not None
         until = self.clock.now() + HORIZON
-        for timer in self.store().due_timers(until, SYNC_BATCH):
-            if self.scheduled.get(timer.id) == timer.due_at:
+        full = self._syncs % FULL_SYNC_EVERY == 0
+        self._syncs += 1
+        wakeups = self.store().pending_wakeups(
+            until,
+            SYNC_BATCH,
+            after_id=0 if full else self._seen_id,
+            after_due=None if full else self._seen_until,
+        )
+        if len(wakeups) < SYNC_BATCH:  # saw everything up to `until`
+            self._seen_until = until
+            self._seen_id = max([self._seen_id, *(wakeup[0] for wakeup in wakeups)])
+        for timer_id, incident_id, due in wakeups:
+            if self.scheduled.get(timer_id) == due:
                 continue
+            self.scheduled[timer_id] = due
             self._scheduler.add_job(
                 self.fire,
-                DateTrigger(run_date=timer.due_at.astimezone(UTC), timezone=UTC),
-                args=[timer.id, timer.incident_id],
-                id=f"timer-{timer.id}",
+                DateTrigger(run_date=parse_utc(due), timezone=UTC),
+                args=[timer_id, incident_id],
+                id=f"timer-{timer_id}",
                 replace_existing=True,
                 misfire_grace_time=None,
                 coalesce=False,
             )
-            self.scheduled[timer.id] = timer.due_at
-        self.deliver()
 
     def fire(self, timer_id: int, incident_id: str) -> None:
-        """Job: fire one timer (if still pending) and deliver what it produced."""
+        """Job: fire every timer due now, this one among them, unless a batch of this
+        process fired it already (or it was retired: then the batch finds nothing)."""
+        if self.scheduled.pop(timer_id, None) is None:
+            return
+        self.fire_due()
+
+    def fire_due(self) -> None:
+        """Fire what is due, batch after batch; log each firing; wake the delivery."""
         from crisiscomm.engine import service
 
-        self.scheduled.pop(timer_id, None)
-        store = self.store()
-        pending = [t for t in store.timers(incident_id, pending_only=True) if t.id == timer_id]
-        if not pending:
-            return  # fired by another process, or retired when the incident moved on
-        timer = pending[0]
-        now = self.clock.now()
-        fired = service.fire_timer(store=store, clock=self.clock, timer=timer)
-        late = max(0.0, (now - timer.due_at).total_seconds())
-        _log(
-            logging.INFO if fired else logging.DEBUG,
-            "timer fired" if fired else "timer already handled",
-            event="timer.fired" if fired else "timer.skipped",
-            timer=timer_id,
-            incident=incident_id,
-            kind=timer.kind,
-            due_at=format_utc(timer.due_at),
-            late_by_seconds=round(late, 3),
-        )
-        if fired and self._scheduler is not None:
-            # deliver soon, in one pass for every firing due by then, not one pass each
-            self._scheduler.add_job(
-                self.deliver,
-                id="deliver",
-                replace_existing=True,
-                next_run_time=self.clock.now(),
-                misfire_grace_time=None,
-            )
+        self._idle.clear()
+        try:
+            while True:
+                firings = service.fire_batch(store=self.store(), clock=self.clock)
+                for firing in firings:
+                    self.scheduled.pop(firing.timer.id, None)
+                    _log_firing(firing)
+                if any(firing.fired for firing in firings):
+                    self._wake_delivery.set()
+                if len(firings) < service.FIRE_BATCH:
+                    return
+        finally:
+            self._idle.set()
+
+    def _not_firing(self) -> None:
+        """Before each delivery: wait while timers are firing. Python runs one thread at
+        a time; a delivery running beside a firing would make it late, and deliveries can
+        wait milliseconds. Never longer than MAX_DELIVERY_WAIT_SECONDS at a time."""
+        self._idle.wait(MAX_DELIVERY_WAIT_SECONDS)
+
+    def deliver_forever(self) -> None:
+        """The delivery thread: drain the outbox when woken, and every `sync_interval`."""
+        while not self._stopping.is_set():
+            if self._wake_delivery.wait(self.sync_interval):
+                # let the firings of the next moments join this pass: fewer, fuller passes
+                self._stopping.wait(DELIVERY_GATHER_SECONDS)
+            self._wake_delivery.clear()
+            if not self._stopping.is_set():
+                self.deliver()
 
     def deliver(self) -> None:
         """Deliver due outbox rows; delivery problems are logged, never fatal."""
         try:
-            counts = _deliver(self.store(), self.clock)
+            counts = _deliver(self.store(), self.clock, self._not_firing)
         except Exception:  # a broken channel must not stop timers from firing
             logger.exception("outbox delivery failed", extra={"fields": {"event": "outbox.error"}})
             return
@@ -212,7 +264,10 @@ class Server:
 
         scheduler = BlockingScheduler(
             timezone=UTC,
-            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            executors={
+                "default": ThreadPoolExecutor(max_workers=1),  # firing
+                "sync": ThreadPoolExecutor(max_workers=1),
+            },
             job_defaults={"misfire_grace_time": None, "coalesce": False, "max_instances": 1},
         )
         self._scheduler = scheduler
@@ -221,10 +276,12 @@ class Server:
             self.sync,
             IntervalTrigger(seconds=self.sync_interval, timezone=UTC),
             id="sync",
+            executor="sync",
             next_run_time=self.clock.now(),
             misfire_grace_time=None,
             coalesce=True,
         )
+        delivery = threading.Thread(target=self.deliver_forever, name="delivery", daemon=True)
         if install_signals:
             for number in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(number, lambda _signum, _frame: self.stop())
@@ -233,10 +290,41 @@ class Server:
         _log(logging.INFO, "serve started", event="serve.started", sync_interval=self.sync_interval)
         if started is not None:
             started()
-        scheduler.start()
+        delivery.start()
+        try:
+            scheduler.start()
+        finally:
+            self._stopping.set()
+            self._wake_delivery.set()
+            delivery.join()
         _log(logging.INFO, "serve stopped", event="serve.stopped")
 
     def stop(self) -> None:
-        """Stop after the job that is running, if any."""
+        """Stop after the jobs and the delivery pass that are running, if any."""
+        self._stopping.set()
+        self._wake_delivery.set()
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+
+
+def _log_firing(firing: Firing) -> None:
+    timer = firing.timer
+    fields = {
+        "timer": timer.id,
+        "incident": timer.incident_id,
+        "kind": timer.kind,
+        "due_at": format_utc(timer.due_at),
+        "late_by_seconds": round(firing.late_by_seconds, 3),
+    }
+    if firing.error is not None:
+        error = firing.error
+        _log(
+            logging.ERROR,
+            f"timer failed, it stays due: {type(error).__name__}: {error}",
+            event="timer.error",
+            **fields,
+        )
+    elif firing.fired:
+        _log(logging.INFO, "timer fired", event="timer.fired", **fields)
+    else:
+        _log(logging.DEBUG, "timer already handled", event="timer.skipped", **fields)

@@ -338,6 +338,9 @@ def test_a_long_pass_renews_the_lease_of_the_rows_it_has_yet_to_send(
             with open_store(db) as other:
                 stolen.extend(other.take_due_outbox(now=later, lease_until=later + DEFAULT_LEASE))
 
+        def sync(self) -> None:
+            pass
+
     class RacingFactory(ChannelFactory):
         def __call__(self, name: str, definition: Any) -> Any:
             return Racing()

@@ -71,7 +71,7 @@ def test_taking_counts_an_attempt_and_leases_in_id_order(store: Store) -> None:
 def test_not_due_sent_and_dead_rows_are_not_taken(store: Store) -> None:
     queue(store, 3)
     first, second, third = store.take_due_outbox(now=T0, lease_until=T0 + LEASE)
-    assert store.mark_outbox_sent(first, sent_at=T0)
+    assert store.mark_outbox_sent([first], sent_at=T0) == 1
     assert store.mark_outbox_dead(second, error="gave up")
     assert store.mark_outbox_retry(third, next_attempt_at=T0 + timedelta(hours=1), error="503")
     assert store.take_due_outbox(now=T0 + timedelta(minutes=59), lease_until=T0 + LEASE) == []
@@ -93,8 +93,8 @@ def test_marks_are_fenced_by_the_row_as_taken(store: Store, target: str) -> None
     assert store.defer_outbox(renewed, next_attempt_at=T0 + timedelta(minutes=5))
     assert sql(target, "SELECT status, attempts, last_error FROM outbox") == [("pending", 1, None)]
     # a successful send is recorded whoever sent it, once
-    assert store.mark_outbox_sent(stale, sent_at=T0)
-    assert not store.mark_outbox_sent(fresh, sent_at=T0)
+    assert store.mark_outbox_sent([stale], sent_at=T0) == 1
+    assert store.mark_outbox_sent([fresh], sent_at=T0) == 0
 
 
 def test_listing_is_newest_first_by_status(store: Store) -> None:

@@ -75,6 +75,9 @@ class _RecordingChannel:
         self.name = name
         self.sink = sink
 
+    def sync(self) -> None:
+        """Nothing to do: recorded in memory."""
+
     def send(self, row: OutboxRow, *, now: datetime) -> None:
         payload = row.payload
         self.sink.append(
@@ -117,6 +120,9 @@ class _MarkedChannel:
         payload["text"] = mark(str(payload.get("text") or ""))
         self.inner.send(dataclasses.replace(row, payload=payload), now=now)
         _RecordingChannel(self.name, self.sink).send(row, now=now)
+
+    def sync(self) -> None:
+        self.inner.sync()
 
 
 class LiveChannels(Recorder):

@@ -2,8 +2,10 @@
 their own modules, imported only when a playbook uses them.
 
 A channel is built from its definition in the incident's pinned playbook, with `${ENV}`
-references resolved (env.py), and sends one outbox row at a time. It raises DeliveryError
-with a message a press officer understands and never a secret in it.
+references resolved (env.py), and sends one outbox row at a time; `sync` then makes what
+it accepted durable (the file channel's one fsync for many lines), before the rows are
+marked sent. It raises DeliveryError with a message a press officer understands and never a
+secret in it.
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ class Channel(Protocol):
 
     def send(self, row: OutboxRow, *, now: datetime) -> None:
         """Deliver one row, or raise DeliveryError."""
+        ...
+
+    def sync(self) -> None:
+        """Make every row `send` accepted durable, or raise DeliveryError (then none of
+        them counts as sent). Channels that deliver on `send` have nothing to do."""
         ...
 
 
@@ -140,13 +147,17 @@ class ConsoleChannel:
                 channel_down=True,
             ) from None
 
+    def sync(self) -> None:
+        """Nothing to do: `send` flushed the stream."""
+
 
 class FileChannel:
-    """Appends one JSON line per notification and fsyncs it (the record on disk).
+    """Appends one JSON line per notification; `sync` fsyncs them (the record on disk).
 
     A relative path is relative to the current folder of the delivering process; missing
     folders are created. Each line is one append write, so several `serve` processes can
-    share the file.
+    share the file. One fsync for all the lines of a delivery pass, not one per line: the
+    rows are marked sent only after it.
     """
 
     secrets: tuple[str, ...] = ()
@@ -158,6 +169,8 @@ class FileChannel:
             )
         self.name = name
         self.path = path
+        self.unsynced = False
+        self.created = False
 
     def send(self, row: OutboxRow, *, now: datetime) -> None:
         """Append the row as a JSON line: when, where, key, incident, subject, text, payload."""
@@ -179,24 +192,42 @@ class FileChannel:
         data = (line + "\n").encode("utf-8")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            created = not self.path.exists()
+            self.created = self.created or not self.path.exists()
             descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
             try:
                 written = 0
                 while written < len(data):
                     written += os.write(descriptor, data[written:])
+            finally:
+                os.close(descriptor)
+        except OSError as error:
+            raise self._cannot_append(error) from None
+        self.unsynced = True
+
+    def sync(self) -> None:
+        """fsync the lines appended since the last sync (and the folder of a new file)."""
+        if not self.unsynced:
+            return
+        try:
+            # fsync writes out the file's data, whichever descriptor wrote it
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+            try:
                 os.fsync(descriptor)
             finally:
                 os.close(descriptor)
-            if created:
+            if self.created:
                 _fsync_folder(self.path.parent)
         except OSError as error:
-            raise DeliveryError(
-                _("channel `{channel}`: cannot append to {path}: {reason}").format(
-                    channel=self.name, path=self.path, reason=short_reason(error)
-                ),
-                channel_down=True,
-            ) from None
+            raise self._cannot_append(error) from None
+        self.unsynced = self.created = False
+
+    def _cannot_append(self, error: OSError) -> DeliveryError:
+        return DeliveryError(
+            _("channel `{channel}`: cannot append to {path}: {reason}").format(
+                channel=self.name, path=self.path, reason=short_reason(error)
+            ),
+            channel_down=True,
+        )
 
 
 def _fsync_folder(folder: Path) -> None:

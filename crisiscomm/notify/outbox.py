@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -49,6 +49,11 @@ BACKOFF_CAP = timedelta(minutes=30)
 # deliverer's rows wait. One send must finish within half of it, or another deliverer may
 # send it too (the same key, so a duplicate the receiver can drop).
 DEFAULT_LEASE = timedelta(seconds=60)
+# Sent rows are marked in groups (one commit, one fsync, for many sends): at most this many,
+# or this many seconds after the oldest unmarked send. A process that dies before marking
+# sends those rows again, with their idempotency keys.
+MARK_EVERY = 50
+MARK_WITHIN_SECONDS = 0.2
 
 
 @dataclass
@@ -80,6 +85,7 @@ def deliver_due(
     rng: random.Random | None = None,
     channels: ChannelFactory | None = None,
     lease: timedelta = DEFAULT_LEASE,
+    before_each: Callable[[], object] | None = None,
 ) -> DeliveryReport:
     """Deliver up to `limit` outbox rows due at `now` through their channels.
 
@@ -87,9 +93,11 @@ def deliver_due(
     retried after `retry_delay` (jitter from `rng`; seed one in tests); after
     `max_attempts` attempts, or at once when retrying cannot help, the row is dead until
     `crisiscomm outbox retry ID`. Errors stored and logged never hold a secret. Raises
-    only what the store raises; a channel's failure is recorded on its row.
+    only what the store raises; a channel's failure is recorded on its row. `before_each`
+    runs before each row (`serve` waits there while timers are firing: they come first).
     """
     delivery = _Delivery(store, now, max_attempts, rng or random.Random(), channels, lease)
+    delivery.before_each = before_each or (lambda: None)
     delivery.run(store.take_due_outbox(now=now, lease_until=now + lease, limit=limit))
     return delivery.report
 
@@ -113,57 +121,86 @@ class _Delivery:
         self.factory = factory or ChannelFactory()
         self.lease = lease
         self.report = DeliveryReport()
+        self.before_each: Callable[[], object] = lambda: None
+        self.sent: list[tuple[OutboxRow, Channel]] = []  # sent, not yet synced and marked
+        self.first_unmarked = 0.0
         self.playbook_hashes: dict[str, str] = {}
         self.channels: dict[tuple[str, str], Channel] = {}
         self.down: dict[tuple[str, str], datetime] = {}  # channel -> when it is tried again
 
     def run(self, rows: list[OutboxRow]) -> None:
         started = renewed = time.monotonic()
-        while rows:
-            if time.monotonic() - renewed > self.lease.total_seconds() / 2:
-                # a long pass: keep the rows still to send before another deliverer may
-                elapsed = timedelta(seconds=time.monotonic() - started)
-                rows = self.store.renew_outbox_lease(
-                    rows, lease_until=self.now + elapsed + self.lease
-                )
-                renewed = time.monotonic()
-                if not rows:
-                    break
-            self.deliver(rows.pop(0))
+        try:
+            while rows:
+                if time.monotonic() - renewed > self.lease.total_seconds() / 2:
+                    # a long pass: keep the rows still to send before another deliverer may
+                    elapsed = timedelta(seconds=time.monotonic() - started)
+                    self.mark_sent()
+                    rows = self.store.renew_outbox_lease(
+                        rows, lease_until=self.now + elapsed + self.lease
+                    )
+                    renewed = time.monotonic()
+                    if not rows:
+                        break
+                self.before_each()
+                self.deliver(rows.pop(0))
+                if len(self.sent) >= MARK_EVERY or (
+                    self.sent and time.monotonic() - self.first_unmarked > MARK_WITHIN_SECONDS
+                ):
+                    self.mark_sent()
+        finally:
+            self.mark_sent()
+
+    def mark_sent(self) -> None:
+        """Make the rows sent so far durable in their channels, then record them as sent in
+        one transaction; a channel that cannot has its rows retried, like a failed send."""
+        if not self.sent:
+            return
+        sent, self.sent = self.sent, []
+        synced: dict[int, DeliveryError | None] = {}
+        durable: list[OutboxRow] = []
+        for row, channel in sent:
+            if id(channel) not in synced:
+                synced[id(channel)] = _failure(row, channel.sync)
+            failure = synced[id(channel)]
+            if failure is None:
+                durable.append(row)
+            else:
+                self.failed(row, failure, channel)
+        self.store.mark_outbox_sent(durable, sent_at=self.now)
+        self.report.sent += len(durable)
+        for row in durable:
+            logger.debug(
+                "outbox %d sent via %s",
+                row.id,
+                row.channel,
+                extra={"fields": _fields(row, "outbox.sent")},
+            )
 
     def deliver(self, row: OutboxRow) -> None:
         if row.attempts > self.max_attempts:  # taken before by deliverers that died mid-send
             self.bury(row, _("gave up after {n} attempts").format(n=row.attempts - 1))
             return
+        key = (self.playbook_hash(row), row.channel)
+        if key in self.down:
+            self.store.defer_outbox(row, next_attempt_at=self.down[key])
+            self.report.deferred += 1
+            return
         channel: Channel | None = None
-        try:
-            key = (self.playbook_hash(row), row.channel)
-            if key in self.down:
-                self.store.defer_outbox(row, next_attempt_at=self.down[key])
-                self.report.deferred += 1
-                return
+
+        def send() -> None:
+            nonlocal channel
             channel = self.channel(key)
             channel.send(row, now=self.now)
-        except DeliveryError as error:
-            self.failed(row, error, channel)
+
+        failure = _failure(row, send)
+        if failure is not None:
+            self.failed(row, failure, channel)
             return
-        except CrisisCommError:
-            raise
-        except Exception as error:  # a bug in a channel must not stop the others
-            kind = type(error).__name__
-            failure = _("channel `{channel}` failed: {kind}: {error}").format(
-                channel=row.channel, kind=kind, error=error
-            )
-            self.failed(row, DeliveryError(failure), channel)  # failed() redacts
-            return
-        self.store.mark_outbox_sent(row, sent_at=self.now)
-        self.report.sent += 1
-        logger.debug(
-            "outbox %d sent via %s",
-            row.id,
-            row.channel,
-            extra={"fields": _fields(row, "outbox.sent")},
-        )
+        assert channel is not None
+        if not self.sent:
+            self.first_unmarked = time.monotonic()
+        self.sent.append((row, channel))
 
     def failed(self, row: OutboxRow, error: DeliveryError, channel: Channel | None) -> None:
         message = redact(error.message, channel.secrets if channel is not None else ())
@@ -202,8 +239,7 @@ class _Delivery:
     def playbook_hash(self, row: OutboxRow) -> str:
         """The content hash of the playbook the row's incident pinned."""
         if row.incident_id not in self.playbook_hashes:
-            incident = self.store.get_incident(row.incident_id, statements=False)
-            self.playbook_hashes[row.incident_id] = incident.playbook_hash
+            self.playbook_hashes[row.incident_id] = self.store.playbook_hash(row.incident_id)
         return self.playbook_hashes[row.incident_id]
 
     def channel(self, key: tuple[str, str]) -> Channel:
@@ -222,6 +258,27 @@ class _Delivery:
                 )
             self.channels[key] = self.factory(name, definitions[name])
         return self.channels[key]
+
+
+def _failure(row: OutboxRow, attempt: Callable[[], None]) -> DeliveryError | None:
+    """What went wrong when `attempt` (a channel's send or sync) ran, or None.
+
+    A bug in a channel must not stop the others: it becomes the row's failure too.
+    """
+    try:
+        attempt()
+    except DeliveryError as error:
+        return error
+    except CrisisCommError:
+        raise
+    except Exception as error:
+        kind = type(error).__name__
+        return DeliveryError(
+            _("channel `{channel}` failed: {kind}: {error}").format(
+                channel=row.channel, kind=kind, error=error
+            )
+        )  # failed() redacts
+    return None
 
 
 def _fields(row: OutboxRow, event: str, **more: Any) -> dict[str, Any]:

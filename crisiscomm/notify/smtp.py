@@ -119,6 +119,9 @@ class SmtpChannel:
         message.set_content(text + footer, charset="utf-8", cte="base64")
         return message
 
+    def sync(self) -> None:
+        """Nothing to do: the server accepted each message in `send`."""
+
     def send(self, row: OutboxRow, *, now: datetime) -> None:
         """Send the row's e-mail to its one recipient."""
         import smtplib

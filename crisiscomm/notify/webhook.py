@@ -123,6 +123,9 @@ class WebhookChannel:
             secrets=secrets,
         )
 
+    def sync(self) -> None:
+        """Nothing to do: the receiver answered each POST in `send`."""
+
     def send(self, row: OutboxRow, *, now: datetime) -> None:
         """POST the row; anything but a 2xx answer in time is a DeliveryError."""
         import urllib.error

@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import groupby
@@ -121,6 +121,7 @@ LIST_OPEN_INCIDENTS = f"""
     ORDER BY opened_at DESC, id DESC
 """
 PLAYBOOK_CONTENT = "SELECT content FROM playbooks WHERE content_hash = :content_hash"
+PLAYBOOK_HASH_OF = "SELECT playbook_hash FROM incidents WHERE id = :id"
 
 # -- events -------------------------------------------------------------------------------
 INSERT_EVENT = f"""
@@ -152,6 +153,13 @@ PENDING_TIMERS = f"""
 DUE_TIMERS = f"""
     SELECT {TIMER_COLUMNS} FROM timers
     WHERE fired_at IS NULL AND retired_at IS NULL AND due_at <= :now
+    ORDER BY due_at, id
+    LIMIT :limit
+"""
+PENDING_WAKEUPS = """
+    SELECT id, incident_id, due_at FROM timers
+    WHERE fired_at IS NULL AND retired_at IS NULL AND due_at <= :until
+      AND (id > :after_id OR due_at > :after_due)
     ORDER BY due_at, id
     LIMIT :limit
 """
@@ -314,6 +322,11 @@ class Store:
         self.where = dialect.where  # the file or URL (without password), for messages
         self.backend = dialect.name  # "sqlite" or "postgresql"
         self.schema_version = 0
+        self._depth = 0  # open transaction (1) and savepoints inside it
+        # Threads of one process writing to one SQLite file can share a lock: they then wait
+        # for each other on it, woken at once, instead of in SQLite's busy handler, which
+        # polls with sleeps of 1 ms and more. Other processes still meet the busy timeout.
+        self.writer_lock: AbstractContextManager[Any] = nullcontext()
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -376,6 +389,18 @@ class Store:
         return current
 
     # -- writes ---------------------------------------------------------------------------
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """One write transaction around several writes, each of which keeps its own
+        all-or-nothing (a savepoint): one commit (one fsync) for all of them.
+
+        For `serve` firing many due timers at once. The database stays locked for writers
+        until the batch ends (SQLite), or the rows it changed stay locked (PostgreSQL):
+        keep batches short.
+        """
+        with self._transaction():
+            yield
 
     def create_incident(
         self,
@@ -571,6 +596,14 @@ class Store:
             )
         return str(record[0])
 
+    def playbook_hash(self, incident_id: str) -> str:
+        """The content hash of the playbook an incident pinned (without reading the incident)."""
+        with self._driver_errors():
+            record = self._fetchone_or_none(PLAYBOOK_HASH_OF, id=incident_id)
+        if record is None:
+            raise _no_incident(incident_id)
+        return str(record[0])
+
     def events(self, incident_id: str) -> list[EventRow]:
         """The incident's events in order (none for an unknown incident)."""
         with self._driver_errors():
@@ -603,6 +636,31 @@ class Store:
         with self._driver_errors():
             records = self._execute(DUE_TIMERS, now=format_utc(now), limit=limit).fetchall()
         return [_timer(record) for record in records]
+
+    def pending_wakeups(
+        self,
+        until: datetime,
+        limit: int,
+        *,
+        after_id: int = 0,
+        after_due: datetime | None = None,
+    ) -> list[tuple[int, str, str]]:
+        """(id, incident id, due time as stored) of pending timers due by `until`, soonest
+        first: what a scheduler needs to wake up for them (`parse_utc` reads the due time).
+
+        Only the ones it has not seen: with an id above `after_id`, or due after `after_due`
+        (the `until` of its last look). The defaults give all of them.
+        """
+        with self._driver_errors():
+            records = self._execute(
+                PENDING_WAKEUPS,
+                until=format_utc(until),
+                limit=limit,
+                after_id=after_id,
+                after_due=format_utc(after_due) if after_due is not None else None,
+            ).fetchall()
+        wakeups: list[tuple[int, str, str]] = records  # both drivers give tuples of these
+        return wakeups
 
     def verify_chain(self, incident_id: str | None = None) -> list[ChainProblem]:
         """Recompute the hash chains; per broken incident, its first bad event."""
@@ -654,11 +712,14 @@ class Store:
             ).fetchall()
         return sorted((_outbox_row(record) for record in records), key=lambda row: row.id)
 
-    def mark_outbox_sent(self, row: OutboxRow, *, sent_at: datetime) -> bool:
-        """Record a taken row as delivered; False if it was already marked sent."""
+    def mark_outbox_sent(self, rows: Sequence[OutboxRow], *, sent_at: datetime) -> int:
+        """Record taken rows as delivered, in one transaction; how many were not yet."""
+        marked = 0
         with self._transaction():
-            cursor = self._execute(MARK_OUTBOX_SENT, id=row.id, sent_at=format_utc(sent_at))
-            return bool(cursor.rowcount == 1)
+            for row in rows:
+                cursor = self._execute(MARK_OUTBOX_SENT, id=row.id, sent_at=format_utc(sent_at))
+                marked += cursor.rowcount
+        return marked
 
     def mark_outbox_retry(self, row: OutboxRow, *, next_attempt_at: datetime, error: str) -> bool:
         """Schedule the next attempt of a taken row, keeping the error.
@@ -859,15 +920,37 @@ class Store:
 
     @contextmanager
     def _transaction(self, *, write: bool = True) -> Iterator[None]:
-        """BEGIN ... COMMIT, rolled back on any exception, however it ends."""
+        """BEGIN ... COMMIT, rolled back on any exception, however it ends.
+
+        Inside a `batch` it is a savepoint instead: its failure undoes its own writes only.
+        """
         with self._driver_errors():
-            self._execute(self._dialect.begin_write if write else self._dialect.begin_read)
-            try:
-                yield
-                self._execute("COMMIT")
-            except BaseException:
-                self._rollback()
-                raise
+            if self._depth:
+                name = f"crisiscomm_{self._depth}"
+                self._execute(f"SAVEPOINT {name}")
+                self._depth += 1
+                try:
+                    yield
+                    self._execute(f"RELEASE SAVEPOINT {name}")
+                except BaseException:
+                    with suppress(Exception):
+                        self._execute(f"ROLLBACK TO SAVEPOINT {name}")
+                        self._execute(f"RELEASE SAVEPOINT {name}")
+                    raise
+                finally:
+                    self._depth -= 1
+                return
+            with self.writer_lock if write else nullcontext():
+                self._execute(self._dialect.begin_write if write else self._dialect.begin_read)
+                self._depth = 1
+                try:
+                    yield
+                    self._execute("COMMIT")
+                except BaseException:
+                    self._rollback()
+                    raise
+                finally:
+                    self._depth = 0
 
     def _rollback(self) -> None:
         # if the connection is gone, the server (or SQLite, on the next open) rolls back
