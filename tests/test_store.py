@@ -311,3 +311,82 @@ def test_a_retired_timer_cannot_be_claimed(store: Store) -> None:
     )
     assert not store.claim_timer(timer.id, timer.generation, T0 + timedelta(hours=1), 1800.0)
     assert store.timers(incident.id, pending_only=False)[0].fired_at is None
+
+
+def test_a_batch_commits_together_and_a_failed_write_inside_undoes_only_itself(
+    store: Store, target: str
+) -> None:
+    first, second = open_incident(store), open_incident(store)
+    with store.batch():
+        note(store, first, "in the batch")
+        with pytest.raises(ConflictError):  # a stale write: its savepoint is rolled back
+            store.commit(
+                incident=replace(second, state="closed", closed_at=T0),
+                expected_version=second.version - 1,
+                events=[NewEvent(at=T0, actor="bekzod", type="closed")],
+                timers=[NewTimer(kind="deadline", key="x", due_at=T0)],
+                retire_timers=True,
+                outbox=[OutboxMessage("stale", "console", "head", {})],
+            )
+        note(store, second, "after the refusal")
+        with open_store(target) as other:  # nothing is visible before the batch ends
+            assert [e.type for e in other.events(first.id)] == ["opened"]
+    assert [e.type for e in store.events(first.id)] == ["opened", "note"]
+    assert [e.type for e in store.events(second.id)] == ["opened", "note"]
+    assert store.timers(second.id, pending_only=False) == []
+    assert sql(target, "SELECT count(*) FROM outbox") == [(0,)]
+    assert store.verify_chain() == []
+
+
+def test_a_batch_that_fails_writes_nothing(store: Store) -> None:
+    incident = open_incident(store)
+    with pytest.raises(RuntimeError), store.batch():
+        note(store, incident, "lost with the batch")
+        raise RuntimeError("the process gives up")
+    assert [e.type for e in store.events(incident.id)] == ["opened"]
+    note(store, incident, "the store is usable after it")
+
+
+def test_threads_sharing_a_writer_lock_take_it_for_each_write_transaction(store: Store) -> None:
+    taken: list[str] = []
+
+    class Recording:
+        def __enter__(self) -> None:
+            taken.append("acquire")
+
+        def __exit__(self, *exc: object) -> None:
+            taken.append("release")
+
+    store.writer_lock = Recording()
+    incident = open_incident(store)
+    with store.batch():
+        note(store, incident, "one")  # a savepoint inside the batch: no second acquire
+    store.get_incident(incident.id)  # reads take no lock
+    assert taken == ["acquire", "release"] * 2
+
+
+def test_pending_wakeups_name_only_unseen_timers(store: Store) -> None:
+    soon, later = T0 + timedelta(minutes=1), T0 + timedelta(minutes=20)
+    a = open_incident(
+        store,
+        timers=[
+            NewTimer(kind="deadline", key="deadline", due_at=later),
+            NewTimer(kind="reminder", key="remind", due_at=soon),
+        ],
+    )
+    everything = store.pending_wakeups(T0 + timedelta(hours=1), 100)
+    assert [(incident, due) for _id, incident, due in everything] == [
+        (a.id, "2026-04-03T06:01:00.000000Z"),
+        (a.id, "2026-04-03T06:20:00.000000Z"),
+    ]
+    horizon = T0 + timedelta(minutes=10)
+    [(remind_id, _i, _d)] = store.pending_wakeups(horizon, 100)
+    b = open_incident(store, timers=[NewTimer(kind="deadline", key="deadline", due_at=soon)])
+    unseen = store.pending_wakeups(
+        T0 + timedelta(minutes=30), 100, after_id=remind_id, after_due=horizon
+    )
+    # b's new timer (a higher id) and a's deadline (the horizon reached it); not the reminder
+    assert sorted((incident, due[11:16]) for _id, incident, due in unseen) == [
+        (a.id, "06:20"),
+        (b.id, "06:01"),
+    ]

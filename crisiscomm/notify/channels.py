@@ -191,8 +191,9 @@ class FileChannel:
         )
         data = (line + "\n").encode("utf-8")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.created = self.created or not self.path.exists()
+            if not self.unsynced:  # once per group of lines, not for each
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.created = not self.path.exists()
             descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
             try:
                 written = 0

@@ -94,10 +94,12 @@ def deliver_due(
     `max_attempts` attempts, or at once when retrying cannot help, the row is dead until
     `crisiscomm outbox retry ID`. Errors stored and logged never hold a secret. Raises
     only what the store raises; a channel's failure is recorded on its row. `before_each`
-    runs before each row (`serve` waits there while timers are firing: they come first).
+    runs before the rows are taken and before each row (`serve` waits there while timers are
+    firing: they come first).
     """
     delivery = _Delivery(store, now, max_attempts, rng or random.Random(), channels, lease)
     delivery.before_each = before_each or (lambda: None)
+    delivery.before_each()
     delivery.run(store.take_due_outbox(now=now, lease_until=now + lease, limit=limit))
     return delivery.report
 
