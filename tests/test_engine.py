@@ -460,3 +460,84 @@ def test_entering_a_cadence_state_and_releasing_at_the_same_instant(
     service.release_statement(**kwargs, statement="update", actor="aziz")  # all at one instant
     keys = sorted(t.key for t in store.timers(incident_id) if t.kind == "cadence")
     assert keys == ["cadence:entry", "cadence:release:update:v1"]
+
+
+def test_no_step_changes_the_incident_as_read(
+    store: Store, clock: SimulatedClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Steps copy the incident's data only two levels deep (service._data): a step that
+    changed something deeper in place would change the incident as read, and this fails."""
+    from crisiscomm.engine.autopilot import fact_samples, path_to, plan_transition
+    from crisiscomm.playbook.model import canonical_json
+    from crisiscomm.store.rows import IncidentRow
+
+    read: list[tuple[IncidentRow, str]] = []
+    load = service.load
+
+    def recording_load(**kwargs: object) -> object:
+        playbook, incident = load(**kwargs)  # type: ignore[arg-type]
+        read.append((incident, canonical_json(incident.data)))
+        return playbook, incident
+
+    monkeypatch.setattr(service, "load", recording_load)
+    flood = str(FIXTURES.parents[1] / "playbooks" / "flood.yaml")
+    playbook = service.pinned_playbook  # noqa: F841 (the compiled one comes from the store)
+    from crisiscomm.playbook.compile import compile_playbook
+
+    compiled = compile_playbook(Path(flood))
+    facts = [f"{k}={v}" for k, v in fact_samples(compiled).items()]
+    incident_id = service.open_incident(
+        store=store,
+        clock=clock,
+        playbook_ref=flood,
+        title="Flood",
+        severity=None,
+        facts=facts,
+        actor="duty",
+    ).id
+    kwargs = {"store": store, "clock": clock, "incident_id": incident_id}
+    edited: set[str] = set()
+    for transition in path_to(compiled, "closed"):
+        _playbook, incident = load(store=store, incident_id=incident_id)
+        for step in plan_transition(compiled, incident, transition):
+            clock.advance(timedelta(minutes=1))
+            common = {**kwargs, "actor": step.actor}
+            if step.command == "check":
+                service.check_item(**common, item=step.args[0])  # type: ignore[arg-type]
+            elif step.command == "draft":
+                service.draft_statement(**common, statement=step.args[0])  # type: ignore[arg-type]
+            elif step.command == "approve":
+                if step.args[0] in compiled.statements and step.args[0] not in edited:
+                    edited.add(step.args[0])  # before its first approval: a second version
+                    text = tmp_path / "edited.txt"
+                    text.write_text(f"Tahrir: {step.args[0]}", encoding="utf-8")
+                    service.edit_statement(  # type: ignore[arg-type]
+                        **kwargs, statement=step.args[0], language="uz", file=text, actor="editor"
+                    )
+                service.approve(**common, name=step.args[0])  # type: ignore[arg-type]
+            elif step.command == "release":
+                service.release_statement(**common, statement=step.args[0])  # type: ignore[arg-type]
+            else:
+                service.advance(**common, trigger=step.args[0], note=step.args[1])  # type: ignore[arg-type]
+            if step.command == "advance" and transition is not path_to(compiled, "closed")[-1]:
+                service.set_facts(**kwargs, assignments=["settlements=13"], actor="duty")  # type: ignore[arg-type]
+                service.acknowledge(**kwargs, actor="duty")  # type: ignore[arg-type]
+                service.add_note(**kwargs, text="Qayd", actor="duty")  # type: ignore[arg-type]
+                clock.advance(timedelta(hours=2))
+                service.fire_due(store=store, clock=clock)
+    assert service.view(store=store, incident_id=incident_id).incident.closed_at is not None
+    kinds = {event.type for event in store.events(incident_id)}
+    assert {
+        "checked",
+        "statement.drafted",
+        "statement.edited",
+        "statement.approved",
+        "statement.released",
+        "fact.set",
+        "acknowledged",
+        "note",
+        "deadline.missed",
+    } <= kinds
+    assert len(read) > 50
+    changed = [i.id for i, before in read if canonical_json(i.data) != before]
+    assert changed == []

@@ -174,3 +174,26 @@ def test_each_broken_incident_is_reported_once(five: Store, target: str) -> None
             "INC-2026-0002", 1, "event 1 was edited: its content no longer matches its hash"
         ),
     ]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"text": 'Qaraqalpaqstan "suw" — Нөкис\n\\ \u2028 😀', "b": [1, 2.5, None, True]},
+        {"z": {"y": {"x": ["ä", {"ключ": "мән"}]}}, "a": -0.0, "n": 10**20},
+    ],
+)
+def test_the_hash_of_an_event_is_of_its_canonical_json(data: dict[str, object]) -> None:
+    """The chain's hash is put together from the data's text; it must equal hashing the
+    canonical JSON of the whole event, which is what the docstring promises verifiers."""
+    event = {
+        "incident_id": "INC-2026-0001",
+        "seq": 7,
+        "at": "2026-04-03T06:00:00.000000Z",
+        "actor": 'Aziz "Press" Karimov',
+        "type": "note",
+        "data": data,
+    }
+    expected = hashlib.sha256(("f" * 64 + canonical_json(event)).encode("utf-8")).hexdigest()
+    assert event_hash("f" * 64, **event) == expected  # type: ignore[arg-type]

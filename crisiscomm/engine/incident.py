@@ -7,7 +7,6 @@ the same code runs officers' commands, `serve` and drills (DESIGN.md, "Data flow
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import replace
 from datetime import datetime
@@ -40,13 +39,20 @@ __all__ = [
 
 
 def _data(incident: IncidentRow) -> dict[str, Any]:
-    """A private copy of the incident's data to change (it is JSON: a JSON copy is exact).
+    """A private copy of the incident's data for a step to change.
 
-    Statement records (most of the data: texts in every language) are shared read-only;
-    a step changes one only through `statements.own_record`, which copies that record.
+    Copied two levels deep: a step sets facts, checklist entries of a state, approvals and
+    acknowledgements (`data[key][name] = ...`, `data[key][name].append(...)`) and never
+    changes anything deeper in place; it replaces it (test_engine checks that no step
+    changes the incident as read). Statement records (most of the data: texts in every
+    language) are shared read-only; a step changes one only through
+    `statements.own_record`, which copies that record.
     """
-    rest = {key: value for key, value in incident.data.items() if key != "statements"}
-    data: dict[str, Any] = json.loads(json.dumps(rest))
+    data: dict[str, Any] = {
+        key: _copy_one_level_down(value)
+        for key, value in incident.data.items()
+        if key != "statements"
+    }
     data["statements"] = dict(incident.data.get("statements") or {})
     data.setdefault("facts", {})
     data.setdefault("checklist", {})
@@ -54,6 +60,14 @@ def _data(incident: IncidentRow) -> dict[str, Any]:
     data.setdefault("approvals", {})
     data.setdefault("acks", {"generation": incident.generation, "by": []})
     return data
+
+
+def _copy_one_level_down(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: v.copy() if isinstance(v, dict | list) else v for k, v in value.items()}
+    if isinstance(value, list):
+        return [v.copy() if isinstance(v, dict | list) else v for v in value]
+    return value
 
 
 def _refuse_if_closed(playbook: Playbook, incident: IncidentRow) -> None:

@@ -23,7 +23,7 @@ from crisiscomm.i18n import _
 from crisiscomm.playbook.model import canonical_json
 from crisiscomm.store.rows import ChainProblem
 
-__all__ = ["StoredEvent", "event_hash", "first_problem"]
+__all__ = ["StoredEvent", "event_hash", "event_hash_of_json", "first_problem"]
 
 # (seq, at as stored, actor, type, data as stored JSON, prev_hash, hash)
 StoredEvent = tuple[int, str, str, str, str, str, str]
@@ -33,15 +33,32 @@ def event_hash(
     prev_hash: str, *, incident_id: str, seq: int, at: str, actor: str, type: str, data: Any
 ) -> str:
     """The hash of one event, chained to the one before it."""
-    body = canonical_json(
-        {
-            "incident_id": incident_id,
-            "seq": seq,
-            "at": at,
-            "actor": actor,
-            "type": type,
-            "data": data,
-        }
+    return event_hash_of_json(
+        prev_hash,
+        incident_id=incident_id,
+        seq=seq,
+        at=at,
+        actor=actor,
+        type=type,
+        data_json=canonical_json(data),
+    )
+
+
+def event_hash_of_json(
+    prev_hash: str, *, incident_id: str, seq: int, at: str, actor: str, type: str, data_json: str
+) -> str:
+    """`event_hash` with the data already as canonical JSON (the text the row stores).
+
+    The body is the canonical JSON of the object in the module docstring, put together
+    with the data's text as it is instead of encoding the data a second time.
+    """
+
+    def text(value: str) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    body = (
+        f'{{"actor":{text(actor)},"at":{text(at)},"data":{data_json},'
+        f'"incident_id":{text(incident_id)},"seq":{int(seq)},"type":{text(type)}}}'
     )
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 

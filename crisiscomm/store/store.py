@@ -37,7 +37,7 @@ from crisiscomm.errors import (
 )
 from crisiscomm.i18n import _
 from crisiscomm.playbook.model import canonical_json
-from crisiscomm.store.chain import StoredEvent, event_hash, first_problem
+from crisiscomm.store.chain import StoredEvent, event_hash_of_json, first_problem
 from crisiscomm.store.dialect import Connection, Dialect, dialect_for
 from crisiscomm.store.rows import (
     ChainProblem,
@@ -975,14 +975,15 @@ def _chain(
     rows = []
     for seq, event in enumerate(events, start=after_seq + 1):
         at = format_utc(event.at)
-        digest = event_hash(
+        data = canonical_json(event.data)
+        digest = event_hash_of_json(
             prev_hash,
             incident_id=incident_id,
             seq=seq,
             at=at,
             actor=event.actor,
             type=event.type,
-            data=event.data,
+            data_json=data,
         )
         rows.append(
             {
@@ -991,7 +992,7 @@ def _chain(
                 "at": at,
                 "actor": event.actor,
                 "type": event.type,
-                "data": canonical_json(event.data),
+                "data": data,
                 "prev_hash": prev_hash,
                 "hash": digest,
             }
