@@ -423,3 +423,74 @@ def test_secrets_reach_no_row_event_log_line_or_error(
     assert "answered HTTP 503" in everything  # the failures were recorded and logged ...
     for secret in (token, WEBHOOK_SECRET):
         assert secret not in everything  # ... without the secrets
+
+
+class Unsyncable:
+    """A channel that accepts every row but cannot make them durable (a full disk)."""
+
+    name, secrets = "any", ()
+
+    def __init__(self, sent: list[int]) -> None:
+        self.sent = sent
+
+    def send(self, row: OutboxRow, *, now: datetime) -> None:
+        self.sent.append(row.id)
+
+    def sync(self) -> None:
+        raise OSError("No space left on device")
+
+
+def test_rows_a_channel_cannot_make_durable_are_retried_not_marked_sent(
+    store: Store, clock: SimulatedClock, playbook: str
+) -> None:
+    open_flood(store, clock, playbook)
+    sent: list[int] = []
+
+    class Factory(ChannelFactory):
+        def __call__(self, name: str, definition: Any) -> Any:
+            return Unsyncable(sent)
+
+    report = deliver_due(store, now=clock.now(), rng=random.Random(7), channels=Factory())
+    assert len(sent) == 5 and report.sent == 0 and report.retried == 5
+    for row in rows(store).values():
+        assert row.last_error == (
+            f"channel `{row.channel}` failed: OSError: No space left on device"
+        )
+    assert all(r.status == "pending" and r.sent_at is None for r in rows(store).values())
+
+
+def test_the_file_channel_appends_at_send_and_fsyncs_once_at_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from crisiscomm.notify import channels
+
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(channels.os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+    channel = ChannelFactory(environ={})("log", {"type": "file", "path": "new/n.jsonl"})
+    for number in range(3):
+        channel.send(
+            OutboxRow(
+                id=number,
+                incident_id="INC-2026-0001",
+                idempotency_key=f"k{number}",
+                channel="log",
+                recipient="duty",
+                payload={"text": "Suw"},
+                status="pending",
+                attempts=1,
+                next_attempt_at=START,
+                created_at=START,
+                sent_at=None,
+                last_error=None,
+            ),
+            now=START,
+        )
+    assert synced == []  # appended, visible, not yet made durable
+    assert len((tmp_path / "new" / "n.jsonl").read_text(encoding="utf-8").splitlines()) == 3
+    channel.sync()
+    assert len(synced) == 2  # the file, and the folder that now holds a new name
+    channel.sync()
+    assert len(synced) == 2  # nothing appended since

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from crisiscomm.clock import SimulatedClock
 from crisiscomm.engine import service
 from crisiscomm.store import Store, open_store
@@ -158,3 +160,33 @@ def test_two_processes_fire_a_timer_once_on_each_backend(target: str) -> None:
         assert service.fire_due(store=second, clock=clock) == 0
         kinds = [e.type for e in first.events(incident_id)]
         assert kinds.count("deadline.missed") == 1 and kinds.count("escalation") == 2
+
+
+def test_a_firing_that_fails_is_undone_alone_and_raised_after_the_others(
+    store: Store, clock: SimulatedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crisiscomm.engine import timers
+
+    broken, healthy = open_press(store, clock), open_press(store, clock, title="Second")
+    fire = timers.fire_timer
+
+    def fire_or_break(playbook, incident, timer, *, now):  # type: ignore[no-untyped-def]
+        if incident.id == broken:
+            raise ValueError("a template this firing cannot render")
+        return fire(playbook, incident, timer, now=now)
+
+    monkeypatch.setattr(timers, "fire_timer", fire_or_break)
+    clock.advance(timedelta(minutes=10))
+    firings = service.fire_batch(store=store, clock=clock)
+    assert sorted((f.timer.incident_id, f.fired, str(f.error)) for f in firings) == [
+        (broken, False, "a template this firing cannot render"),
+        (healthy, True, "None"),
+    ]
+    assert [k for k, _d in events(store, healthy, "escalation")] == ["escalation"]
+    assert events(store, broken, "escalation") == []
+    assert [t.key for t in store.due_timers(clock.now())] == ["escalation:0"]  # still due
+    clock.advance(timedelta(minutes=5))
+    with pytest.raises(ValueError, match="cannot render"):
+        service.fire_due(store=store, clock=clock)
+    assert [d["step"] for _k, d in events(store, healthy, "escalation")] == [1, 2]
+    assert store.verify_chain() == []

@@ -1,0 +1,122 @@
+"""`serve`'s Server in-process: which timers a sync gives jobs, and delivery that waits
+while timers fire. (test_serve.py runs `crisiscomm serve` as a real process.)"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crisiscomm import serve
+from crisiscomm.clock import SimulatedClock
+from crisiscomm.engine import service
+from crisiscomm.notify import deliver_due
+from crisiscomm.serve import Server
+from crisiscomm.store import Store
+
+from .conftest import open_press
+
+
+class Jobs:
+    """Stands in for the scheduler: records the jobs a sync adds."""
+
+    def __init__(self) -> None:
+        self.added: dict[str, tuple[Any, ...]] = {}
+
+    def add_job(self, function: Any, trigger: Any, *, args: list[Any], id: str, **_: Any) -> None:
+        self.added[id] = (trigger.run_date, *args)
+
+
+@pytest.fixture
+def server(db: Path, store: Store, clock: SimulatedClock) -> Server:
+    running = Server(target=str(db), clock=clock)
+    running._scheduler = Jobs()  # type: ignore[assignment]
+    return running
+
+
+def test_a_sync_adds_each_timer_once_and_a_full_sweep_finds_what_it_skipped(
+    server: Server, store: Store, clock: SimulatedClock
+) -> None:
+    jobs: Jobs = server._scheduler  # type: ignore[assignment]
+    first = open_press(store, clock)
+    server.sync()
+    assert [args[2] for args in jobs.added.values()] == [first]  # escalation step 1 (10 min)
+    jobs.added.clear()
+    server.sync()
+    assert jobs.added == {}  # nothing new: nothing added, nothing read twice
+    # PostgreSQL may commit a timer with an id below one a sync has seen: incremental syncs
+    # miss it, the full sweep every FULL_SYNC_EVERY-th sync finds it
+    second = open_press(store, clock, title="Second")
+    server._seen_id += 100
+    for _ in range(serve.FULL_SYNC_EVERY - 2):
+        server.sync()
+        assert jobs.added == {}
+    server.sync()
+    assert {args[2] for args in jobs.added.values()} == {second}
+
+
+def test_a_timer_gets_its_job_once_the_horizon_reaches_it(
+    server: Server, store: Store, clock: SimulatedClock
+) -> None:
+    jobs: Jobs = server._scheduler  # type: ignore[assignment]
+    open_press(store, clock)  # escalations at 10 and 15 min, the deadline at 20 min
+    server.sync()
+    assert len(jobs.added) == 1
+    clock.advance(serve.HORIZON)
+    server.sync()
+    assert len(jobs.added) == 3
+
+
+def test_a_job_whose_timer_an_earlier_batch_fired_does_nothing(
+    server: Server, store: Store, clock: SimulatedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jobs: Jobs = server._scheduler  # type: ignore[assignment]
+    incident_id = open_press(store, clock)
+    server.sync()
+    clock.advance(serve.HORIZON)
+    server.sync()
+    clock.advance(timedelta(minutes=10))
+    batches: list[int] = []
+    fire_batch = service.fire_batch
+
+    def counting(**kwargs: Any) -> Any:
+        firings = fire_batch(**kwargs)
+        batches.append(len(firings))
+        return firings
+
+    monkeypatch.setattr(service, "fire_batch", counting)
+    for _job, (_due, timer_id, job_incident) in sorted(jobs.added.items()):
+        server.fire(timer_id, job_incident)
+    assert batches == [3]  # the first job fired all three; the others found theirs fired
+    assert {t.key for t in store.timers(incident_id, pending_only=False) if t.fired_at} == {
+        "escalation:0",
+        "escalation:1",
+        "deadline",
+    }
+    assert server.scheduled == {}
+
+
+def test_delivery_waits_while_timers_fire(
+    server: Server, store: Store, clock: SimulatedClock
+) -> None:
+    open_press(store, clock)  # opening notifies: rows due now
+    server._idle.clear()  # a firing is running
+    done = threading.Event()
+
+    def deliver() -> None:
+        deliver_due(store_of_thread(), now=clock.now(), before_each=server._not_firing)
+        done.set()
+
+    def store_of_thread() -> Store:
+        return server.store()
+
+    worker = threading.Thread(target=deliver)
+    worker.start()
+    assert not done.wait(0.3)  # held back while the firing runs
+    server._idle.set()
+    assert done.wait(10)
+    worker.join()
+    assert store.outbox_counts()["pending"] == 0
