@@ -465,9 +465,10 @@ def test_entering_a_cadence_state_and_releasing_at_the_same_instant(
 def test_no_step_changes_the_incident_as_read(
     store: Store, clock: SimulatedClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Steps copy the incident's data only two levels deep (service._data): a step that
+    """Steps copy the incident's data only two levels deep (engine.incident._data): a step that
     changed something deeper in place would change the incident as read, and this fails."""
     from crisiscomm.engine.autopilot import fact_samples, path_to, plan_transition
+    from crisiscomm.playbook.compile import compile_playbook
     from crisiscomm.playbook.model import canonical_json
     from crisiscomm.store.rows import IncidentRow
 
@@ -481,10 +482,8 @@ def test_no_step_changes_the_incident_as_read(
 
     monkeypatch.setattr(service, "load", recording_load)
     flood = str(FIXTURES.parents[1] / "playbooks" / "flood.yaml")
-    playbook = service.pinned_playbook  # noqa: F841 (the compiled one comes from the store)
-    from crisiscomm.playbook.compile import compile_playbook
-
     compiled = compile_playbook(Path(flood))
+    route = path_to(compiled, "closed")
     facts = [f"{k}={v}" for k, v in fact_samples(compiled).items()]
     incident_id = service.open_incident(
         store=store,
@@ -497,7 +496,7 @@ def test_no_step_changes_the_incident_as_read(
     ).id
     kwargs = {"store": store, "clock": clock, "incident_id": incident_id}
     edited: set[str] = set()
-    for transition in path_to(compiled, "closed"):
+    for transition in route:
         _playbook, incident = load(store=store, incident_id=incident_id)
         for step in plan_transition(compiled, incident, transition):
             clock.advance(timedelta(minutes=1))
@@ -519,7 +518,7 @@ def test_no_step_changes_the_incident_as_read(
                 service.release_statement(**common, statement=step.args[0])  # type: ignore[arg-type]
             else:
                 service.advance(**common, trigger=step.args[0], note=step.args[1])  # type: ignore[arg-type]
-            if step.command == "advance" and transition is not path_to(compiled, "closed")[-1]:
+            if step.command == "advance" and transition is not route[-1]:
                 service.set_facts(**kwargs, assignments=["settlements=13"], actor="duty")  # type: ignore[arg-type]
                 service.acknowledge(**kwargs, actor="duty")  # type: ignore[arg-type]
                 service.add_note(**kwargs, text="Qayd", actor="duty")  # type: ignore[arg-type]
