@@ -5,7 +5,7 @@
 2. Throughput: open N incidents (default 10,000) and drive each through the standard
    protocol (the flood playbook) to closed, every command a durable commit; events/s vs raw
    `sqlite3` writing the same event rows in the same number of transactions with the same
-   pragmas (WAL, synchronous=FULL) — the physical limit. Target >= 0.3x.
+   pragmas (WAL and the store's SQLITE_PRAGMAS) — the physical limit. Target >= 0.3x.
 3. Listing: `crisiscomm list` with 10,000 closed and 200 open incidents vs with 10 (<= 2x).
 
 Run: .venv/bin/python benchmarks/engine.py [--incidents N]
@@ -29,6 +29,7 @@ from crisiscomm.engine.autopilot import Step, fact_samples, path_to, plan_transi
 from crisiscomm.playbook.compile import compile_playbook
 from crisiscomm.playbook.library import Library
 from crisiscomm.store import Store, open_store
+from crisiscomm.store.dialect import SQLITE_PRAGMAS
 
 REPO = Path(__file__).resolve().parents[1]
 PLAYBOOK = REPO / "playbooks" / "flood.yaml"
@@ -90,7 +91,8 @@ def raw_baseline(path: Path, events: int, commits: int) -> float:
     """Seconds for raw sqlite3 to write `events` rows in `commits` durable transactions."""
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=FULL")
+    for pragma in SQLITE_PRAGMAS:  # the store's own: synchronous=FULL, mmap ...
+        connection.execute(f"PRAGMA {pragma}")
     connection.execute(
         "CREATE TABLE events (incident_id TEXT, seq INTEGER, at TEXT, actor TEXT, type TEXT,"
         " data TEXT, prev_hash TEXT, hash TEXT, PRIMARY KEY (incident_id, seq))"

@@ -333,8 +333,18 @@ def test_machine_is_built_once_per_playbook_without_auto_transitions(
     playbook, _incident = service.load(store=store, incident_id=incident_id)
     built = machine._machine(playbook)
     assert machine._machine(playbook) is built
-    assert not any(name.startswith("to_") for name in built.events)
-    assert built.models == []  # per-call models are removed after each call
+    assert not any(name.startswith("to_") for name in built.machine.events)
+    # one model for every incident and call: add_model never runs per incident
+    confirm(store, clock, incident_id)
+    service.advance(
+        store=store,
+        clock=clock,
+        incident_id=open_press(store, clock),
+        trigger="false_alarm",
+        note="a prank call",
+        actor="dilnoza",
+    )
+    assert built.machine.models == [built.model]
 
 
 def test_notify_owner_tells_the_owner_and_open_roles_let_anyone_fire(

@@ -390,3 +390,54 @@ def test_pending_wakeups_name_only_unseen_timers(store: Store) -> None:
         (a.id, "06:20"),
         (b.id, "06:01"),
     ]
+
+
+def test_a_change_of_data_only_leaves_the_other_columns_alone(store: Store, target: str) -> None:
+    incident = open_incident(store)
+    checked = replace(incident, data={**incident.data, "checklist": {"detection": {"x": {}}}})
+    event = [NewEvent(at=T0, actor="aziz", type="checked")]
+    stored = store.commit(
+        incident=checked,
+        expected_version=incident.version,
+        events=event,
+        timers=[],
+        retire_timers=False,
+        outbox=[],
+        before=incident,
+    )
+    assert store.get_incident(incident.id) == stored
+    with pytest.raises(ConflictError):  # the version check holds on this path too
+        store.commit(
+            incident=checked,
+            expected_version=incident.version,
+            events=event,
+            timers=[],
+            retire_timers=False,
+            outbox=[],
+            before=incident,
+        )
+    closed = replace(stored, state="closed", closed_at=T0 + timedelta(hours=1))
+    store.commit(
+        incident=closed,
+        expected_version=stored.version,
+        events=[NewEvent(at=T0, actor="aziz", type="closed")],
+        timers=[],
+        retire_timers=True,
+        outbox=[],
+        before=stored,
+    )
+    reread = store.get_incident(incident.id)
+    assert (reread.state, reread.closed_at, reread.data) == (
+        "closed",
+        closed.closed_at,
+        checked.data,
+    )
+    assert store.list_incidents(open_only=True) == []
+
+
+def test_sqlite_connections_are_durable_and_read_through_a_memory_map(tmp_path: Path) -> None:
+    with open_store(tmp_path / "office.db") as store:
+        assert store._execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert store._execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+        assert store._execute("PRAGMA foreign_keys").fetchone() == (1,)
+        assert store._execute("PRAGMA mmap_size").fetchone()[0] >= 256 * 2**20

@@ -3,15 +3,19 @@
 One Machine per playbook content hash, cached for the process, built with
 `auto_transitions=False` (no `to_<state>` triggers doubling memory) and with guards that
 are Python callables from this package, never strings: transitions imports and calls a
-dotted string such as "os.system" (DESIGN.md pitfalls). Each call adds a fresh model for
-the incident's current state and removes it after, so `add_model`'s linear cost and its
-de-duplication of equal models never come into play. No `Timeout` states: timers are rows.
+dotted string such as "os.system" (DESIGN.md pitfalls). Each machine has ONE model, added
+when the machine is built; a call sets it to the incident's state and guard (under the
+machine's lock), so `add_model`'s per-state cost, its growth with the number of models and
+its de-duplication of equal models never come into play. No `Timeout` states: timers are
+rows.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from transitions import EventData, Machine, MachineError
@@ -26,12 +30,12 @@ Guard = Callable[[dict[str, Any]], bool]
 
 
 class _IncidentModel:
-    """The machine's view of one incident for the length of one call."""
+    """The machine's view of the incident it is deciding for, one call at a time."""
 
     state: str
 
-    def __init__(self, guard: Guard) -> None:
-        self.guard = guard
+    def __init__(self) -> None:
+        self.guard: Guard = lambda _transition: False
 
 
 def _allowed(transition: dict[str, Any]) -> Callable[[EventData], bool]:
@@ -43,17 +47,26 @@ def _allowed(transition: dict[str, Any]) -> Callable[[EventData], bool]:
     return condition
 
 
-_MACHINES: dict[str, Machine] = {}
+@dataclass(frozen=True)
+class _Compiled:
+    machine: Machine
+    model: _IncidentModel
+    lock: threading.Lock  # one call at a time uses the model (serve and watch have threads)
 
 
-def _machine(playbook: Playbook) -> Machine:
+_MACHINES: dict[str, _Compiled] = {}
+
+
+def _machine(playbook: Playbook) -> _Compiled:
     cached = _MACHINES.get(playbook.content_hash)
     if cached is not None:
         return cached
+    states = list(playbook.states)
+    model = _IncidentModel()
     machine = Machine(
-        model=None,
-        states=list(playbook.states),
-        initial=None,
+        model=model,
+        states=states,
+        initial=states[0],
         auto_transitions=False,
         send_event=True,
         ignore_invalid_triggers=False,
@@ -68,8 +81,9 @@ def _machine(playbook: Playbook) -> Machine:
             dest=transition["to"],
             conditions=[_allowed(transition)],
         )
-    _MACHINES[playbook.content_hash] = machine
-    return machine
+    compiled = _Compiled(machine, model, threading.Lock())
+    _MACHINES[playbook.content_hash] = compiled
+    return compiled
 
 
 def fire(playbook: Playbook, *, state: str, trigger: str, guard: Guard) -> str | None:
@@ -78,16 +92,15 @@ def fire(playbook: Playbook, *, state: str, trigger: str, guard: Guard) -> str |
     `guard(transition)` decides; the machine checks that the trigger exists from this state
     and picks the transition. Raises KeyError for a trigger unknown from this state.
     """
-    machine = _machine(playbook)
-    model = _IncidentModel(guard)
-    machine.add_model(model, initial=state)
-    try:
-        if not machine.get_triggers(state) or trigger not in machine.get_triggers(state):
-            raise KeyError(trigger)
+    compiled = _machine(playbook)
+    machine, model = compiled.machine, compiled.model
+    if trigger not in machine.get_triggers(state):
+        raise KeyError(trigger)
+    with compiled.lock:
+        machine.set_state(state, model)
+        model.guard = guard
         try:
             moved = machine.events[trigger].trigger(model)
         except MachineError as error:  # pragma: no cover - filtered by get_triggers above
             raise KeyError(trigger) from error
         return model.state if moved else None
-    finally:
-        machine.remove_model(model)

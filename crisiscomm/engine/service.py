@@ -122,6 +122,7 @@ def _commit(
         statements_changed=outcome.statements_changed,
         claim=claim,
         late_by_seconds=late_by_seconds,
+        before=before,
     )
 
 

@@ -19,9 +19,22 @@ from urllib.parse import urlsplit, urlunsplit
 from crisiscomm.errors import StoreError, UsageError
 from crisiscomm.i18n import _
 
-__all__ = ["Connection", "Dialect", "PostgresDialect", "SQLiteDialect", "dialect_for"]
+__all__ = [
+    "Connection",
+    "Dialect",
+    "PostgresDialect",
+    "SQLITE_PRAGMAS",
+    "SQLiteDialect",
+    "dialect_for",
+]
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+# Every SQLite connection, after WAL: durable commits (FULL syncs the WAL at each commit),
+# foreign keys enforced, and reads through a memory map, which saves a read() call and a
+# copy per page (about 6% of an officer's command). The map is for reading only; writes
+# still go through the WAL and its fsync. Its price: a disk failing while a page is read
+# stops the process (SIGBUS) instead of giving an error message; nothing committed is lost.
+SQLITE_PRAGMAS = ("synchronous = FULL", "foreign_keys = ON", "mmap_size = 268435456")
 
 
 class Connection(Protocol):
@@ -127,8 +140,8 @@ class SQLiteDialect(Dialect):
         try:
             connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
             self._use_wal(connection)
-            connection.execute("PRAGMA synchronous = FULL")
-            connection.execute("PRAGMA foreign_keys = ON")
+            for pragma in SQLITE_PRAGMAS:
+                connection.execute(f"PRAGMA {pragma}")
         except sqlite3.Error as error:
             if connection is not None:
                 connection.close()

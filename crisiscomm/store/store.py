@@ -104,12 +104,23 @@ UPDATE_STATEMENTS = """
     UPDATE incident_statements SET data = :data WHERE incident_id = :incident_id
 """
 GET_STATEMENTS = "SELECT data FROM incident_statements WHERE incident_id = :incident_id"
+# the incident row's columns a change may set besides its data (UPDATE_INCIDENT)
+ROW_COLUMNS = ("title", "severity", "state", "generation", "state_entered_at", "closed_at")
 CHAIN_HEAD = "SELECT version, event_count, last_hash FROM incidents WHERE id = :id"
 UPDATE_INCIDENT = """
     UPDATE incidents
     SET title = :title, severity = :severity, state = :state, generation = :generation,
         state_entered_at = :state_entered_at, closed_at = :closed_at, data = :data,
         version = version + 1, event_count = :event_count, last_hash = :last_hash
+    WHERE id = :id AND version = :expected_version
+      AND event_count = :read_event_count AND last_hash = :read_last_hash
+    RETURNING version
+"""
+# the same for a change that leaves the row's other columns as they were: an UPDATE that
+# names closed_at rewrites the open-incidents index entry even when the value is the same
+UPDATE_INCIDENT_DATA = """
+    UPDATE incidents
+    SET data = :data, version = version + 1, event_count = :event_count, last_hash = :last_hash
     WHERE id = :id AND version = :expected_version
       AND event_count = :read_event_count AND last_hash = :read_last_hash
     RETURNING version
@@ -473,8 +484,10 @@ class Store:
         statements_changed: bool = True,
         claim: TimerRow | None = None,
         late_by_seconds: float = 0.0,
+        before: IncidentRow | None = None,
     ) -> IncidentRow:
-        """Record a change of `incident` made from the version the caller read.
+        """Record a change of `incident` made from the version the caller read (`before`,
+        when given: columns the change left as they were are not rewritten).
 
         `data["statements"]` (the big part: texts in every language) is written only with
         `statements_changed`; the rest of the row is rewritten by every commit. With
@@ -493,9 +506,12 @@ class Store:
         # no separate read of the head is needed inside the transaction.
         event_count, last_hash = incident.event_count, incident.last_hash
         chained, new_last_hash = _chain(incident.id, event_count, last_hash, events)
+        only_data = before is not None and all(
+            getattr(incident, column) == getattr(before, column) for column in ROW_COLUMNS
+        )
         with self._transaction():
             record = self._fetchone_or_none(
-                UPDATE_INCIDENT,
+                UPDATE_INCIDENT_DATA if only_data else UPDATE_INCIDENT,
                 **_incident_params(incident),
                 id=incident.id,
                 expected_version=expected_version,
