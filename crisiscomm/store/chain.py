@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from json.encoder import encode_basestring
 from typing import Any
 
 from crisiscomm.i18n import _
@@ -53,9 +54,7 @@ def event_hash_of_json(
     with the data's text as it is instead of encoding the data a second time.
     """
 
-    def text(value: str) -> str:
-        return json.dumps(value, ensure_ascii=False)
-
+    text = encode_basestring  # json.dumps(value, ensure_ascii=False) of a str, without its set-up
     body = (
         f'{{"actor":{text(actor)},"at":{text(at)},"data":{data_json},'
         f'"incident_id":{text(incident_id)},"seq":{int(seq)},"type":{text(type)}}}'

@@ -19,14 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from crisiscomm.errors import StoreError, UsageError
 from crisiscomm.i18n import _
 
-__all__ = [
-    "Connection",
-    "Dialect",
-    "PostgresDialect",
-    "SQLITE_PRAGMAS",
-    "SQLiteDialect",
-    "dialect_for",
-]
+__all__ = ["Connection", "Dialect", "PostgresDialect", "SQLiteDialect", "dialect_for"]
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 # Every SQLite connection, after WAL: durable commits (FULL syncs the WAL at each commit),

@@ -512,7 +512,7 @@ class Store:
         with self._transaction():
             record = self._fetchone_or_none(
                 UPDATE_INCIDENT_DATA if only_data else UPDATE_INCIDENT,
-                **_incident_params(incident),
+                **({"data": _incident_data(incident)} if only_data else _incident_params(incident)),
                 id=incident.id,
                 expected_version=expected_version,
                 read_event_count=event_count,
@@ -1017,8 +1017,12 @@ def _chain(
     return rows, prev_hash
 
 
+def _incident_data(incident: IncidentRow) -> str:
+    """The incident row's `data` column: the data without its statements (their own table)."""
+    return _json({key: value for key, value in incident.data.items() if key != "statements"})
+
+
 def _incident_params(incident: IncidentRow) -> dict[str, Any]:
-    data = {key: value for key, value in incident.data.items() if key != "statements"}
     return {
         "playbook_id": incident.playbook_id,
         "playbook_hash": incident.playbook_hash,
@@ -1030,7 +1034,7 @@ def _incident_params(incident: IncidentRow) -> dict[str, Any]:
         "opened_at": format_utc(incident.opened_at),
         "closed_at": None if incident.closed_at is None else format_utc(incident.closed_at),
         "opened_by": incident.opened_by,
-        "data": _json(data),
+        "data": _incident_data(incident),
     }
 
 
