@@ -58,12 +58,18 @@ def run_step(store: Store, clock: SimulatedClock, incident_id: str, step: Step) 
 
 
 def drive(store: Store, count: int, *, open_left: int = 0) -> tuple[int, int]:
-    """Open `count` incidents and drive all but `open_left` to closed; (events, commits)."""
+    """Open `count` incidents and drive all but `open_left` to closed; (events, commits).
+
+    The autopilot plans the officer's commands for the first incident, reading it before
+    each transition; the others, identical, get the same commands, so what is timed is the
+    commands, not the planner.
+    """
     playbook = compile_playbook(PLAYBOOK, library=Library())
     facts = [f"{k}={v}" for k, v in fact_samples(playbook).items()]
     route = path_to(playbook, "closed")
     clock = SimulatedClock(datetime(2026, 4, 3, 1, 0, tzinfo=UTC))
     commits = 0
+    commands: list[Step] = []
     for number in range(count):
         incident = service.open_incident(
             store=store,
@@ -77,12 +83,19 @@ def drive(store: Store, count: int, *, open_left: int = 0) -> tuple[int, int]:
         commits += 1
         if number >= count - open_left:
             continue
-        for transition in route:
-            _playbook, current = service.load(store=store, incident_id=incident.id)
-            for step in plan_transition(playbook, current, transition):
-                clock.advance(timedelta(seconds=1))
-                run_step(store, clock, incident.id, step)
-                commits += 1
+        if not commands:
+            for transition in route:
+                _playbook, current = service.load(store=store, incident_id=incident.id)
+                for step in plan_transition(playbook, current, transition):
+                    clock.advance(timedelta(seconds=1))
+                    run_step(store, clock, incident.id, step)
+                    commands.append(step)
+            commits += len(commands)
+            continue
+        for step in commands:
+            clock.advance(timedelta(seconds=1))
+            run_step(store, clock, incident.id, step)
+        commits += len(commands)
     events = sum(incident.event_count for incident in store.list_incidents())
     return events, commits
 
