@@ -976,7 +976,8 @@ class Store:
 
 def _json(value: Any) -> str:
     """Compact JSON for columns that are read back, not hashed (the chain uses canonical)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    # check_circular=False: JSON read from JSON has no cycles, and the check costs a fifth
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), check_circular=False)
 
 
 def _require_events(events: Sequence[NewEvent]) -> None:
