@@ -98,7 +98,8 @@ def deliver_due(
     firing: they come first).
     """
     delivery = _Delivery(store, now, max_attempts, rng or random.Random(), channels, lease)
-    delivery.before_each = before_each or (lambda: None)
+    if before_each is not None:
+        delivery.before_each = before_each
     delivery.before_each()
     delivery.run(store.take_due_outbox(now=now, lease_until=now + lease, limit=limit))
     return delivery.report
