@@ -10,6 +10,7 @@ import pytest
 
 from crisiscomm.errors import ConflictError, NotFoundError
 from crisiscomm.store import NewEvent, NewTimer, OutboxMessage, Store, open_store
+from crisiscomm.store.rows import IncidentRow
 from tests.conftest_store import (  # noqa: F401 (fixtures, used by name)
     PLAYBOOK,
     PLAYBOOK_HASH,
@@ -395,27 +396,22 @@ def test_pending_wakeups_name_only_unseen_timers(store: Store) -> None:
 def test_a_change_of_data_only_leaves_the_other_columns_alone(store: Store, target: str) -> None:
     incident = open_incident(store)
     checked = replace(incident, data={**incident.data, "checklist": {"detection": {"x": {}}}})
-    event = [NewEvent(at=T0, actor="aziz", type="checked")]
-    stored = store.commit(
-        incident=checked,
-        expected_version=incident.version,
-        events=event,
-        timers=[],
-        retire_timers=False,
-        outbox=[],
-        before=incident,
-    )
-    assert store.get_incident(incident.id) == stored
-    with pytest.raises(ConflictError):  # the version check holds on this path too
-        store.commit(
+
+    def check() -> IncidentRow:
+        return store.commit(
             incident=checked,
             expected_version=incident.version,
-            events=event,
+            events=[NewEvent(at=T0, actor="aziz", type="checked")],
             timers=[],
             retire_timers=False,
             outbox=[],
             before=incident,
         )
+
+    stored = check()
+    assert store.get_incident(incident.id) == stored
+    with pytest.raises(ConflictError):  # the version check holds on this path too
+        check()
     closed = replace(stored, state="closed", closed_at=T0 + timedelta(hours=1))
     store.commit(
         incident=closed,

@@ -97,10 +97,9 @@ def deliver_due(
     runs before the rows are taken and before each row (`serve` waits there while timers are
     firing: they come first).
     """
-    delivery = _Delivery(store, now, max_attempts, rng or random.Random(), channels, lease)
-    if before_each is not None:
-        delivery.before_each = before_each
-    delivery.before_each()
+    wait = before_each or (lambda: None)
+    delivery = _Delivery(store, now, max_attempts, rng or random.Random(), channels, lease, wait)
+    wait()
     delivery.run(store.take_due_outbox(now=now, lease_until=now + lease, limit=limit))
     return delivery.report
 
@@ -116,6 +115,7 @@ class _Delivery:
         rng: random.Random,
         factory: ChannelFactory | None,
         lease: timedelta,
+        before_each: Callable[[], object],
     ) -> None:
         self.store = store
         self.now = now
@@ -124,7 +124,7 @@ class _Delivery:
         self.factory = factory or ChannelFactory()
         self.lease = lease
         self.report = DeliveryReport()
-        self.before_each: Callable[[], object] = lambda: None
+        self.before_each = before_each
         self.sent: list[tuple[OutboxRow, Channel]] = []  # sent, not yet synced and marked
         self.first_unmarked = 0.0
         self.playbook_hashes: dict[str, str] = {}
