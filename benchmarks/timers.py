@@ -10,12 +10,20 @@ commit, with misfire_grace_time=None; and, for the burst, with APScheduler's def
 grace, to show how many it silently drops. Target: p99 lateness <= 3x the baseline's, zero
 lost, zero doubled.
 
+For the spread case, a second reference shows what the rows alone cost: bare APScheduler
+jobs that write, in raw SQL on a copy of the same database, what a firing must write in one
+transaction (read the incident, append its event, queue its notification, update the
+incident, claim the timer) with no engine deciding anything and no delivery running. No
+implementation that keeps those invariants can beat it.
+
 Run: .venv/bin/python benchmarks/timers.py [--timers N]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import signal
 import sqlite3
@@ -36,6 +44,10 @@ from crisiscomm.store import open_store
 REPO = Path(__file__).resolve().parents[1]
 PLAYBOOK = REPO / "benchmarks" / "timers-playbook.yaml"
 LEAD = 8.0  # seconds between the end of set-up and the first due timer
+
+
+def p99(values: list[float]) -> float:
+    return sorted(values)[min(len(values) - 1, int(len(values) * 0.99))]
 
 
 def percentiles(values: list[float]) -> str:
@@ -167,11 +179,78 @@ def run_baseline(
     return late, len(dues) - len(late)
 
 
+def run_rows_only(db: Path, dues: list[datetime]) -> list[float]:
+    """Bare APScheduler jobs writing a firing's rows in raw SQL (see the module docstring)."""
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.date import DateTrigger
+
+    from crisiscomm.store.dialect import SQLITE_PRAGMAS
+
+    with sqlite3.connect(db) as connection:
+        targets = list(connection.execute("SELECT id, incident_id FROM timers ORDER BY id"))
+    local = threading.local()
+    late: list[float] = []
+    payload = json.dumps(
+        {"kind": "deadline", "subject": "OVERDUE", "text": "x" * 120, "roles": ["duty_officer"]}
+    )
+
+    def fire(timer_id: int, incident_id: str, due_iso: str) -> None:
+        if getattr(local, "connection", None) is None:
+            local.connection = sqlite3.connect(db, isolation_level=None)
+            for pragma in SQLITE_PRAGMAS:
+                local.connection.execute(f"PRAGMA {pragma}")
+        connection = local.connection
+        now = datetime.now(UTC)
+        at = format_utc(now)
+        connection.execute("BEGIN IMMEDIATE")
+        data, version, count, last = connection.execute(
+            "SELECT data, version, event_count, last_hash FROM incidents WHERE id = ?",
+            (incident_id,),
+        ).fetchone()
+        digest = hashlib.sha256(f"{last}{incident_id}{count + 1}{at}".encode()).hexdigest()
+        connection.execute(
+            "INSERT INTO events VALUES (?, ?, ?, 'crisiscomm', 'deadline.missed', ?, ?, ?)",
+            (incident_id, count + 1, at, json.dumps({"timer": timer_id}), last, digest),
+        )
+        connection.execute(
+            "INSERT INTO outbox (incident_id, idempotency_key, channel, recipient, payload,"
+            " status, attempts, next_attempt_at, created_at)"
+            " VALUES (?, ?, 'log', 'duty_officer', ?, 'pending', 0, ?, ?)",
+            (incident_id, f"{incident_id}:timer:{timer_id}", payload, at, at),
+        )
+        connection.execute(
+            "UPDATE incidents SET data = ?, version = version + 1, event_count = ?,"
+            " last_hash = ? WHERE id = ? AND version = ?",
+            (json.dumps(json.loads(data)), count + 1, digest, incident_id, version),
+        )
+        connection.execute(
+            "UPDATE timers SET fired_at = ?, late_by_seconds = 0 WHERE id = ? AND fired_at IS NULL",
+            (at, timer_id),
+        )
+        connection.execute("COMMIT")
+        late.append(max(0.0, (now - datetime.fromisoformat(due_iso)).total_seconds()))
+
+    scheduler = BackgroundScheduler(
+        timezone=UTC, executors={"default": ThreadPoolExecutor(max_workers=1)}
+    )
+    for (timer_id, incident_id), due in zip(targets, dues, strict=True):
+        scheduler.add_job(
+            fire,
+            DateTrigger(run_date=due, timezone=UTC),
+            args=[timer_id, incident_id, due.isoformat()],
+            id=str(timer_id),
+            misfire_grace_time=None,
+        )
+    scheduler.start()
+    while scheduler.get_jobs():
+        time.sleep(0.1)
+    scheduler.shutdown(wait=True)
+    return late
+
+
 def report(case: str, ours: tuple[list[float], int, int], baseline: list[float]) -> None:
     late, lost, doubled = ours
-
-    def p99(values: list[float]) -> float:
-        return sorted(values)[min(len(values) - 1, int(len(values) * 0.99))]
 
     ratio = p99(late) / max(p99(baseline), 1e-6)
     print(f"{case}: {len(late)} timers")
@@ -196,12 +275,21 @@ def main() -> int:
             case_folder = folder / case
             case_folder.mkdir()
             db = setup(case_folder, count)
+            copy = case_folder / "rows-only.db"
+            if case == "spread":
+                with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
+                    source.backup(target)
             shape = "burst" if case == "burst" else "spread"
             schedule(db, dues_for(shape, count, datetime.now(UTC) + timedelta(seconds=LEAD)))
             ours = run_ours(db, kill_half_way=case == "kill", count=count)
             baseline_dues = dues_for(shape, count, datetime.now(UTC) + timedelta(seconds=LEAD))
             baseline, _never = run_baseline(case_folder, baseline_dues, grace=None)
             report(case, ours, baseline)
+            if case == "spread":
+                rows_dues = dues_for(shape, count, datetime.now(UTC) + timedelta(seconds=LEAD))
+                rows = run_rows_only(copy, rows_dues)
+                print(f"  a firing's rows, raw SQL: {percentiles(rows)}")
+                print(f"  (its p99 is {p99(rows) / max(p99(baseline), 1e-6):.1f}x the baseline's)")
         if "burst" not in arguments.cases:
             return 0
         burst = dues_for("burst", count, datetime.now(UTC) + timedelta(seconds=LEAD))

@@ -6,6 +6,7 @@ Never `str.format` (it reads attributes: `{0.__class__}`); DESIGN.md invariant 7
 from __future__ import annotations
 
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 __all__ = [
@@ -56,17 +57,17 @@ def placeholders(text: str) -> Placeholders:
     return Placeholders(tuple(names), tuple(invalid))
 
 
-def missing_values(text: str, values: dict[str, str]) -> list[str]:
+def missing_values(text: str, values: Mapping[str, str]) -> list[str]:
     """The placeholders of `text` that `values` has no value for, in order."""
     return [name for name in dict.fromkeys(placeholders(text).names) if name not in values]
 
 
-def render(text: str, values: dict[str, str]) -> str:
+def render(text: str, values: Mapping[str, str]) -> str:
     """Fill a template; every placeholder must have a value (check with missing_values)."""
     return string.Template(text).substitute(values)
 
 
-def render_lenient(text: str, values: dict[str, str]) -> str:
+def render_lenient(text: str, values: Mapping[str, str]) -> str:
     """Fill a notification template, leaving unknown placeholders as written.
 
     For operational messages only: a reminder at 3 a.m. with a visible `$region` beats

@@ -437,3 +437,16 @@ def test_sqlite_connections_are_durable_and_read_through_a_memory_map(tmp_path: 
         assert store._execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
         assert store._execute("PRAGMA foreign_keys").fetchone() == (1,)
         assert store._execute("PRAGMA mmap_size").fetchone()[0] >= 256 * 2**20
+
+
+def test_playbook_hashes_of_many_incidents_at_once(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import crisiscomm.store.store as module
+
+    monkeypatch.setattr(module, "PLAYBOOK_HASHES_CHUNK", 2)  # several queries for five ids
+    ids = [open_incident(store).id for _ in range(5)]
+    assert store.playbook_hashes([*ids, ids[0], "INC-1999-0001"]) == {
+        incident_id: PLAYBOOK_HASH for incident_id in ids
+    }
+    assert store.playbook_hashes([]) == {}

@@ -8,6 +8,7 @@ the same code runs officers' commands, `serve` and drills (DESIGN.md, "Data flow
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -129,7 +130,7 @@ def notifications(
     message: str,
     subject: str,
     kind: str,
-    values: dict[str, str],
+    values: Mapping[str, str],
     only: list[str] | None = None,
     key: str | None = None,
 ) -> list[OutboxMessage]:
@@ -167,32 +168,69 @@ def notifications(
     return rows
 
 
-def template_values(playbook: Playbook, incident: IncidentRow, now: datetime) -> dict[str, str]:
-    """The values `$placeholders` may use, as text: built-ins and the facts that have one."""
-    from crisiscomm.engine.facts import fact_text
+class TemplateValues(Mapping[str, str]):
+    """The values `$placeholders` may use, as text: built-ins and the facts that have one.
 
-    zone = playbook.timezone
-    values = {
-        "incident_id": incident.id,
-        "incident_title": incident.title,
-        "playbook_title": playbook.title,
-        "severity": incident.severity,
-        "state": incident.state,
-        "state_title": playbook.state_title(incident.state),
-        "owner": _owner_text(playbook, incident.state),
-        "now": statement_time(now, zone),
-        "opened_at": statement_time(incident.opened_at, zone),
-    }
-    definition = playbook.states.get(incident.state, {})
-    if "deadline" in definition:
-        due = incident.state_entered_at + playbook.scaled(definition["deadline"], incident.severity)
-        values["deadline"] = statement_time(due, zone)
-    next_update = next_update_at(playbook, incident, now)
-    if next_update is not None:
-        values["next_update_at"] = statement_time(next_update, zone)
-    for name, value in (incident.data.get("facts") or {}).items():
-        values[name] = fact_text(playbook, name, value)
-    return values
+    Each is worked out when a template asks for it (a deadline notice uses two or three of
+    them; `serve` builds one per firing). A fact shadows a built-in of the same name.
+    """
+
+    def __init__(self, playbook: Playbook, incident: IncidentRow, now: datetime) -> None:
+        self.playbook, self.incident, self.now = playbook, incident, now
+        self.facts: dict[str, Any] = incident.data.get("facts") or {}
+        self.known: dict[str, str] = {}
+        zone = playbook.timezone
+        state = incident.state
+        builtins: dict[str, Callable[[], str | None]] = {
+            "incident_id": lambda: incident.id,
+            "incident_title": lambda: incident.title,
+            "playbook_title": lambda: playbook.title,
+            "severity": lambda: incident.severity,
+            "state": lambda: state,
+            "state_title": lambda: playbook.state_title(state),
+            "owner": lambda: _owner_text(playbook, state),
+            "now": lambda: statement_time(now, zone),
+            "opened_at": lambda: statement_time(incident.opened_at, zone),
+            "deadline": self._deadline,  # the state's, if it has one
+            "next_update_at": self._next_update,  # if the playbook has a cadence
+        }
+        self.builtins = builtins
+
+    def _deadline(self) -> str | None:
+        incident, playbook = self.incident, self.playbook
+        deadline = playbook.states.get(incident.state, {}).get("deadline")
+        if deadline is None:
+            return None
+        due = incident.state_entered_at + playbook.scaled(deadline, incident.severity)
+        return statement_time(due, playbook.timezone)
+
+    def _next_update(self) -> str | None:
+        due = next_update_at(self.playbook, self.incident, self.now)
+        return statement_time(due, self.playbook.timezone) if due is not None else None
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self.known:
+            from crisiscomm.engine.facts import fact_text
+
+            if name in self.facts:
+                self.known[name] = fact_text(self.playbook, name, self.facts[name])
+            else:
+                value = self.builtins[name]() if name in self.builtins else None
+                if value is None:
+                    raise KeyError(name)
+                self.known[name] = value
+        return self.known[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([name for name in dict.fromkeys([*self.builtins, *self.facts]) if name in self])
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+
+def template_values(playbook: Playbook, incident: IncidentRow, now: datetime) -> TemplateValues:
+    """The values `$placeholders` may use (`TemplateValues`), for `incident` at `now`."""
+    return TemplateValues(playbook, incident, now)
 
 
 def next_update_at(playbook: Playbook, incident: IncidentRow, now: datetime) -> datetime | None:

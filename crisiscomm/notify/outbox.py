@@ -133,6 +133,7 @@ class _Delivery:
 
     def run(self, rows: list[OutboxRow]) -> None:
         started = renewed = time.monotonic()
+        self.playbook_hashes.update(self.store.playbook_hashes(row.incident_id for row in rows))
         try:
             while rows:
                 if time.monotonic() - renewed > self.lease.total_seconds() / 2:
@@ -172,7 +173,7 @@ class _Delivery:
                 self.failed(row, failure, channel)
         self.store.mark_outbox_sent(durable, sent_at=self.now)
         self.report.sent += len(durable)
-        for row in durable:
+        for row in durable if logger.isEnabledFor(logging.DEBUG) else ():
             logger.debug(
                 "outbox %d sent via %s",
                 row.id,
@@ -240,9 +241,8 @@ class _Delivery:
         )
 
     def playbook_hash(self, row: OutboxRow) -> str:
-        """The content hash of the playbook the row's incident pinned."""
-        if row.incident_id not in self.playbook_hashes:
-            self.playbook_hashes[row.incident_id] = self.store.playbook_hash(row.incident_id)
+        """The content hash of the playbook the row's incident pinned (read for the whole
+        pass at its start: the pinned playbook of an incident never changes)."""
         return self.playbook_hashes[row.incident_id]
 
     def channel(self, key: tuple[str, str]) -> Channel:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -132,7 +132,8 @@ LIST_OPEN_INCIDENTS = f"""
     ORDER BY opened_at DESC, id DESC
 """
 PLAYBOOK_CONTENT = "SELECT content FROM playbooks WHERE content_hash = :content_hash"
-PLAYBOOK_HASH_OF = "SELECT playbook_hash FROM incidents WHERE id = :id"
+PLAYBOOK_HASHES_OF = "SELECT id, playbook_hash FROM incidents WHERE id IN ({ids})"
+PLAYBOOK_HASHES_CHUNK = 500  # ids per query: far below either database's parameter limit
 
 # -- events -------------------------------------------------------------------------------
 INSERT_EVENT = f"""
@@ -612,13 +613,19 @@ class Store:
             )
         return str(record[0])
 
-    def playbook_hash(self, incident_id: str) -> str:
-        """The content hash of the playbook an incident pinned (without reading the incident)."""
+    def playbook_hashes(self, incident_ids: Iterable[str]) -> dict[str, str]:
+        """The content hash of the playbook each incident pinned, by incident id (without
+        reading the incidents); unknown ids are left out."""
+        ids = sorted(set(incident_ids))
+        hashes: dict[str, str] = {}
         with self._driver_errors():
-            record = self._fetchone_or_none(PLAYBOOK_HASH_OF, id=incident_id)
-        if record is None:
-            raise _no_incident(incident_id)
-        return str(record[0])
+            for start in range(0, len(ids), PLAYBOOK_HASHES_CHUNK):
+                chunk = ids[start : start + PLAYBOOK_HASHES_CHUNK]
+                names = ", ".join(f":id{n}" for n in range(len(chunk)))
+                params = {f"id{n}": incident_id for n, incident_id in enumerate(chunk)}
+                sql = PLAYBOOK_HASHES_OF.format(ids=names)
+                hashes.update((str(i), str(h)) for i, h in self._execute(sql, **params))
+        return hashes
 
     def events(self, incident_id: str) -> list[EventRow]:
         """The incident's events in order (none for an unknown incident)."""
