@@ -104,11 +104,11 @@ def sql(target: str, statement: str) -> list[tuple[Any, ...]]:
         with psycopg.connect(target, autocommit=True) as connection:
             cursor = connection.execute(statement)
             return list(cursor.fetchall()) if cursor.description else []
-    connection = sqlite3.connect(target, isolation_level=None)
+    lite = sqlite3.connect(target, isolation_level=None)
     try:
-        return list(connection.execute(statement).fetchall())
+        return list(lite.execute(statement).fetchall())
     finally:
-        connection.close()
+        lite.close()
 
 
 def new_incident(

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from crisiscomm.clock import SimulatedClock
 from crisiscomm.engine import service
-from crisiscomm.errors import ConflictError, NotFoundError, RefusedError, UsageError
+from crisiscomm.errors import (
+    ConflictError,
+    CrisisCommError,
+    NotFoundError,
+    RefusedError,
+    UsageError,
+)
 from crisiscomm.store import Store
 
 from .conftest import FIXTURES, START, confirm, open_press, release_holding
 
 
-def refused(call: object, **kwargs: object) -> RefusedError:
+def refused(call: Callable[..., object], **kwargs: Any) -> RefusedError:
     with pytest.raises(RefusedError) as caught:
-        call(**kwargs)  # type: ignore[operator]
+        call(**kwargs)
     return caught.value
 
 
@@ -80,13 +88,13 @@ def test_on_enter_notification_goes_to_the_outbox_without_secrets(
 def test_bad_openings_are_refused_and_leave_nothing(
     store: Store,
     clock: SimulatedClock,
-    overrides: dict[str, object],
-    error: type[Exception],
+    overrides: dict[str, Any],
+    error: type[CrisisCommError],
     message: str,
 ) -> None:
     with pytest.raises(error) as caught:
         open_press(store, clock, **overrides)
-    assert caught.value.message == message  # type: ignore[attr-defined]
+    assert caught.value.message == message
     assert store.list_incidents() == []
     assert open_press(store, clock) == "INC-2026-0001"  # no number was used up
 
@@ -189,8 +197,8 @@ def test_statement_clearance_four_eyes_order_and_hash_binding(
     store: Store, clock: SimulatedClock, tmp_path: Path
 ) -> None:
     incident_id = drive_to_statement(store, clock)
-    kwargs = {"store": store, "clock": clock, "incident_id": incident_id}
-    service.draft_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
+    kwargs: dict[str, Any] = {"store": store, "clock": clock, "incident_id": incident_id}
+    service.draft_statement(**kwargs, statement="holding", actor="aziz")
     _playbook, incident = service.load(store=store, incident_id=incident_id)
     version = incident.data["statements"]["holding"]["versions"][0]
     # 06:00 Tashkent + 2 h cadence of the follow-up state
@@ -209,10 +217,10 @@ def test_statement_clearance_four_eyes_order_and_hash_binding(
         error.message == "version 1 of `holding` is not cleared: waiting for head_of_press, legal"
     )
 
-    service.approve(**kwargs, name="holding", actor="dilnoza")  # type: ignore[arg-type]
+    service.approve(**kwargs, name="holding", actor="dilnoza")
     text = tmp_path / "ru.txt"
     text.write_text("Происшествие в Нукусе. Следующее сообщение в 08:00.\n", encoding="utf-8")
-    service.edit_statement(**kwargs, statement="holding", language="ru", file=text, actor="dilnoza")  # type: ignore[arg-type]
+    service.edit_statement(**kwargs, statement="holding", language="ru", file=text, actor="dilnoza")
     error = refused(service.approve, **kwargs, name="holding", actor="dilnoza")
     assert (
         error.message == "dilnoza wrote a version of `holding` and may not approve it (four-eyes)"
@@ -227,18 +235,18 @@ def test_release_then_guard_passes_and_cadence_is_armed(
     store: Store, clock: SimulatedClock
 ) -> None:
     incident_id = drive_to_statement(store, clock)
-    kwargs = {"store": store, "clock": clock, "incident_id": incident_id}
-    service.draft_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
-    service.approve(**kwargs, name="holding", actor="dilnoza")  # type: ignore[arg-type]
-    service.approve(**kwargs, name="holding", actor="Rustam Aliev")  # type: ignore[arg-type]
+    kwargs: dict[str, Any] = {"store": store, "clock": clock, "incident_id": incident_id}
+    service.draft_statement(**kwargs, statement="holding", actor="aziz")
+    service.approve(**kwargs, name="holding", actor="dilnoza")
+    service.approve(**kwargs, name="holding", actor="Rustam Aliev")
     clock.advance(timedelta(minutes=30))
-    service.release_statement(**kwargs, statement="holding", actor="aziz")  # type: ignore[arg-type]
+    service.release_statement(**kwargs, statement="holding", actor="aziz")
     messages = [m for m in store.outbox(incident_id) if m.payload["kind"] == "statement"]
     assert [(m.channel, m.recipient) for m in messages] == [("console", "public")]
     error = refused(service.release_statement, **kwargs, statement="holding", actor="aziz")
     assert error.message == "version 1 of `holding` was already released"
 
-    incident = service.advance(**kwargs, trigger="publish", note=None, actor="aziz")  # type: ignore[arg-type]
+    incident = service.advance(**kwargs, trigger="publish", note=None, actor="aziz")
     assert incident.state == "follow_up"
     cadence = [t for t in store.timers(incident_id) if t.kind == "cadence"]
     assert [t.due_at - clock.now() for t in cadence] == [timedelta(hours=2)]
@@ -246,9 +254,9 @@ def test_release_then_guard_passes_and_cadence_is_armed(
 
 def test_roles_approvals_and_facts_guard_closing(store: Store, clock: SimulatedClock) -> None:
     incident_id = drive_to_statement(store, clock)
-    kwargs = {"store": store, "clock": clock, "incident_id": incident_id}
+    kwargs: dict[str, Any] = {"store": store, "clock": clock, "incident_id": incident_id}
     release_holding(store, clock, incident_id)
-    service.advance(**kwargs, trigger="publish", note=None, actor="aziz")  # type: ignore[arg-type]
+    service.advance(**kwargs, trigger="publish", note=None, actor="aziz")
 
     error = refused(service.advance, **kwargs, trigger="close", note=None, actor="aziz")
     assert error.message == (
@@ -257,11 +265,11 @@ def test_roles_approvals_and_facts_guard_closing(store: Store, clock: SimulatedC
         f"  - fact `evacuated` has no value: crisiscomm set {incident_id} evacuated=...\n"
         f"  - needs approval by legal: crisiscomm approve {incident_id} close (as a legal member)"
     )
-    service.set_facts(**kwargs, assignments=["evacuated=1200"], actor="aziz")  # type: ignore[arg-type]
+    service.set_facts(**kwargs, assignments=["evacuated=1200"], actor="aziz")
     error = refused(service.approve, **kwargs, name="close", actor="aziz")
     assert error.message.startswith("aziz cannot add an approval of `close`")
-    service.approve(**kwargs, name="close", actor="rustam")  # type: ignore[arg-type]
-    incident = service.advance(**kwargs, trigger="close", note=None, actor="Dilnoza Yusupova")  # type: ignore[arg-type]
+    service.approve(**kwargs, name="close", actor="rustam")
+    incident = service.advance(**kwargs, trigger="close", note=None, actor="Dilnoza Yusupova")
     assert incident.state == "closed" and incident.closed_at is not None
     assert store.timers(incident_id, pending_only=True) == []
     assert store.verify_chain(incident_id) == []
@@ -373,8 +381,8 @@ def test_four_eyes_knows_a_person_by_login_name_and_case(
     store: Store, clock: SimulatedClock
 ) -> None:
     incident_id = drive_to_statement(store, clock)
-    kwargs = {"store": store, "clock": clock, "incident_id": incident_id}
-    service.draft_statement(**kwargs, statement="holding", actor="Dilnoza Yusupova")  # type: ignore[arg-type]
+    kwargs: dict[str, Any] = {"store": store, "clock": clock, "incident_id": incident_id}
+    service.draft_statement(**kwargs, statement="holding", actor="Dilnoza Yusupova")
     for alias in ["dilnoza", "DILNOZA YUSUPOVA", "dilnoza yusupova"]:
         error = refused(service.approve, **kwargs, name="holding", actor=alias)
         assert (
@@ -448,11 +456,11 @@ def test_one_person_gives_one_approval_of_a_trigger_whatever_the_spelling(
     )
     path.write_text(source, encoding="utf-8")
     incident_id = open_press(store, clock, playbook_ref=str(path))
-    kwargs = {"store": store, "clock": clock, "incident_id": incident_id}
+    kwargs: dict[str, Any] = {"store": store, "clock": clock, "incident_id": incident_id}
     confirm(store, clock, incident_id)
     release_holding(store, clock, incident_id)
-    service.advance(**kwargs, trigger="publish", note=None, actor="aziz")  # type: ignore[arg-type]
-    service.approve(**kwargs, name="close", actor="dilnoza")  # type: ignore[arg-type]
+    service.advance(**kwargs, trigger="publish", note=None, actor="aziz")
+    service.approve(**kwargs, name="close", actor="dilnoza")
     error = refused(service.approve, **kwargs, name="close", actor="Dilnoza Yusupova")
     assert error.message.startswith("Dilnoza Yusupova cannot add an approval of `close`")
 
@@ -461,12 +469,12 @@ def test_entering_a_cadence_state_and_releasing_at_the_same_instant(
     store: Store, clock: SimulatedClock
 ) -> None:
     incident_id = drive_to_statement(store, clock)
-    kwargs = {"store": store, "clock": clock, "incident_id": incident_id}
+    kwargs: dict[str, Any] = {"store": store, "clock": clock, "incident_id": incident_id}
     release_holding(store, clock, incident_id)
-    service.advance(**kwargs, trigger="publish", note=None, actor="aziz")  # type: ignore[arg-type]
-    service.set_facts(**kwargs, assignments=["evacuated=10"], actor="aziz")  # type: ignore[arg-type]
-    service.draft_statement(**kwargs, statement="update", actor="aziz")  # type: ignore[arg-type]
-    service.approve(**kwargs, name="update", actor="dilnoza")  # type: ignore[arg-type]
+    service.advance(**kwargs, trigger="publish", note=None, actor="aziz")
+    service.set_facts(**kwargs, assignments=["evacuated=10"], actor="aziz")
+    service.draft_statement(**kwargs, statement="update", actor="aziz")
+    service.approve(**kwargs, name="update", actor="dilnoza")
     service.release_statement(**kwargs, statement="update", actor="aziz")  # all at one instant
     keys = sorted(t.key for t in store.timers(incident_id) if t.kind == "cadence")
     assert keys == ["cadence:entry", "cadence:release:update:v1"]
@@ -485,8 +493,8 @@ def test_no_step_changes_the_incident_as_read(
     read: list[tuple[IncidentRow, str]] = []
     load = service.load
 
-    def recording_load(**kwargs: object) -> object:
-        playbook, incident = load(**kwargs)  # type: ignore[arg-type]
+    def recording_load(**kwargs: Any) -> object:
+        playbook, incident = load(**kwargs)
         read.append((incident, canonical_json(incident.data)))
         return playbook, incident
 
@@ -504,34 +512,34 @@ def test_no_step_changes_the_incident_as_read(
         facts=facts,
         actor="duty",
     ).id
-    kwargs = {"store": store, "clock": clock, "incident_id": incident_id}
+    kwargs: dict[str, Any] = {"store": store, "clock": clock, "incident_id": incident_id}
     edited: set[str] = set()
     for transition in route:
         _playbook, incident = load(store=store, incident_id=incident_id)
         for step in plan_transition(compiled, incident, transition):
             clock.advance(timedelta(minutes=1))
-            common = {**kwargs, "actor": step.actor}
+            common: dict[str, Any] = {**kwargs, "actor": step.actor}
             if step.command == "check":
-                service.check_item(**common, item=step.args[0])  # type: ignore[arg-type]
+                service.check_item(**common, item=step.args[0])
             elif step.command == "draft":
-                service.draft_statement(**common, statement=step.args[0])  # type: ignore[arg-type]
+                service.draft_statement(**common, statement=step.args[0])
             elif step.command == "approve":
                 if step.args[0] in compiled.statements and step.args[0] not in edited:
                     edited.add(step.args[0])  # before its first approval: a second version
                     text = tmp_path / "edited.txt"
                     text.write_text(f"Tahrir: {step.args[0]}", encoding="utf-8")
-                    service.edit_statement(  # type: ignore[arg-type]
+                    service.edit_statement(
                         **kwargs, statement=step.args[0], language="uz", file=text, actor="editor"
                     )
-                service.approve(**common, name=step.args[0])  # type: ignore[arg-type]
+                service.approve(**common, name=step.args[0])
             elif step.command == "release":
-                service.release_statement(**common, statement=step.args[0])  # type: ignore[arg-type]
+                service.release_statement(**common, statement=step.args[0])
             else:
-                service.advance(**common, trigger=step.args[0], note=step.args[1])  # type: ignore[arg-type]
+                service.advance(**common, trigger=step.args[0], note=step.args[1])
             if step.command == "advance" and transition is not route[-1]:
-                service.set_facts(**kwargs, assignments=["settlements=13"], actor="duty")  # type: ignore[arg-type]
-                service.acknowledge(**kwargs, actor="duty")  # type: ignore[arg-type]
-                service.add_note(**kwargs, text="Qayd", actor="duty")  # type: ignore[arg-type]
+                service.set_facts(**kwargs, assignments=["settlements=13"], actor="duty")
+                service.acknowledge(**kwargs, actor="duty")
+                service.add_note(**kwargs, text="Qayd", actor="duty")
                 clock.advance(timedelta(hours=2))
                 service.fire_due(store=store, clock=clock)
     assert service.view(store=store, incident_id=incident_id).incident.closed_at is not None

@@ -147,7 +147,7 @@ class Mail:
     def text(self) -> str:
         body = self.message.get_body(("plain",))
         assert body is not None
-        return str(body.get_content()).replace("\r\n", "\n")  # type: ignore[attr-defined]
+        return str(body.get_content()).replace("\r\n", "\n")
 
 
 class Mailbox:

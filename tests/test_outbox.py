@@ -468,7 +468,12 @@ def test_the_file_channel_appends_at_send_and_fsyncs_once_at_sync(
 
     synced: list[int] = []
     real_fsync = os.fsync
-    monkeypatch.setattr(channels.os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+
+    def recording_fsync(fd: int) -> None:
+        synced.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(channels.os, "fsync", recording_fsync)
     channel = ChannelFactory(environ={})("log", {"type": "file", "path": "new/n.jsonl"})
     for number in range(3):
         channel.send(

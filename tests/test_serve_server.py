@@ -33,7 +33,7 @@ class Jobs:
 @pytest.fixture
 def server(db: Path, store: Store, clock: SimulatedClock) -> Server:
     running = Server(target=str(db), clock=clock)
-    running._scheduler = Jobs()  # type: ignore[assignment]
+    running._scheduler = Jobs()
     return running
 
 
