@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import socket
+import ssl
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -41,6 +42,14 @@ class Received:
         return json.loads(self.body.decode("utf-8"))
 
 
+class _Server(ThreadingHTTPServer):
+    quiet = False  # True: a request that fails (a refused TLS handshake) is not printed
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not self.quiet:
+            super().handle_error(request, client_address)
+
+
 @dataclass
 class Webhook:
     """A real HTTP server; by default it answers 200 to every correctly signed POST."""
@@ -50,6 +59,7 @@ class Webhook:
     always_fail: bool = False
     redirect_to: str | None = None  # answer 302 with this Location
     hang: bool = False  # never answer (until the test ends)
+    tls: ssl.SSLContext | None = None  # serve https:// with this server context
     requests: list[Received] = field(default_factory=list)
     released: threading.Event = field(default_factory=threading.Event)
 
@@ -90,8 +100,15 @@ class Webhook:
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # quiet
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        if self.tls is not None:
+            # the handshake happens in the request's thread; a client refusing the
+            # certificate is what some tests want, not an error to print
+            self.server.socket = self.tls.wrap_socket(
+                self.server.socket, server_side=True, do_handshake_on_connect=False
+            )
+            self.server.quiet = True
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
@@ -99,7 +116,8 @@ class Webhook:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/press"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.server.server_address[1]}/hooks/press"
 
     def close(self) -> None:
         self.released.set()
@@ -151,9 +169,19 @@ class Mail:
 
 
 class Mailbox:
-    """A real SMTP server (aiosmtpd) on 127.0.0.1; with `logins`, it offers AUTH in plain text."""
+    """A real SMTP server (aiosmtpd) on 127.0.0.1; with `logins`, it offers AUTH in plain text.
 
-    def __init__(self, logins: dict[str, str] | None = None) -> None:
+    With `starttls`, it offers STARTTLS with that server context and takes no mail before it;
+    with `implicit`, it speaks TLS from the first byte (as on port 465).
+    """
+
+    def __init__(
+        self,
+        logins: dict[str, str] | None = None,
+        *,
+        starttls: ssl.SSLContext | None = None,
+        implicit: ssl.SSLContext | None = None,
+    ) -> None:
         from aiosmtpd.controller import Controller
 
         self.mails: list[Mail] = []
@@ -161,6 +189,10 @@ class Mailbox:
         options: dict[str, Any] = {}
         if logins is not None:
             options = {"authenticator": self._authenticate, "auth_require_tls": False}
+        if starttls is not None:
+            options |= {"tls_context": starttls, "require_starttls": True}
+        if implicit is not None:
+            options |= {"ssl_context": implicit}
         self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **options)
         self.controller.start()

@@ -28,7 +28,8 @@ def check_channel(definition: Mapping[str, Any]) -> list[str]:
     465), a password without encryption or without a user, a host written as a URL, a
     webhook URL that is not http(s) or carries a password, headers that cannot be sent or
     that crisiscomm sets itself, a timeout that is not a duration, a file path that is a
-    folder. Settings given as `${ENV_VAR}` are checked once resolved, at delivery.
+    folder, a `ca_file` where no TLS is spoken. Settings given as `${ENV_VAR}` are checked
+    once resolved, at delivery.
     """
     kind = definition.get("type")
     if kind not in _TYPES:
@@ -57,14 +58,23 @@ def check_channels(
     """Every problem of a playbook's channels, each starting with the channel's name.
 
     Adds, for each `${ENV_VAR}` a channel names, whether it is set in `environ` (default:
-    this process's environment); the variable is named, its value never shown.
+    this process's environment); the variable is named, its value never shown. A `ca_file`
+    is read as delivery would read it, here and now.
     """
+    from crisiscomm.notify.tls import ca_file_problem
+
     environ = os.environ if environ is None else environ
     problems = []
     for name, definition in channels.items():
-        for problem in check_channel(definition):
+        found = check_channel(definition)
+        missing = missing_variables(definition, environ)
+        ca_file = definition.get("ca_file")
+        if isinstance(ca_file, str) and not missing_variables({"ca_file": ca_file}, environ):
+            path = REFERENCE.sub(lambda match: environ[match.group(1)], ca_file)
+            found += [p for p in [ca_file_problem(path)] if p is not None]
+        for problem in found:
             problems.append(_("channel `{name}`: {problem}").format(name=name, problem=problem))
-        for variable in missing_variables(definition, environ):
+        for variable in missing:
             problems.append(
                 _("channel `{name}`: the environment variable {variable} is not set").format(
                     name=name, variable=variable
@@ -134,6 +144,8 @@ def smtp_problems(definition: Mapping[str, Any]) -> list[str]:
         problems.append(
             _("a login with `security: none` sends the password unencrypted; use starttls or ssl")
         )
+    if definition.get("ca_file") and security == "none":
+        problems.append(_("`ca_file` is used only with `security: starttls` or `ssl`"))
     return problems
 
 
@@ -150,6 +162,8 @@ def _webhook_problems(definition: Mapping[str, Any]) -> list[str]:
             problems.append(_("the URL has no host"))
         if parts.password:
             problems.append(_("the URL carries a password; use `secret` or a header instead"))
+        if definition.get("ca_file") and parts.scheme == "http":
+            problems.append(_("`ca_file` is used only for https:// addresses"))
     secret = definition.get("secret")
     if secret is not None and not (isinstance(secret, str) and REFERENCE.fullmatch(secret)):
         problems.append(_("`secret` must be a `${ENV_VAR}` reference"))

@@ -1,8 +1,10 @@
 """The `smtp` channel: one e-mail per recipient through the standard library's smtplib.
 
 Security `starttls` (default, port 587), `ssl` (port 465) or `none` (port 25); certificates
-are verified. The subject and body are UTF-8 (every statement language survives any mail
-server: the body is base64, the subject RFC 2047). The Message-ID is derived from the
+are verified against the system's certificate authorities, or those of the channel's
+`ca_file` (a mail server with a certificate from the organisation's own CA). The subject
+and body are UTF-8 (every statement language survives any mail server: the body is base64,
+the subject RFC 2047). The Message-ID is derived from the
 idempotency key, and the key travels in `X-Crisiscomm-Idempotency-Key`, so a mail system
 or a reader can tell a redelivery from a new message.
 """
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from crisiscomm.i18n import _
 from crisiscomm.notify.channels import timeout_seconds
 from crisiscomm.notify.errors import DeliveryError, short_reason
+from crisiscomm.notify.tls import tls_context, untrusted
 from crisiscomm.store.rows import OutboxRow
 
 if TYPE_CHECKING:
@@ -45,6 +48,7 @@ class SmtpChannel:
         password: str | None = None,
         timeout: float = 10.0,
         secrets: tuple[str, ...] = (),
+        ca_file: str | None = None,
     ) -> None:
         if security not in SECURITY:
             raise DeliveryError(
@@ -68,6 +72,7 @@ class SmtpChannel:
         self.timeout = timeout
         self.secrets = secrets
         self.where = f"{host}:{self.port}"
+        self.context = tls_context(name, ca_file) if security != "none" else None
 
     @classmethod
     def from_settings(
@@ -94,6 +99,7 @@ class SmtpChannel:
             password=settings.get("password") or None,
             timeout=timeout_seconds(name, settings),
             secrets=secrets,
+            ca_file=settings.get("ca_file") or None,
         )
 
     def message(self, row: OutboxRow, *, now: datetime) -> EmailMessage:
@@ -137,7 +143,7 @@ class SmtpChannel:
                 permanent=True,
             )
         message = self.message(row, now=now)
-        context = ssl.create_default_context()
+        context = self.context
         step = "connect"
         try:
             client: smtplib.SMTP
@@ -162,6 +168,8 @@ class SmtpChannel:
                 )
         except smtplib.SMTPException as error:
             raise self._smtp_error(error, step, row.recipient) from None
+        except ssl.SSLCertVerificationError as error:
+            raise untrusted(self.name, self.where, error) from None
         except ssl.SSLError as error:
             raise DeliveryError(
                 _("channel `{channel}`: TLS with the mail server {where} failed: {reason}").format(

@@ -5,6 +5,7 @@ the structured notification beside it. Headers: `Idempotency-Key` (the same on e
 attempt), `X-Crisiscomm-Signature: sha256=<hex HMAC-SHA256 of the exact body>` when the
 channel has a `secret`, and the channel's own `headers`. Redirects are not followed: a 3xx
 is a failure, so a notification never lands somewhere the playbook does not name.
+Certificates of https:// receivers are verified (`ca_file` for an organisation's own CA).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from crisiscomm.clock import format_utc
 from crisiscomm.i18n import _
 from crisiscomm.notify.channels import timeout_seconds
 from crisiscomm.notify.errors import DeliveryError, short_reason
+from crisiscomm.notify.tls import tls_context, untrusted
 from crisiscomm.store.rows import OutboxRow
 
 __all__ = ["OWN_HEADERS", "SIGNATURE_HEADER", "WebhookChannel", "body", "signature"]
@@ -72,6 +74,7 @@ class WebhookChannel:
         headers: Mapping[str, str] | None = None,
         timeout: float = 10.0,
         secrets: tuple[str, ...] = (),
+        ca_file: str | None = None,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -107,6 +110,7 @@ class WebhookChannel:
         # for messages: scheme, host and port only (a path or query may hold a token)
         port = f":{parts.port}" if parts.port else ""
         self.where = f"{parts.scheme}://{parts.hostname}{port}"
+        self.context = tls_context(name, ca_file) if parts.scheme == "https" else None
 
     @classmethod
     def from_settings(
@@ -121,6 +125,7 @@ class WebhookChannel:
             headers={str(k): str(v) for k, v in headers.items()},
             timeout=timeout_seconds(name, settings),
             secrets=secrets,
+            ca_file=settings.get("ca_file") or None,
         )
 
     def sync(self) -> None:
@@ -128,6 +133,7 @@ class WebhookChannel:
 
     def send(self, row: OutboxRow, *, now: datetime) -> None:
         """POST the row; anything but a 2xx answer in time is a DeliveryError."""
+        import ssl
         import urllib.error
         import urllib.request
         from http.client import HTTPException
@@ -142,7 +148,10 @@ class WebhookChannel:
         if self.secret:
             headers[SIGNATURE_HEADER] = signature(self.secret, data)
         request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
-        opener = urllib.request.build_opener(_no_redirects())
+        handlers: list[urllib.request.BaseHandler] = [_no_redirects()()]
+        if self.context is not None:
+            handlers.append(urllib.request.HTTPSHandler(context=self.context))
+        opener = urllib.request.build_opener(*handlers)
         try:
             with opener.open(request, timeout=self.timeout) as response:
                 response.read(MAX_RESPONSE)
@@ -150,6 +159,8 @@ class WebhookChannel:
             error.close()
             raise self._answered(error.code, error.headers.get("Location")) from None
         except urllib.error.URLError as error:
+            if isinstance(error.reason, ssl.SSLCertVerificationError):
+                raise untrusted(self.name, self.where, error.reason) from None
             raise self._unreachable(error.reason) from None
         except (TimeoutError, HTTPException, OSError) as error:  # while reading the answer
             raise self._unreachable(error) from None

@@ -739,9 +739,9 @@ CHANNEL_FIELDS: dict[str, frozenset[str]] = {
     "file": frozenset({"type", "description", "path"}),
     "smtp": frozenset(
         {"type", "description", "host", "port", "security", "username", "password", "sender", "to"}
-        | {"timeout"}
+        | {"timeout", "ca_file"}
     ),
-    "webhook": frozenset({"type", "description", "url", "secret", "headers", "timeout"}),
+    "webhook": frozenset({"type", "description", "url", "secret", "headers", "timeout", "ca_file"}),
 }
 
 
@@ -784,6 +784,18 @@ def _channel_config(linter: _Linter) -> None:
                 ("channels", name, "url"),
                 _("webhook URL `{u}` is not an http:// or https:// address").format(u=url),
                 _("write the full address, e.g. https://chat.example.uz/hooks/press"),
+            )
+        if (
+            kind == "webhook"
+            and isinstance(url, str)
+            and url.startswith("http://")
+            and channel.get("ca_file")
+        ):
+            linter.report(
+                "channel-config",
+                ("channels", name, "ca_file"),
+                _("`ca_file` is used only for https:// addresses"),
+                _("use the receiver's https:// address, or remove `ca_file`"),
             )
         if kind == "smtp":
             # what can be checked of an e-mail server's settings without connecting
