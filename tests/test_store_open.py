@@ -101,6 +101,8 @@ def test_another_programs_database_is_left_alone(tmp_path: Path) -> None:
         "choose another file with --db or CRISISCOMM_DB",
     )
     assert sql(str(path), "SELECT name FROM sqlite_master") == [("journalists",)]
+    assert sql(str(path), "PRAGMA journal_mode") == [("delete",)]  # not switched to WAL
+    assert sorted(os.listdir(tmp_path)) == ["contacts.db"]
 
 
 def test_a_damaged_database(tmp_path: Path) -> None:

@@ -79,6 +79,15 @@ class Dialect:
         """The StoreError a person should see for a driver error, or None for a bug."""
         raise NotImplementedError
 
+    def foreign(self) -> StoreError:
+        """The error for a database that holds another program's tables."""
+        return StoreError(
+            _("{where} is a database of another program, not of crisiscomm").format(
+                where=self.where
+            ),
+            hint=_("choose another file with --db or CRISISCOMM_DB"),
+        )
+
     def busy(self) -> StoreError:
         """The error for waiting longer than the timeout for another writer."""
         return StoreError(
@@ -103,6 +112,7 @@ class SQLiteDialect(Dialect):
     begin_read = "BEGIN"
     table_exists = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = :name"
     table_count = "SELECT count(*) FROM sqlite_master"
+    table_names = "SELECT name FROM sqlite_master WHERE type = 'table'"
     serial_primary_key = "INTEGER PRIMARY KEY"  # an alias of the rowid
     # one b-tree instead of a table plus its key's index: one page less per appended event
     clustered = "WITHOUT ROWID"
@@ -132,6 +142,7 @@ class SQLiteDialect(Dialect):
         connection: sqlite3.Connection | None = None
         try:
             connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            self._refuse_foreign(connection)  # before WAL: that would change the file
             self._use_wal(connection)
             for pragma in SQLITE_PRAGMAS:
                 connection.execute(f"PRAGMA {pragma}")
@@ -140,6 +151,12 @@ class SQLiteDialect(Dialect):
                 connection.close()
             raise self.store_error(error) or StoreError(str(error)) from error
         return connection
+
+    def _refuse_foreign(self, connection: sqlite3.Connection) -> None:
+        """Refuse an SQLite file holding another program's tables, before touching it."""
+        names = {row[0] for row in connection.execute(self.table_names)}
+        if names and "schema_version" not in names:
+            raise self.foreign()
 
     def _use_wal(self, connection: sqlite3.Connection) -> None:
         """Switch to WAL (once per file; a no-op after that).

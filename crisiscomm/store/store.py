@@ -897,12 +897,7 @@ class Store:
     def _refuse_foreign_database(self) -> None:
         """An SQLite file holding another program's tables is not ours to add tables to."""
         if self._dialect.table_count and self._fetchone(self._dialect.table_count)[0]:
-            raise StoreError(
-                _("{where} is a database of another program, not of crisiscomm").format(
-                    where=self.where
-                ),
-                hint=_("choose another file with --db or CRISISCOMM_DB"),
-            )
+            raise self._dialect.foreign()
 
     @property
     def _conn(self) -> Connection:
