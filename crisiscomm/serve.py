@@ -197,16 +197,25 @@ class Server:
         self.fire_due()
 
     def fire_due(self) -> None:
-        """Fire what is due, batch after batch; log each firing; wake the delivery."""
+        """Fire what is due, batch after batch; log each firing; wake the delivery.
+
+        A timer whose firing failed stays due and gets its next try when the next full
+        sync gives it a job again (FULL_SYNC_EVERY syncs later), not in this pass.
+        """
         from crisiscomm.engine import service
 
         self._idle.clear()
+        failed: set[int] = set()  # tried again at a later pass, not again in this one
         try:
-            while True:
-                firings = service.fire_batch(store=self.store(), clock=self.clock)
+            while not self._stopping.is_set():
+                firings = service.fire_batch(
+                    store=self.store(), clock=self.clock, limit=service.FIRE_BATCH, skip=failed
+                )
                 for firing in firings:
                     self.scheduled.pop(firing.timer.id, None)
                     _log_firing(firing)
+                    if firing.error is not None:
+                        failed.add(firing.timer.id)
                 if any(firing.fired for firing in firings):
                     self._wake_delivery.set()
                 if len(firings) < service.FIRE_BATCH:

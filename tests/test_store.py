@@ -450,3 +450,23 @@ def test_playbook_hashes_of_many_incidents_at_once(
         incident_id: PLAYBOOK_HASH for incident_id in ids
     }
     assert store.playbook_hashes([]) == {}
+
+
+def test_a_batch_whose_statement_failed_outside_a_savepoint_says_so(
+    store: Store, target: str
+) -> None:
+    """PostgreSQL turns COMMIT of a failed transaction into a silent ROLLBACK: a batch that
+    swallowed a failing statement must not look committed."""
+    from crisiscomm.errors import StoreError
+
+    if not target.startswith("postgresql://"):
+        pytest.skip("SQLite has no failed-transaction state")
+    failed = pytest.raises(StoreError, match="a statement failed inside the transaction")
+    with failed, store.batch():
+        with store.savepoint():
+            open_incident(store)
+        with pytest.raises(Exception, match="division by zero"):
+            store._execute("SELECT 1/0")
+    assert store.list_incidents() == []  # the part before it was not committed either
+    after = open_incident(store)  # and the connection is usable again
+    assert [i.id for i in store.list_incidents()] == [after.id]

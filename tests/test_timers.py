@@ -3,6 +3,7 @@ deadline missed, cadence, late firing after downtime, stale and duplicate wake-u
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -190,3 +191,37 @@ def test_a_firing_that_fails_is_undone_alone_and_raised_after_the_others(
         service.fire_due(store=store, clock=clock)
     assert [d["step"] for _k, d in events(store, healthy, "escalation")] == [1, 2]
     assert store.verify_chain() == []
+
+
+def test_more_failing_timers_than_a_batch_holds_do_not_hold_back_the_others(
+    db: Path, store: Store, clock: SimulatedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Failed timers stay due and are the most overdue: a pass must not take them again and
+    again (it used to, forever in `serve`), but go on to the timers behind them."""
+    from crisiscomm.engine import timers
+    from crisiscomm.serve import Server
+
+    monkeypatch.setattr(service, "FIRE_BATCH", 2)  # three timers each: more than a batch
+    broken = {open_press(store, clock, title=f"Broken {n}") for n in range(2)}
+    clock.advance(timedelta(minutes=1))
+    healthy = [open_press(store, clock, title="Healthy"), open_press(store, clock, title="H2")]
+    fire = timers.fire_timer
+
+    def fire_or_break(playbook, incident, timer, *, now):  # type: ignore[no-untyped-def]
+        if incident.id in broken:
+            raise ValueError("a template this firing cannot render")
+        return fire(playbook, incident, timer, now=now)
+
+    monkeypatch.setattr(timers, "fire_timer", fire_or_break)
+    clock.advance(timedelta(minutes=10))  # escalation:0 of every incident is due
+    with pytest.raises(ValueError, match="cannot render"):
+        service.fire_due(store=store, clock=clock, limit=2)
+    assert [len(events(store, i, "escalation")) for i in healthy] == [1, 1]
+    clock.advance(timedelta(minutes=5))  # escalation:1 is due too
+    server = Server(target=str(db), clock=clock)
+    passing = threading.Thread(target=server.fire_due, daemon=True)
+    passing.start()
+    passing.join(10)
+    assert not passing.is_alive()
+    assert [len(events(store, i, "escalation")) for i in healthy] == [2, 2]
+    assert {t.incident_id for t in store.due_timers(clock.now())} == broken  # still due

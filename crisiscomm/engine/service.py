@@ -12,6 +12,7 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -422,15 +423,20 @@ def fire_timer(*, store: Store, clock: Clock, timer: TimerRow) -> bool:
     return _fire(store, clock, timer).fired
 
 
-def fire_batch(*, store: Store, clock: Clock, limit: int = FIRE_BATCH) -> list[Firing]:
+def fire_batch(
+    *, store: Store, clock: Clock, limit: int = FIRE_BATCH, skip: AbstractSet[int] = frozenset()
+) -> list[Firing]:
     """Fire up to `limit` timers due now in one transaction, each firing all-or-nothing on
-    its own (a savepoint): one that fails is undone alone, stays due, and carries its error.
+    its own (a savepoint around all it reads and writes): one that fails is undone alone,
+    stays due, and carries its error. Timers in `skip` (those that failed earlier in the
+    same pass) are left for a later pass, so they cannot hold back the ones behind them.
 
     A failure of the database itself (StoreError) undoes the whole batch and is raised.
     """
     from crisiscomm.errors import StoreError
 
-    due = store.due_timers(clock.now(), limit)
+    taken = store.due_timers(clock.now(), limit + len(skip))
+    due = [timer for timer in taken if timer.id not in skip][:limit]
     # incident order: batches of concurrent processes lock incident rows in the same order,
     # so they wait for each other instead of deadlocking (PostgreSQL)
     due.sort(key=lambda timer: (timer.incident_id, timer.due_at, timer.id))
@@ -439,7 +445,8 @@ def fire_batch(*, store: Store, clock: Clock, limit: int = FIRE_BATCH) -> list[F
         with store.batch():
             for timer in due:
                 try:
-                    firings.append(_fire(store, clock, timer))
+                    with store.savepoint():
+                        firings.append(_fire(store, clock, timer))
                 except StoreError:
                     raise
                 except Exception as error:  # one broken firing must not hold back the rest
@@ -451,13 +458,16 @@ def fire_due(*, store: Store, clock: Clock, limit: int = FIRE_BATCH) -> int:
     """Fire every timer due now (late ones marked late), batch after batch; how many this
     process fired. A firing that failed is raised once the others are committed."""
     fired = 0
-    failed: Exception | None = None
+    failed: list[Exception] = []
+    skip: set[int] = set()
     while True:
-        firings = fire_batch(store=store, clock=clock, limit=limit)
-        fired_now = sum(firing.fired for firing in firings)
-        fired += fired_now
-        failed = failed or next((f.error for f in firings if f.error is not None), None)
-        if len(firings) < limit or not fired_now:
-            if failed is not None:
-                raise failed
+        firings = fire_batch(store=store, clock=clock, limit=limit, skip=skip)
+        fired += sum(firing.fired for firing in firings)
+        for firing in firings:
+            if firing.error is not None:
+                failed.append(firing.error)
+                skip.add(firing.timer.id)
+        if len(firings) < limit:  # each full batch fired, claimed or skipped its timers
+            if failed:
+                raise failed[0]
             return fired

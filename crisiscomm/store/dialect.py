@@ -79,6 +79,11 @@ class Dialect:
         """The StoreError a person should see for a driver error, or None for a bug."""
         raise NotImplementedError
 
+    def failed_transaction(self, connection: Connection) -> bool:
+        """Whether a statement failed inside the open transaction, so that COMMIT would
+        quietly roll it back (PostgreSQL); SQLite has no such state."""
+        return False
+
     def foreign(self) -> StoreError:
         """The error for a database that holds another program's tables."""
         return StoreError(
@@ -243,6 +248,12 @@ class PostgresDialect(Dialect):
     def __init__(self, url: str, timeout: float) -> None:
         super().__init__(_without_secrets(url), timeout)
         self.url = url
+
+    def failed_transaction(self, connection: Connection) -> bool:
+        from psycopg.pq import TransactionStatus
+
+        status = getattr(getattr(connection, "info", None), "transaction_status", None)
+        return bool(status == TransactionStatus.INERROR)
 
     def connect(self) -> Connection:
         try:

@@ -414,6 +414,14 @@ class Store:
         with self._transaction():
             yield
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Inside a `batch`: a part that is undone alone if it raises, reads included (a
+        failed statement on PostgreSQL leaves the rest of the batch usable). Outside one,
+        a transaction of its own."""
+        with self._transaction():
+            yield
+
     def create_incident(
         self,
         *,
@@ -963,6 +971,11 @@ class Store:
                 self._depth = 1
                 try:
                     yield
+                    if self._dialect.failed_transaction(self._conn):
+                        raise StoreError(
+                            _("a statement failed inside the transaction; nothing was written"),
+                            hint=_("run the command again; if it fails again, report it"),
+                        )
                     self._execute("COMMIT")
                 except BaseException:
                     self._rollback()
