@@ -465,3 +465,19 @@ def test_errors_about_a_url_never_quote_it() -> None:
         == "InvalidURL"
     )
     assert short_reason(ValueError(f"bad {secret}")) == "ValueError"
+
+
+def test_smtp_a_message_the_server_took_is_sent_whatever_it_answers_to_quit() -> None:
+    """The message is the server's once it answered DATA: a bad QUIT reply must not turn it
+    into a failure (the retry would e-mail everyone twice)."""
+
+    class GrumpyMailbox(Mailbox):
+        async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+            return "421 closing the connection"
+
+    server = GrumpyMailbox()
+    try:
+        email_channel(server.port).send(row(recipient="aziz@press.example.uz"), now=NOW)
+    finally:
+        server.close()
+    assert [mail.recipients for mail in server.mails] == [["aziz@press.example.uz"]]

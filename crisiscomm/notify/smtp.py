@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
+from contextlib import suppress
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -145,27 +146,30 @@ class SmtpChannel:
         message = self.message(row, now=now)
         context = self.context
         step = "connect"
+        client: smtplib.SMTP | None = None
         try:
-            client: smtplib.SMTP
             if self.security == "ssl":
                 client = smtplib.SMTP_SSL(
                     self.host, self.port, timeout=self.timeout, context=context
                 )
             else:
                 client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            with client:
-                if self.security == "starttls":
-                    step = "starttls"
-                    client.ehlo()
-                    client.starttls(context=context)
-                    client.ehlo()
-                if self.username:
-                    step = "login"
-                    client.login(self.username, self.password or "")
-                step = "send"
-                client.send_message(
-                    message, from_addr=parseaddr(self.sender)[1], to_addrs=[row.recipient]
-                )
+            if self.security == "starttls":
+                step = "starttls"
+                client.ehlo()
+                client.starttls(context=context)
+                client.ehlo()
+            if self.username:
+                step = "login"
+                client.login(self.username, self.password or "")
+            step = "send"
+            client.send_message(
+                message, from_addr=parseaddr(self.sender)[1], to_addrs=[row.recipient]
+            )
+            step = "quit"
+            # the server has the message: whatever it answers to QUIT, it was delivered
+            with suppress(smtplib.SMTPException, OSError):
+                client.quit()
         except smtplib.SMTPException as error:
             raise self._smtp_error(error, step, row.recipient) from None
         except ssl.SSLCertVerificationError as error:
@@ -195,6 +199,9 @@ class SmtpChannel:
                 ),
                 channel_down=True,
             ) from None
+        finally:
+            if client is not None:
+                client.close()
 
     def _smtp_error(self, error: Exception, step: str, recipient: str) -> DeliveryError:
         import smtplib
