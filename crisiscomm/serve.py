@@ -47,6 +47,7 @@ SYNC_BATCH = 20_000
 DELIVERY_BATCH = 100
 FULL_SYNC_EVERY = 30
 MAX_DELIVERY_WAIT_SECONDS = 1.0
+STOP_CHECK_SECONDS = 0.5  # how often the main thread looks up from waiting for a stop
 DELIVERY_GATHER_SECONDS = 0.05
 
 
@@ -71,20 +72,31 @@ def _log(level: int, message: str, **fields: Any) -> None:
 
 
 def _deliver(
-    store: Store, clock: Clock, before_each: Callable[[], object] | None = None
+    store: Store,
+    clock: Clock,
+    before_each: Callable[[], object] | None = None,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> dict[str, int]:
-    """Deliver everything the outbox holds due, batch after batch; counts by outcome."""
+    """Deliver everything the outbox holds due, batch after batch, until `stopping()`;
+    counts by outcome."""
     from crisiscomm.notify.outbox import deliver_due
 
     counts = {"sent": 0, "retried": 0, "dead": 0}
-    while True:
+    while not stopping():
         # each batch takes its rows (and their leases) at its own time
-        report = deliver_due(store, now=clock.now(), limit=DELIVERY_BATCH, before_each=before_each)
+        report = deliver_due(
+            store,
+            now=clock.now(),
+            limit=DELIVERY_BATCH,
+            before_each=before_each,
+            stopping=stopping,
+        )
         counts["sent"] += report.sent
         counts["retried"] += report.retried
         counts["dead"] += report.dead
         if report.sent + report.retried + report.dead + report.deferred < DELIVERY_BATCH:
             return counts
+    return counts
 
 
 def channel_problems(store: Store) -> list[str]:
@@ -113,10 +125,11 @@ def tick(*, store: Store, clock: Clock) -> dict[str, int]:
 class Server:
     """The scheduler, the database target and which timers have a job.
 
-    Three threads share the work, so a slow channel or a big re-sync never delays a firing:
-    the scheduler's worker fires timers (all due ones at each wake-up, in batches of one
-    transaction), a second worker re-syncs the jobs, and a delivery thread drains the
-    outbox whenever a firing queued something (and every `sync_interval` for retries).
+    Three threads share the work, so a slow channel or a big re-sync never delays a firing
+    (the main thread only waits for the stop): the scheduler's worker fires timers (all due
+    ones at each wake-up, in batches of one transaction), a second worker re-syncs the
+    jobs, and a delivery thread drains the outbox whenever a firing queued something (and
+    every `sync_interval` for retries).
     """
 
     target: str | None
@@ -242,7 +255,7 @@ class Server:
     def deliver(self) -> None:
         """Deliver due outbox rows; delivery problems are logged, never fatal."""
         try:
-            counts = _deliver(self.store(), self.clock, self._not_firing)
+            counts = _deliver(self.store(), self.clock, self._not_firing, self._stopping.is_set)
         except Exception:  # a broken channel must not stop timers from firing
             logger.exception("outbox delivery failed", extra={"fields": {"event": "outbox.error"}})
             return
@@ -265,13 +278,18 @@ class Server:
     def run(
         self, *, install_signals: bool = True, started: Callable[[], None] | None = None
     ) -> None:
-        """Run until SIGTERM/SIGINT (or `stop`): catch up on overdue timers, then keep time."""
+        """Run until SIGTERM/SIGINT (or `stop`): catch up on overdue timers, then keep time.
+
+        The scheduler runs in the background; this thread waits for the stop, which can come
+        at any moment, start-up included, and then lets the running firing pass and the
+        delivery of the row in hand finish (rows not yet tried go back to the outbox).
+        """
         from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED
         from apscheduler.executors.pool import ThreadPoolExecutor
-        from apscheduler.schedulers.blocking import BlockingScheduler
+        from apscheduler.schedulers.background import BackgroundScheduler
         from apscheduler.triggers.interval import IntervalTrigger
 
-        scheduler = BlockingScheduler(
+        scheduler = BackgroundScheduler(
             timezone=UTC,
             executors={
                 "default": ThreadPoolExecutor(max_workers=1),  # firing
@@ -286,7 +304,9 @@ class Server:
             IntervalTrigger(seconds=self.sync_interval, timezone=UTC),
             id="sync",
             executor="sync",
-            next_run_time=self.clock.now(),
+            # the scheduler keeps real time whatever clock the engine reads: a next run in
+            # a simulated past would make it count every missed interval since then
+            next_run_time=SystemClock().now(),
             misfire_grace_time=None,
             coalesce=True,
         )
@@ -301,19 +321,21 @@ class Server:
             started()
         delivery.start()
         try:
-            scheduler.start()
+            if not self._stopping.is_set():
+                scheduler.start()
+            while not self._stopping.wait(STOP_CHECK_SECONDS):
+                pass
         finally:
-            self._stopping.set()
-            self._wake_delivery.set()
+            self.stop()
+            if scheduler.running:
+                scheduler.shutdown(wait=True)  # the firing pass in hand ends between batches
             delivery.join()
         _log(logging.INFO, "serve stopped", event="serve.stopped")
 
     def stop(self) -> None:
-        """Stop after the jobs and the delivery pass that are running, if any."""
+        """Ask `run` to stop (safe from a signal handler and from any thread)."""
         self._stopping.set()
         self._wake_delivery.set()
-        if self._scheduler is not None and self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
 
 
 def _log_firing(firing: Firing) -> None:

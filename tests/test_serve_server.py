@@ -120,3 +120,50 @@ def test_delivery_waits_while_timers_fire(
     assert done.wait(10)
     worker.join()
     assert store.outbox_counts()["pending"] == 0
+
+
+def test_a_stop_during_start_up_stops_it(db: Path, store: Store) -> None:
+    """A SIGTERM while serve still reads its channels used to be lost: it ran on."""
+    running = Server(target=str(db), sync_interval=0.2)
+    stopped = threading.Event()
+
+    def run() -> None:
+        running.run(install_signals=False, started=running.stop)
+        stopped.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    assert stopped.wait(10)
+
+
+def test_a_stop_hands_back_what_was_not_yet_sent(
+    db: Path, store: Store, clock: SimulatedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopping waits for the message in hand, not for the whole backlog: the rest goes
+    back to the outbox, due at once, its attempt not counted."""
+    from crisiscomm.notify import channels
+
+    for number in range(40):
+        open_press(store, clock, title=f"Incident {number}")  # each notifies on opening
+    sending = threading.Event()
+
+    def slow_send(self: Any, row: Any, *, now: Any) -> None:
+        sending.set()
+        threading.Event().wait(0.05)  # a slow receiver: 50 ms a message
+
+    monkeypatch.setattr(channels.FileChannel, "send", slow_send)
+    running = Server(target=str(db), clock=clock, sync_interval=0.2)
+    stopped = threading.Event()
+
+    def run() -> None:
+        running.run(install_signals=False)
+        stopped.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    assert sending.wait(10)
+    running.stop()
+    assert stopped.wait(1.5)  # 40 messages would take 2 s
+    counts = store.outbox_counts()
+    assert counts["sent"] + counts["pending"] == 40 and counts["pending"] > 0
+    waiting = [row for row in store.list_outbox(statuses=["pending"]) if row.channel == "ops"]
+    assert waiting and {row.attempts for row in waiting} == {0}
+    assert {row.next_attempt_at for row in waiting} <= {clock.now()}

@@ -86,6 +86,7 @@ def deliver_due(
     channels: ChannelFactory | None = None,
     lease: timedelta = DEFAULT_LEASE,
     before_each: Callable[[], object] | None = None,
+    stopping: Callable[[], bool] | None = None,
 ) -> DeliveryReport:
     """Deliver up to `limit` outbox rows due at `now` through their channels.
 
@@ -95,10 +96,13 @@ def deliver_due(
     `crisiscomm outbox retry ID`. Errors stored and logged never hold a secret. Raises
     only what the store raises; a channel's failure is recorded on its row. `before_each`
     runs before the rows are taken and before each row (`serve` waits there while timers are
-    firing: they come first).
+    firing: they come first). Once `stopping()` is true (`serve` is shutting down), the rows
+    not yet tried are handed back, due at once for the next deliverer, their attempt not
+    counted.
     """
     wait = before_each or (lambda: None)
     delivery = _Delivery(store, now, max_attempts, rng or random.Random(), channels, lease, wait)
+    delivery.stopping = stopping or (lambda: False)
     wait()
     delivery.run(store.take_due_outbox(now=now, lease_until=now + lease, limit=limit))
     return delivery.report
@@ -130,6 +134,7 @@ class _Delivery:
         self.playbook_hashes: dict[str, str] = {}
         self.channels: dict[tuple[str, str], Channel] = {}
         self.down: dict[tuple[str, str], datetime] = {}  # channel -> when it is tried again
+        self.stopping: Callable[[], bool] = lambda: False
 
     def run(self, rows: list[OutboxRow]) -> None:
         started = renewed = time.monotonic()
@@ -147,6 +152,9 @@ class _Delivery:
                     if not rows:
                         break
                 self.before_each()
+                if self.stopping():
+                    self.hand_back(rows)
+                    break
                 self.deliver(rows.pop(0))
                 if len(self.sent) >= MARK_EVERY or (
                     self.sent and time.monotonic() - self.first_unmarked > MARK_WITHIN_SECONDS
@@ -205,6 +213,12 @@ class _Delivery:
         if not self.sent:
             self.first_unmarked = time.monotonic()
         self.sent.append((row, channel))
+
+    def hand_back(self, rows: list[OutboxRow]) -> None:
+        """Give rows not yet tried back, due now (for the next deliverer), uncounted."""
+        for row in rows:
+            self.store.defer_outbox(row, next_attempt_at=self.now)
+        self.report.deferred += len(rows)
 
     def failed(self, row: OutboxRow, error: DeliveryError, channel: Channel | None) -> None:
         message = redact(error.message, channel.secrets if channel is not None else ())
