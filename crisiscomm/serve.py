@@ -23,6 +23,7 @@ import json
 import logging
 import signal
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -46,6 +47,7 @@ HORIZON = timedelta(minutes=10)
 SYNC_BATCH = 20_000
 DELIVERY_BATCH = 100
 FULL_SYNC_EVERY = 30
+RECHECK_SYNCS = 5  # an incremental sync also reads ids the last ones saw (see `sync`)
 MAX_DELIVERY_WAIT_SECONDS = 1.0
 STOP_CHECK_SECONDS = 0.5  # how often the main thread looks up from waiting for a stop
 DELIVERY_GATHER_SECONDS = 0.05
@@ -142,7 +144,8 @@ class Server:
     # this process's threads take turns writing on it, not by SQLite's busy polling
     _writer_lock: threading.Lock = field(default_factory=threading.Lock)
     _syncs: int = 0
-    _seen_id: int = 0  # the highest timer id a sync has seen
+    # the highest timer id each of the last RECHECK_SYNCS complete syncs had seen
+    _seen_ids: deque[int] = field(default_factory=lambda: deque([0], maxlen=RECHECK_SYNCS))
     _seen_until: datetime | None = None  # the horizon the last complete sync covered
     _stopping: threading.Event = field(default_factory=threading.Event)
     _idle: threading.Event = field(default_factory=threading.Event)  # set: no firing running
@@ -166,10 +169,12 @@ class Server:
     def sync(self) -> None:
         """Give every pending timer due within the horizon a job (once).
 
-        Each sync reads only the timers it has not seen (newer ids, and those the horizon
-        has reached since); every FULL_SYNC_EVERY-th reads them all: PostgreSQL hands out
-        ids before commit, so a slow transaction can commit an id below one already seen,
-        and a timer whose firing failed gets its next try.
+        Each sync reads only the timers it has not seen (ids above what the sync
+        RECHECK_SYNCS syncs ago had seen, and those the horizon has reached since): PostgreSQL
+        hands out ids before commit, so a transaction can commit an id below one already
+        seen; looking back a few syncs finds those of any transaction shorter than that.
+        Every FULL_SYNC_EVERY-th sync reads them all, for slower ones, and so a timer whose
+        firing failed gets its next try.
         """
         from apscheduler.triggers.date import DateTrigger
 
@@ -182,12 +187,12 @@ class Server:
         wakeups = self.store().pending_wakeups(
             until,
             SYNC_BATCH,
-            after_id=0 if full else self._seen_id,
+            after_id=0 if full else self._seen_ids[0],
             after_due=None if full else self._seen_until,
         )
         if len(wakeups) < SYNC_BATCH:  # saw everything up to `until`
             self._seen_until = until
-            self._seen_id = max([self._seen_id, *(wakeup[0] for wakeup in wakeups)])
+            self._seen_ids.append(max([self._seen_ids[-1], *(wakeup[0] for wakeup in wakeups)]))
         for timer_id, incident_id, due in wakeups:
             if self.scheduled.get(timer_id) == due:
                 continue

@@ -47,15 +47,21 @@ def test_a_sync_adds_each_timer_once_and_a_full_sweep_finds_what_it_skipped(
     jobs.added.clear()
     server.sync()
     assert jobs.added == {}  # nothing new: nothing added, nothing read twice
-    # PostgreSQL may commit a timer with an id below one a sync has seen: incremental syncs
-    # miss it, the full sweep every FULL_SYNC_EVERY-th sync finds it
+    # PostgreSQL may commit a timer with an id below one a sync has seen: the next syncs
+    # look back RECHECK_SYNCS syncs' worth of ids and find it ...
     second = open_press(store, clock, title="Second")
-    server._seen_id += 100
-    for _ in range(serve.FULL_SYNC_EVERY - 2):
+    server._seen_ids.append(server._seen_ids[-1] + 100)  # as if a later id was seen first
+    server.sync()
+    assert {args[2] for args in jobs.added.values()} == {second}
+    jobs.added.clear()
+    # ... and the full sweep every FULL_SYNC_EVERY-th sync finds what even that missed
+    third = open_press(store, clock, title="Third")
+    server._seen_ids.extend([server._seen_ids[-1] + 100] * serve.RECHECK_SYNCS)
+    while server._syncs % serve.FULL_SYNC_EVERY:  # the incremental ones until the next full
         server.sync()
         assert jobs.added == {}
     server.sync()
-    assert {args[2] for args in jobs.added.values()} == {second}
+    assert {args[2] for args in jobs.added.values()} == {third}
 
 
 def test_a_timer_gets_its_job_once_the_horizon_reaches_it(

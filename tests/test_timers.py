@@ -225,3 +225,50 @@ def test_more_failing_timers_than_a_batch_holds_do_not_hold_back_the_others(
     assert not passing.is_alive()
     assert [len(events(store, i, "escalation")) for i in healthy] == [2, 2]
     assert {t.incident_id for t in store.due_timers(clock.now())} == broken  # still due
+
+
+def test_a_timer_claimed_alone_locks_its_incident_first(target: str) -> None:
+    """PostgreSQL: a batch that claims a timer with nothing to do (say, an acknowledged
+    reminder) and then fires another of the same incident must lock the incident first, as
+    an officer's command does, or the two deadlock and one of them fails."""
+    import time
+
+    from crisiscomm.errors import ConflictError
+
+    if not target.startswith("postgresql://"):
+        pytest.skip("SQLite's write lock covers the whole database: no row locks to order")
+    clock = SimulatedClock(START)
+    with open_store(target) as batch_store, open_store(target) as officer_store:
+        incident_id = open_press(batch_store, clock)
+        service.check_item(
+            store=batch_store, clock=clock, incident_id=incident_id, item="log_source", actor="aziz"
+        )
+        clock.advance(timedelta(minutes=30))
+        first, second = sorted(batch_store.timers(incident_id), key=lambda t: t.due_at)[:2]
+        outcome: dict[str, object] = {}
+
+        def officer() -> None:
+            time.sleep(0.3)  # while the batch holds its claim
+            try:
+                service.advance(
+                    store=officer_store,
+                    clock=clock,
+                    incident_id=incident_id,
+                    trigger="confirm",
+                    note=None,
+                    actor="aziz",
+                )
+                outcome["officer"] = "advanced"
+            except ConflictError:
+                outcome["officer"] = "asked to run again"  # the escalation changed it first
+
+        thread = threading.Thread(target=officer)
+        thread.start()
+        with batch_store.batch():
+            with batch_store.savepoint():
+                assert batch_store.claim_timer(first.id, first.generation, clock.now(), 0.0)
+            time.sleep(1.0)  # the officer's command is waiting now
+            with batch_store.savepoint():
+                assert service.fire_timer(store=batch_store, clock=clock, timer=second)
+        thread.join(15)
+        assert outcome == {"officer": "asked to run again"}

@@ -50,6 +50,7 @@ class Dialect:
     table_exists = ""
     # SQL returning how many tables exist at all, or "" when foreign tables are expected
     table_count = ""
+    lock_incident_of_timer = ""  # SQLite: the write lock covers the whole database
     # SQL that serializes concurrent migrations inside the transaction, or ""
     migration_lock = ""
     # the column type of a generated integer key
@@ -243,6 +244,12 @@ class PostgresDialect(Dialect):
     # a shared database may hold other programs' tables: no emptiness check
     table_count = ""
     migration_lock = "SELECT pg_advisory_xact_lock(hashtext('crisiscomm:' || current_schema()))"
+    # rows are locked incident first, then its timers, by every writer: a timer claimed on
+    # its own locks its incident too, or it deadlocks with an officer's command
+    lock_incident_of_timer = (
+        "SELECT id FROM incidents WHERE id = (SELECT incident_id FROM timers WHERE id = :id)"
+        " FOR UPDATE"
+    )
     serial_primary_key = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
 
     def __init__(self, url: str, timeout: float) -> None:

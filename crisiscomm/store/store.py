@@ -576,6 +576,8 @@ class Store:
         False when it already fired, was retired, or belongs to another state entry.
         """
         with self._transaction():
+            if self._dialect.lock_incident_of_timer:
+                self._execute(self._dialect.lock_incident_of_timer, id=timer_id)
             cursor = self._execute(
                 CLAIM_TIMER,
                 id=timer_id,
