@@ -333,7 +333,7 @@ class Server:
         finally:
             self.stop()
             if scheduler.running:
-                scheduler.shutdown(wait=True)  # the firing pass in hand ends between batches
+                _shut_down(scheduler)
             delivery.join()
         _log(logging.INFO, "serve stopped", event="serve.stopped")
 
@@ -341,6 +341,20 @@ class Server:
         """Ask `run` to stop (safe from a signal handler and from any thread)."""
         self._stopping.set()
         self._wake_delivery.set()
+
+
+def _shut_down(scheduler: BaseScheduler) -> None:
+    """Stop the scheduler; the firing pass in hand ends (between batches) first.
+
+    APScheduler's pitfall: `shutdown` marks the scheduler stopped at once, and a wake-up
+    that is handing jobs to the worker at that moment fails to remove a job it ran
+    (JobLookupError, a traceback from the scheduler's thread). So: no more wake-ups, then
+    drop the jobs (this waits for a wake-up in progress; they are rebuilt from the timers
+    table at the next start), then shut down.
+    """
+    scheduler.pause()
+    scheduler.remove_all_jobs()
+    scheduler.shutdown(wait=True)
 
 
 def _log_firing(firing: Firing) -> None:

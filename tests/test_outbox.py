@@ -476,26 +476,84 @@ def test_the_file_channel_appends_at_send_and_fsyncs_once_at_sync(
     monkeypatch.setattr(channels.os, "fsync", recording_fsync)
     channel = ChannelFactory(environ={})("log", {"type": "file", "path": "new/n.jsonl"})
     for number in range(3):
-        channel.send(
-            OutboxRow(
-                id=number,
-                incident_id="INC-2026-0001",
-                idempotency_key=f"k{number}",
-                channel="log",
-                recipient="duty",
-                payload={"text": "Suw"},
-                status="pending",
-                attempts=1,
-                next_attempt_at=START,
-                created_at=START,
-                sent_at=None,
-                last_error=None,
-            ),
-            now=START,
-        )
+        channel.send(file_row(number), now=START)
     assert synced == []  # appended, visible, not yet made durable
     assert len((tmp_path / "new" / "n.jsonl").read_text(encoding="utf-8").splitlines()) == 3
     channel.sync()
     assert len(synced) == 2  # the file, and the folder that now holds a new name
     channel.sync()
     assert len(synced) == 2  # nothing appended since
+
+
+def file_row(number: int) -> OutboxRow:
+    return OutboxRow(
+        id=number,
+        incident_id="INC-2026-0001",
+        idempotency_key=f"k{number}",
+        channel="log",
+        recipient="duty",
+        payload={"text": "Suw"},
+        status="pending",
+        attempts=1,
+        next_attempt_at=START,
+        created_at=START,
+        sent_at=None,
+        last_error=None,
+    )
+
+
+def test_the_file_channel_syncs_the_file_it_wrote_even_if_rotated_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from crisiscomm.notify import channels
+
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        synced.append(os.fstat(fd).st_ino)
+        real_fsync(fd)
+
+    monkeypatch.setattr(channels.os, "fsync", recording_fsync)
+    (tmp_path / "n.jsonl").write_text("", encoding="utf-8")
+    channel = ChannelFactory(environ={})("log", {"type": "file", "path": "n.jsonl"})
+    channel.send(file_row(1), now=START)
+    (tmp_path / "n.jsonl").rename(tmp_path / "n.jsonl.1")  # logrotate, between send and sync
+    channel.send(file_row(2), now=START)
+    channel.sync()
+    assert synced == [(tmp_path / "n.jsonl.1").stat().st_ino]  # where the lines are
+    assert len((tmp_path / "n.jsonl.1").read_text(encoding="utf-8").splitlines()) == 2
+    channel.send(file_row(3), now=START)  # the next group starts the new file
+    channel.sync()
+    assert (tmp_path / "n.jsonl").read_text(encoding="utf-8").count("\n") == 1
+
+
+def test_a_line_the_disk_cut_short_is_taken_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    from crisiscomm.notify import DeliveryError, channels
+
+    channel = ChannelFactory(environ={})("log", {"type": "file", "path": "n.jsonl"})
+    channel.send(file_row(1), now=START)
+    real_write = os.write
+    calls: list[int] = []
+
+    def disk_fills(fd: int, data: bytes) -> int:
+        calls.append(len(data))
+        if len(calls) == 1:
+            return real_write(fd, data[:10])  # part of the line fits
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(channels.os, "write", disk_fills)
+    with pytest.raises(DeliveryError, match="No space left on device"):
+        channel.send(file_row(2), now=START)
+    monkeypatch.setattr(channels.os, "write", real_write)
+    channel.send(file_row(2), now=START)  # the retry
+    channel.sync()
+    lines = (tmp_path / "n.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["idempotency_key"] for line in lines] == ["k1", "k2"]

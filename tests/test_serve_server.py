@@ -173,3 +173,33 @@ def test_a_stop_hands_back_what_was_not_yet_sent(
     waiting = [row for row in store.list_outbox(statuses=["pending"]) if row.channel == "ops"]
     assert waiting and {row.attempts for row in waiting} == {0}
     assert {row.next_attempt_at for row in waiting} <= {clock.now()}
+
+
+def test_a_stop_while_the_scheduler_hands_out_jobs_leaves_no_traceback(
+    db: Path, store: Store, clock: SimulatedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """APScheduler's pitfall: `shutdown` during a wake-up made that wake-up fail to remove
+    the job it ran (JobLookupError in the scheduler's thread). pytest turns an exception
+    in any thread into a failure of this test."""
+    from apscheduler.jobstores.memory import MemoryJobStore
+
+    open_press(store, clock)
+    clock.advance(timedelta(minutes=30))  # its timers are due: their jobs run at once
+    handing_out = threading.Event()
+    due_jobs = MemoryJobStore.get_due_jobs
+
+    def slow_get_due_jobs(self: MemoryJobStore, now: Any) -> Any:
+        jobs = due_jobs(self, now)
+        if any(job.id.startswith("timer-") for job in jobs):
+            handing_out.set()
+            threading.Event().wait(0.3)  # the stop comes now
+        return jobs
+
+    monkeypatch.setattr(MemoryJobStore, "get_due_jobs", slow_get_due_jobs)
+    running = Server(target=str(db), clock=clock, sync_interval=0.2)
+    thread = threading.Thread(target=running.run, kwargs={"install_signals": False})
+    thread.start()
+    assert handing_out.wait(10)
+    running.stop()
+    thread.join(10)
+    assert not thread.is_alive()

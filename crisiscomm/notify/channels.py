@@ -169,7 +169,9 @@ class FileChannel:
             )
         self.name = name
         self.path = path
-        self.unsynced = False
+        # the file as the group's first line opened it: sync makes exactly those lines
+        # durable, even if the file was renamed (rotated) in between
+        self.descriptor: int | None = None
         self.created = False
 
     def send(self, row: OutboxRow, *, now: datetime) -> None:
@@ -191,36 +193,29 @@ class FileChannel:
         )
         data = (line + "\n").encode("utf-8")
         try:
-            if not self.unsynced:  # once per group of lines, not for each
+            if self.descriptor is None:  # once per group of lines, not for each
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self.created = not self.path.exists()
-            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-            try:
-                written = 0
-                while written < len(data):
-                    written += os.write(descriptor, data[written:])
-            finally:
-                os.close(descriptor)
+                flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+                self.descriptor = os.open(self.path, flags, 0o666)
+            _append_whole(self.descriptor, data)
         except OSError as error:
             raise self._cannot_append(error) from None
-        self.unsynced = True
 
     def sync(self) -> None:
         """fsync the lines appended since the last sync (and the folder of a new file)."""
-        if not self.unsynced:
+        if self.descriptor is None:
             return
+        descriptor, self.descriptor = self.descriptor, None
         try:
-            # fsync writes out the file's data, whichever descriptor wrote it
-            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND)
-            try:
-                os.fsync(descriptor)
-            finally:
-                os.close(descriptor)
+            os.fsync(descriptor)
             if self.created:
                 _fsync_folder(self.path.parent)
         except OSError as error:
             raise self._cannot_append(error) from None
-        self.unsynced = self.created = False
+        finally:
+            os.close(descriptor)
+            self.created = False
 
     def _cannot_append(self, error: OSError) -> DeliveryError:
         return DeliveryError(
@@ -229,6 +224,21 @@ class FileChannel:
             ),
             channel_down=True,
         )
+
+
+def _append_whole(descriptor: int, data: bytes) -> None:
+    """Append all of `data` or none of it: a line cut short (a full disk) is taken back, so
+    the retried line does not land glued to half of itself."""
+    start = os.fstat(descriptor).st_size
+    written = 0
+    try:
+        while written < len(data):
+            written += os.write(descriptor, data[written:])
+    except OSError:
+        # only when nobody else appended after the part written: never cut their lines
+        if written and os.fstat(descriptor).st_size == start + written:
+            os.ftruncate(descriptor, start)
+        raise
 
 
 def _fsync_folder(folder: Path) -> None:
