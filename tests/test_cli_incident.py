@@ -166,6 +166,17 @@ def test_refused_advance_exits_1_with_reasons_and_no_traceback(officer: Officer)
             2,
             "crisiscomm: error: missing required facts: region\n",
         ),
+        (
+            [
+                "open-incident",
+                str(REPO / "tests" / "broken" / "missing-states.yaml"),
+                "--title",
+                "x",
+            ],
+            1,
+            f"crisiscomm: error: {REPO / 'tests' / 'broken' / 'missing-states.yaml'}:3:1: the "
+            "playbook has no `states`: no incident could be opened from it [missing-states]\n",
+        ),
     ],
 )
 def test_bad_input_gets_a_clear_message_and_changes_nothing(

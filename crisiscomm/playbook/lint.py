@@ -241,6 +241,20 @@ def _duration(text: Any) -> timedelta | None:
 # -- the rules -------------------------------------------------------------------------
 
 
+@_rule("missing-states", "a playbook has no states, so no incident can be opened from it")
+def _missing_states(linter: _Linter) -> None:
+    if not linter.states and not linter.is_protocol:
+        linter.report(
+            "missing-states",
+            (),
+            _("the playbook has no `states`: no incident could be opened from it"),
+            _(
+                "build on the shipped protocol with `extends: standard`, or define `states:` "
+                "and `initial:`"
+            ),
+        )
+
+
 @_rule("missing-initial", "the playbook names no initial state")
 def _missing_initial(linter: _Linter) -> None:
     if linter.states and "initial" not in linter.document:
