@@ -321,7 +321,13 @@ class Server:
                 signal.signal(number, lambda _signum, _frame: self.stop())
         for problem in channel_problems(self.store()):
             _log(logging.WARNING, f"channel problem: {problem}", event="channel.problem")
-        _log(logging.INFO, "serve started", event="serve.started", sync_interval=self.sync_interval)
+        _log(
+            logging.INFO,
+            f"serve started on {self.store().where}",
+            event="serve.started",
+            database=self.store().where,  # a mistyped path shows here: it starts empty
+            sync_interval=self.sync_interval,
+        )
         if started is not None:
             started()
         delivery.start()

@@ -286,6 +286,49 @@ def test_database_problems_are_clear(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["list"],
+        ["status"],
+        ["show", "INC-2026-0001"],
+        ["advance", "INC-2026-0001", "confirm"],
+        ["outbox"],
+        ["audit", "verify"],
+        ["tick"],
+    ],
+)
+def test_a_mistyped_database_path_is_an_error_not_a_new_database(
+    officer: Officer,
+    command: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """At 3 a.m. an empty new file reads as "no incidents": only open-incident (and serve,
+    which waits for incidents to come) may start a new database."""
+    open_press(officer)
+    typo = officer.db.with_name("ofice.db")
+    for how in ("--db", "CRISISCOMM_DB"):
+        if how == "--db":
+            code = main([*command, "--db", str(typo)])
+        else:
+            monkeypatch.setenv("CRISISCOMM_DB", str(typo))
+            code = main(command)
+        out, err = capsys.readouterr()
+        assert (code, out) == (2, ""), err
+        assert err.startswith(f"crisiscomm: error: there is no database at {typo}\n"), err
+        assert "hint: check --db or CRISISCOMM_DB" in err
+        assert not typo.exists()
+
+
+def test_open_incident_starts_a_new_database(tmp_path: Path) -> None:
+    new = tmp_path / "office" / "crisiscomm.db"
+    assert (
+        main(["open-incident", PRESS, "--title", "t", "--fact", "region=N", "--db", str(new)]) == 0
+    )
+    assert new.exists()
+
+
 def test_a_database_path_with_an_unknown_home_folder(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["list", "--db", "~no-such-user-here/x.db"])
     _out, err = capsys.readouterr()

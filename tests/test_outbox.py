@@ -228,7 +228,9 @@ def test_outbox_retry_of_an_unknown_or_live_row_says_why(
     assert code == 2 and "'forty-two' is not a valid integer" in err
 
 
-def test_outbox_lists_nothing_plainly(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_outbox_lists_nothing_plainly(
+    db: Path, store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run(capsys, db, "outbox") == (0, "Nothing waiting in the outbox.\n", "")
     assert run(capsys, db, "outbox", "--json") == (0, "[]\n", "")
 

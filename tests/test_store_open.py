@@ -31,9 +31,9 @@ from tests.conftest_store import (  # noqa: F401 (fixtures, used by name)
 CLONE_NEWUSER = 0x10000000
 
 
-def message_of(target: str | Path, **options: float) -> tuple[str, str | None]:
+def message_of(target: str | Path, *, timeout: float = 5.0) -> tuple[str, str | None]:
     with pytest.raises(StoreError) as caught:
-        open_store(target, **options).close()
+        open_store(target, timeout=timeout).close()
     return caught.value.message, caught.value.hint
 
 

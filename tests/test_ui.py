@@ -136,7 +136,7 @@ def test_countdown_ticks_in_seconds() -> None:
 
 
 def test_status_cli_empty_state_says_what_to_do(
-    db: Path, capsys: pytest.CaptureFixture[str]
+    db: Path, store: Store, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["status", "--db", str(db)]) == 0
     out = capsys.readouterr().out

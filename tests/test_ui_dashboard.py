@@ -151,6 +151,7 @@ def test_refreshes_when_another_connection_changes_the_store(
 
 
 def test_empty_store_says_what_to_do(tmp_path: Path) -> None:
+    open_store(tmp_path / "office.db").close()  # an office that has no incident yet
     app = Dashboard(db=str(tmp_path / "office.db"), actor="dilnoza")
 
     async def script(pilot: Pilot[int]) -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from crisiscomm.store import open_store
+
 from .conftest import FIXTURES, REPO
 
 PLAYBOOK = str(FIXTURES / "engine" / "press.yaml")
@@ -60,6 +62,7 @@ def screen() -> str:
 @pytest.fixture
 def session(tmp_path: Path) -> Iterator[Path]:
     db = tmp_path / "office.db"
+    open_store(db).close()  # an office that has no incident yet
     exit_file = tmp_path / "exit.txt"
     command = (
         f"cd {shlex.quote(str(REPO))} && CRISISCOMM_DB={shlex.quote(str(db))} "

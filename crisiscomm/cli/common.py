@@ -42,11 +42,16 @@ def json_option(function: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(function)
 
 
-def open_db(db: str | None) -> Store:
-    """The store named by --db / CRISISCOMM_DB / the default."""
+def open_db(db: str | None, *, create: bool = False) -> Store:
+    """The store named by --db / CRISISCOMM_DB / the default.
+
+    A database file named with --db or CRISISCOMM_DB must exist unless `create`
+    (open-incident, serve, tick): a mistyped path is an error, never a new, empty database
+    that reads as "no incidents". The default file is created when first needed.
+    """
     from crisiscomm.store import open_store
 
-    return open_store(db)
+    return open_store(db, create=create or not db)
 
 
 def write_report(path: Path, text: str) -> None:

@@ -57,7 +57,7 @@ def open_incident(
     from crisiscomm.clock import SystemClock
     from crisiscomm.engine import service
 
-    with open_db(db) as store:
+    with open_db(db, create=True) as store:
         incident = service.open_incident(
             store=store,
             clock=SystemClock(),

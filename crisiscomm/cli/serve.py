@@ -72,7 +72,7 @@ def tick(db: str | None) -> int:
     from crisiscomm.i18n import _
     from crisiscomm.serve import tick as run_tick
 
-    with open_db(db) as store:
+    with open_db(db) as store:  # a mistyped path in a cron line is an error
         counts = run_tick(store=store, clock=SystemClock())
     click.echo(
         _(

@@ -38,7 +38,7 @@ from crisiscomm.errors import (
 from crisiscomm.i18n import _
 from crisiscomm.playbook.model import canonical_json
 from crisiscomm.store.chain import StoredEvent, event_hash_of_json, first_problem
-from crisiscomm.store.dialect import Connection, Dialect, dialect_for
+from crisiscomm.store.dialect import Connection, Dialect, SQLiteDialect, dialect_for
 from crisiscomm.store.rows import (
     ChainProblem,
     EventRow,
@@ -299,15 +299,26 @@ def default_db_path() -> Path:
     return root / "crisiscomm" / "crisiscomm.db"
 
 
-def open_store(target: str | Path | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> Store:
+def open_store(
+    target: str | Path | None = None, *, timeout: float = DEFAULT_TIMEOUT, create: bool = True
+) -> Store:
     """Open (creating or upgrading in place) the database at a path or `postgresql://` URL.
 
     None means $CRISISCOMM_DB, else `default_db_path()`. `timeout` is how long to wait for
-    another writer before giving up with a StoreError.
+    another writer before giving up with a StoreError. With `create=False`, a database file
+    that does not exist is a UsageError (a mistyped path), not a new empty database.
     """
     if target is None or target == "":
         target = os.environ.get("CRISISCOMM_DB") or default_db_path()
     dialect = dialect_for(target, timeout)
+    if not create and isinstance(dialect, SQLiteDialect) and not dialect.path.exists():
+        raise UsageError(
+            _("there is no database at {path}").format(path=dialect.path),
+            hint=_(
+                "check --db or CRISISCOMM_DB: the office's database is the file "
+                "open-incident created; open-incident with a new path starts a new one"
+            ),
+        )
     store = Store(dialect.connect(), dialect)
     try:
         store.migrate()
