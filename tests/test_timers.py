@@ -272,3 +272,43 @@ def test_a_timer_claimed_alone_locks_its_incident_first(target: str) -> None:
                 assert service.fire_timer(store=batch_store, clock=clock, timer=second)
         thread.join(15)
         assert outcome == {"officer": "asked to run again"}
+
+
+def test_a_step_that_chases_a_statement_falls_silent_once_it_is_released(
+    store: Store, clock: SimulatedClock, tmp_path: Path
+) -> None:
+    """`until_released`: "the holding statement must be out" is not sent once it is out,
+    while the incident stays in the state to finish publishing."""
+    from .conftest import PRESS
+
+    playbook = tmp_path / "press.yaml"
+    playbook.write_text(
+        Path(PRESS)
+        .read_text(encoding="utf-8")
+        .replace(
+            "  statement:\n    phase: initial\n    owner: duty_officer\n    deadline: 40m\n",
+            "  statement:\n    phase: initial\n    owner: duty_officer\n    deadline: 40m\n"
+            "    escalation:\n"
+            "      - {after: 5m, notify: [duty_officer], repeat: 5m, until_released: [holding]}\n"
+            "      - {after: 20m, notify: [head_of_press], until_released: [holding]}\n"
+            "      - {after: 30m, notify: [head_of_press]}\n",
+        ),
+        encoding="utf-8",
+    )
+    incident_id = open_press(store, clock, playbook_ref=str(playbook))
+    confirm(store, clock, incident_id)
+    entered = clock.now()
+    clock.advance(timedelta(minutes=6))
+    service.fire_due(store=store, clock=clock)
+    assert [d["step"] for _k, d in events(store, incident_id, "escalation")] == [1]
+    release_holding(store, clock, incident_id)
+    before = len(store.outbox(incident_id))
+    clock.set(entered + timedelta(minutes=21))  # the reminder (11m) and step 2 (20m) are due
+    service.fire_due(store=store, clock=clock)
+    assert events(store, incident_id, "reminder") == []
+    assert [d["step"] for _k, d in events(store, incident_id, "escalation")] == [1]
+    assert len(store.outbox(incident_id)) == before  # nobody was told
+    assert store.due_timers(clock.now()) == []  # claimed, and no further reminder armed
+    clock.set(entered + timedelta(minutes=31))
+    service.fire_due(store=store, clock=clock)  # a step without `until_released` still runs
+    assert [d["step"] for _k, d in events(store, incident_id, "escalation")] == [1, 3]

@@ -395,9 +395,12 @@ def _fire(store: Store, clock: Clock, timer: TimerRow) -> Firing:
     from crisiscomm.store import TimerAlreadyFired
 
     for _attempt in range(FIRE_ATTEMPTS):
+        with_statements = timer.kind == "cadence"
         playbook, incident = load(
-            store=store, incident_id=timer.incident_id, statements=timer.kind == "cadence"
+            store=store, incident_id=timer.incident_id, statements=with_statements
         )
+        if not with_statements and timers.needs_statements(playbook, incident, timer):
+            incident = store.get_incident(incident.id, statements=True)
         now = clock.now()
         late = timers.late_by(timer, now)
         outcome = timers.fire_timer(playbook, incident, timer, now=now)

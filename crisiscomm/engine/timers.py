@@ -24,6 +24,7 @@ from crisiscomm.engine.incident import (
     template_values,
 )
 from crisiscomm.engine.outcome import Outcome
+from crisiscomm.engine.statements import released_at
 from crisiscomm.engine.timefmt import statement_time
 from crisiscomm.i18n import _
 from crisiscomm.playbook.model import Playbook
@@ -128,6 +129,18 @@ def fire_timer(
     raise ValueError(f"unknown timer kind {timer.kind!r}")  # pragma: no cover - rows we wrote
 
 
+def needs_statements(playbook: Playbook, incident: IncidentRow, timer: TimerRow) -> bool:
+    """Whether firing `timer` looks at the incident's statements (read only then: they are
+    most of an incident's data): a cadence check, or a step that stops once released."""
+    if timer.kind == "cadence":
+        return True
+    if timer.kind not in ("escalation", "reminder") or is_stale(incident, timer):
+        return False
+    steps = playbook.states.get(incident.state, {}).get("escalation") or []
+    index = int(timer.data["step"])
+    return index < len(steps) and bool(steps[index].get("until_released"))
+
+
 def _escalate(
     playbook: Playbook,
     incident: IncidentRow,
@@ -138,6 +151,9 @@ def _escalate(
 ) -> Outcome | None:
     index = int(timer.data["step"])
     step = (state.get("escalation") or [])[index]
+    chased = step.get("until_released") or []
+    if chased and all(released_at(incident, statement) for statement in chased):
+        return None  # what the step chases is out: nobody needs chasing (nor reminding)
     roles = list(step["notify"])
     people = _unacknowledged(playbook, incident, roles)
     everyone_has_it = bool([m for r in roles for m in playbook.members(r)]) and not people

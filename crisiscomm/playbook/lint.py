@@ -487,6 +487,11 @@ def _undefined_statement(linter: _Linter) -> None:
                 references.append(
                     (("states", name, "on_enter", index, "statement"), action["statement"])
                 )
+        for index, step in enumerate(state.get("escalation") or []):
+            references += [
+                (("states", name, "escalation", index, "until_released", i), statement)
+                for i, statement in enumerate(step.get("until_released") or [])
+            ]
     for path, statement in references:
         if statement not in linter.statements:
             linter.report(
