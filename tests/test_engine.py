@@ -558,3 +558,21 @@ def test_no_step_changes_the_incident_as_read(
     assert len(read) > 50
     changed = [i.id for i, before in read if canonical_json(i.data) != before]
     assert changed == []
+
+
+def test_drafting_the_same_text_again_is_refused(store: Store, clock: SimulatedClock) -> None:
+    """A second identical version (e.g. after the state drafted it on entry) would only ask
+    the clearance chain to approve the same words twice."""
+    incident_id = open_press(store, clock)
+    confirm(store, clock, incident_id)
+    kwargs: dict[str, Any] = {"store": store, "clock": clock, "incident_id": incident_id}
+    service.draft_statement(**kwargs, statement="holding", actor="aziz")
+    error = refused(service.draft_statement, **kwargs, statement="holding", actor="dilnoza")
+    assert error.message == (
+        "`holding` already reads exactly so: version 1, drafted by aziz; nothing new to draft"
+    )
+    assert error.hint is not None and f"statement show {incident_id} holding" in error.hint
+    clock.advance(timedelta(minutes=1))  # the promised next update moves: a new text
+    service.draft_statement(**kwargs, statement="holding", actor="aziz")
+    _playbook, incident = service.load(store=store, incident_id=incident_id)
+    assert [v["version"] for v in incident.data["statements"]["holding"]["versions"]] == [1, 2]

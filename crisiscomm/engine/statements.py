@@ -172,6 +172,18 @@ def draft(
     _refuse_if_closed(playbook, incident)
     statement = resolve_statement(playbook, statement)
     texts, values = draft_texts(playbook, incident, statement, now)
+    latest = latest_version(incident, statement)
+    if latest is not None and latest["texts"] == texts:
+        raise RefusedError(
+            _(
+                "`{s}` already reads exactly so: version {v}, drafted by {who}; nothing new "
+                "to draft"
+            ).format(s=statement, v=latest["version"], who=latest["author"]),
+            hint=_(
+                "see it with `crisiscomm statement show {iid} {s}`; set facts and draft again "
+                "to re-render it, or change a language with `crisiscomm statement edit`"
+            ).format(iid=incident.id, s=statement),
+        )
     data = _data(incident)
     version = add_version(data, statement, texts, values, actor=actor, now=now)
     event = NewEvent(
