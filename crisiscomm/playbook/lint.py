@@ -321,6 +321,11 @@ def _unreachable_state(linter: _Linter) -> None:
     initial = linter.document.get("initial")
     if initial not in linter.states:
         return
+    if any(
+        transition.get("remove") is not True and transition.get("to") not in linter.states
+        for transition in linter.transitions
+    ):
+        return  # a transition to a misspelt state cuts the graph: unknown-state says so
     reached = {initial}
     frontier = [initial]
     while frontier:
