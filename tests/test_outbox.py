@@ -175,7 +175,7 @@ def test_a_receiver_that_always_fails_makes_a_dead_letter_listed_and_requeued(
     dead = rows(store)["newsroom:duty_officer"]
     assert (dead.status, dead.attempts) == ("dead", 3)
     assert len(webhook.requests) == 3
-    assert store.outbox_counts() == {"pending": 0, "sent": 4, "dead": 1}
+    assert store.outbox_counts() == {"pending": 0, "sent": 4, "dead": 1, "failing": 0}
 
     code, out, err = run(capsys, db, "outbox")
     assert (code, err) == (0, "")

@@ -106,9 +106,12 @@ def test_listing_is_newest_first_by_status(store: Store) -> None:
     assert [r.idempotency_key for r in store.list_outbox(statuses=["pending"])] == ["key-1"]
     assert store.list_outbox(statuses=["sent"]) == []
     assert len(store.list_outbox(statuses=["pending", "sent", "dead"], limit=1)) == 1
-    assert store.outbox_counts() == {"pending": 1, "sent": 0, "dead": 1}
+    assert store.outbox_counts() == {"pending": 1, "sent": 0, "dead": 1, "failing": 0}
     with pytest.raises(ValueError, match="statuses must be some of"):
         store.list_outbox(statuses=["lost"])
+    [row] = store.take_due_outbox(now=T0, lease_until=T0 + LEASE, limit=1)
+    assert store.mark_outbox_retry(row, next_attempt_at=T0 + LEASE, error="HTTP 503")
+    assert store.outbox_counts() == {"pending": 1, "sent": 0, "dead": 1, "failing": 1}
 
 
 def test_a_dead_letter_is_requeued_and_nothing_else(store: Store) -> None:
@@ -179,4 +182,4 @@ def test_concurrent_deliverers_send_every_row_exactly_once(
     keys = sorted(json.loads(line)["idempotency_key"] for line in lines)
     assert keys == sorted(f"key-{i}" for i in range(150))  # each once: none lost, none doubled
     assert sum(r.sent for r in reports) == 150
-    assert store.outbox_counts() == {"pending": 0, "sent": 150, "dead": 0}
+    assert store.outbox_counts() == {"pending": 0, "sent": 150, "dead": 0, "failing": 0}

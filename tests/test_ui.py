@@ -243,3 +243,30 @@ def test_status_cli_all_and_owner_filters(
     assert "No open incidents" in capsys.readouterr().out
     assert main(["status", "--db", str(db), "--owner", "karimov", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)["incidents"]) == 1
+
+
+def test_status_names_failing_deliveries_even_with_no_open_incident(
+    store: Store, clock: SimulatedClock, db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A statement released to a website that keeps refusing it is not 'all quiet'."""
+    incident_id = open_press(store, clock, "Dam breach near Nukus")
+    service.advance(
+        store=store,
+        clock=clock,
+        incident_id=incident_id,
+        trigger="false_alarm",
+        note="a drill",
+        actor="aziz",
+    )
+    rows = store.take_due_outbox(now=clock.now(), lease_until=clock.now(), limit=10)
+    for row in rows:
+        store.mark_outbox_retry(
+            row, next_attempt_at=clock.now() + timedelta(minutes=5), error="503"
+        )
+    assert main(["status", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("No open incidents.")
+    assert (
+        f"outbox: {len(rows)} pending, 0 sent, 0 dead; {len(rows)} failing, to be retried "
+        "(see: crisiscomm outbox)" in out
+    )

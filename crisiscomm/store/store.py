@@ -253,7 +253,7 @@ RETRY_OUTBOX = f"""
     WHERE id = :id AND status = 'dead'
     RETURNING {OUTBOX_COLUMNS}
 """
-OUTBOX_COUNTS = "SELECT status, count(*) FROM outbox GROUP BY status"
+OUTBOX_COUNTS = "SELECT status, count(*), count(last_error) FROM outbox GROUP BY status"
 OUTBOX_STATUSES = ("pending", "sent", "dead")
 
 
@@ -850,11 +850,15 @@ class Store:
         return _outbox_row(record)
 
     def outbox_counts(self) -> dict[str, int]:
-        """How many outbox rows are pending, sent and dead."""
+        """How many outbox rows are pending, sent and dead, and "failing": pending ones
+        whose last attempt failed (waiting for their retry)."""
         with self._driver_errors():
             records = self._execute(OUTBOX_COUNTS).fetchall()
-        counts = dict.fromkeys(OUTBOX_STATUSES, 0)
-        counts.update({str(status): int(count) for status, count in records})
+        counts = dict.fromkeys((*OUTBOX_STATUSES, "failing"), 0)
+        for status, count, with_error in records:
+            counts[str(status)] = int(count)
+            if status == "pending":
+                counts["failing"] = int(with_error)
         return counts
 
     def _update_taken(self, sql: str, row: OutboxRow, **params: Any) -> bool:

@@ -75,6 +75,10 @@ def outbox_text(counts: dict[str, int]) -> str:
     text = _("outbox: {pending} pending, {sent} sent, {dead} dead").format(
         pending=counts.get("pending", 0), sent=counts.get("sent", 0), dead=counts.get("dead", 0)
     )
+    if counts.get("failing"):
+        text += "; " + _("{n} failing, to be retried (see: crisiscomm outbox)").format(
+            n=counts["failing"]
+        )
     if counts.get("dead"):
         text += " " + _("(see: crisiscomm outbox --dead)")
     return text
@@ -226,7 +230,8 @@ def status_view(
     from rich.table import Table
     from rich.text import Text
 
-    footer = Text(outbox_text(board.outbox), style="red" if board.outbox.get("dead") else "dim")
+    trouble = board.outbox.get("dead") or board.outbox.get("failing")
+    footer = Text(outbox_text(board.outbox), style="red" if trouble else "dim")
     if not board.incidents:
         return Group(Text(empty_text()), footer)
     wide = width >= WIDE
