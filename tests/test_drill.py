@@ -131,7 +131,7 @@ def test_a_slow_clearance_fails_and_the_report_says_why(tmp_path: Path) -> None:
         )
     ]
     text = to_markdown(report)
-    assert "**FAILED: 1 expectation(s) not met**" in text
+    assert "**FAILED: 1 expectation(s) not met — " in text
     assert "| legal: clearance_time.legal <= 30m: measured 55m; rated M" in text  # improvement plan
 
 

@@ -31,8 +31,15 @@ def test_a_drill_prints_timeline_and_after_action_summary(
     assert out.startswith(
         "# After-action report: Forged decree on flour rationing (Telegram, 24 h)\n"
     )
-    assert "**PASSED: every expectation met**" in out
+    # the scripted expectations hold; the deadlines the team missed on the way are named
+    assert (
+        "**PASSED: every expectation met — 4 deadline(s) and 0 promised update(s) missed "
+        "(see below)**" in out
+    )
+    assert "| T+7m30s | deadline of detect | T+7m30s | duty_officer, head_of_press |" in out
+    assert "| deadline of rebut at T+1h17m30s (due T+1h17m30s) |  |  |  |" in out  # to improve
     assert "| T+10m | inurjanov | transition | assess: detect -> assess |" in out
+    assert out.index("## Improvement plan") < out.index("## Timeline")  # the summary first
 
 
 def test_several_drills_one_line_each_and_a_report_file(

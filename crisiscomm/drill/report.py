@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from crisiscomm.clock import format_utc
+from crisiscomm.clock import format_utc, parse_utc
 from crisiscomm.drill.kpis import LEADERSHIP_ROLES, compute_kpis, escalations
 from crisiscomm.durations import format_duration
 from crisiscomm.engine.timefmt import local_text
@@ -342,6 +342,20 @@ def to_json(report: AfterAction) -> dict[str, Any]:
             }
             for e in escalations(run.events)
         ],
+        "missed": [
+            {
+                "at": format_utc(e.at),
+                "offset": _offset(run, e.at),
+                "type": e.type,
+                "state": e.data.get("state"),
+                "due_offset": _offset(run, parse_utc(str(e.data["due_at"])))
+                if e.data.get("due_at")
+                else None,
+                "roles": e.data.get("notified") or [],
+            }
+            for e in run.events
+            if e.type in ("deadline.missed", "update.missed")
+        ],
         "deliveries": len(run.deliveries),
         "checks": [
             {
@@ -375,6 +389,12 @@ def to_markdown(report: AfterAction, *, timeline: bool = True) -> str:
             n=sum(not c.passed for c in report.checks)
         )
     )
+    missed = data["missed"]
+    if missed:
+        deadlines = sum(m["type"] == "deadline.missed" for m in missed)
+        verdict += " — " + _(
+            "{d} deadline(s) and {u} promised update(s) missed (see below)"
+        ).format(d=deadlines, u=len(missed) - deadlines)
     lines = [
         f"# {_('After-action report')}: {data['title']}",
         "",
@@ -384,11 +404,14 @@ def to_markdown(report: AfterAction, *, timeline: bool = True) -> str:
         "",
         f"**{verdict}**",
     ]
-    if timeline:
-        lines += ["", f"## {_('Timeline')}", ""]
+    if missed:
+        lines += ["", f"## {_('Deadlines and updates missed')}", ""]
         lines += _table(
-            [_("offset"), _("actor"), _("event"), _("details")],
-            [[t["offset"], t["actor"], t["type"], t["text"]] for t in data["timeline"]],
+            [_("offset"), _("missed"), _("due"), _("told")],
+            [
+                [m["offset"], _missed_text(m), m["due_offset"] or "-", ", ".join(m["roles"])]
+                for m in missed
+            ],
         )
     lines += ["", f"## {_('Injects')}", ""]
     lines += _table(
@@ -447,9 +470,27 @@ def to_markdown(report: AfterAction, *, timeline: bool = True) -> str:
         ],
     )
     lines += ["", f"## {_('Improvement plan')}", ""]
-    failed = [c for c in report.checks if not c.passed]
+    failed = [f"{c.subject}: {c.detail}" for c in report.checks if not c.passed]
+    failed += [
+        _("{what} at {offset} (due {due})").format(
+            what=_missed_text(m), offset=m["offset"], due=m["due_offset"] or "-"
+        )
+        for m in missed
+    ]
     lines += _table(
         [_("issue / area for improvement"), _("corrective action"), _("owner"), _("due")],
-        [[f"{c.subject}: {c.detail}", "", "", ""] for c in failed] or [["", "", "", ""]],
+        [[issue, "", "", ""] for issue in failed] or [["", "", "", ""]],
     )
+    if timeline:  # last: the summary comes first, the minute-by-minute record after it
+        lines += ["", f"## {_('Timeline')}", ""]
+        lines += _table(
+            [_("offset"), _("actor"), _("event"), _("details")],
+            [[t["offset"], t["actor"], t["type"], t["text"]] for t in data["timeline"]],
+        )
     return "\n".join(lines) + "\n"
+
+
+def _missed_text(missed: dict[str, Any]) -> str:
+    if missed["type"] == "update.missed":
+        return _("promised update in {state}").format(state=missed["state"])
+    return _("deadline of {state}").format(state=missed["state"])
