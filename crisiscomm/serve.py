@@ -217,8 +217,9 @@ class Server:
     def fire_due(self) -> None:
         """Fire what is due, batch after batch; log each firing; wake the delivery.
 
-        A timer whose firing failed stays due and gets its next try when the next full
-        sync gives it a job again (FULL_SYNC_EVERY syncs later), not in this pass.
+        A timer whose firing failed stays due: the next pass (the next wake-up of any timer,
+        or its own job, which the next full sync gives it again) tries it once more; this
+        pass does not, so it cannot hold back the timers behind it.
         """
         from crisiscomm.engine import service
 
@@ -321,11 +322,12 @@ class Server:
                 signal.signal(number, lambda _signum, _frame: self.stop())
         for problem in channel_problems(self.store()):
             _log(logging.WARNING, f"channel problem: {problem}", event="channel.problem")
+        where = self.store().where  # a mistyped path shows here: serve starts it empty
         _log(
             logging.INFO,
-            f"serve started on {self.store().where}",
+            f"serve started on {where}",
             event="serve.started",
-            database=self.store().where,  # a mistyped path shows here: it starts empty
+            database=where,
             sync_interval=self.sync_interval,
         )
         if started is not None:

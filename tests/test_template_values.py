@@ -11,7 +11,7 @@ from crisiscomm.clock import SimulatedClock
 from crisiscomm.engine import service
 from crisiscomm.engine.incident import template_values
 from crisiscomm.store import Store
-from crisiscomm.templates import missing_values, render_lenient
+from crisiscomm.templates import BUILTIN_PLACEHOLDERS, missing_values, render_lenient
 
 from .conftest import START, open_press
 
@@ -63,15 +63,5 @@ def test_no_deadline_or_cadence_no_value(store: Store, clock: SimulatedClock) ->
     values = template_values(playbook, incident, START)
     assert "deadline" not in values  # closed has none
     assert "next_update_at" not in values  # the playbook has no cadence
-    assert set(values) == {
-        "incident_id",
-        "incident_title",
-        "playbook_title",
-        "severity",
-        "state",
-        "state_title",
-        "owner",
-        "now",
-        "opened_at",
-    }
+    assert set(values) == BUILTIN_PLACEHOLDERS - {"deadline", "next_update_at"}
     assert render_lenient("$deadline", values) == "$deadline"
