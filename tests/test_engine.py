@@ -576,3 +576,25 @@ def test_drafting_the_same_text_again_is_refused(store: Store, clock: SimulatedC
     service.draft_statement(**kwargs, statement="holding", actor="aziz")
     _playbook, incident = service.load(store=store, incident_id=incident_id)
     assert [v["version"] for v in incident.data["statements"]["holding"]["versions"]] == [1, 2]
+
+
+def test_times_in_refusals_and_statement_views_are_local(
+    store: Store, clock: SimulatedClock, capsys: pytest.CaptureFixture[str], db: Path
+) -> None:
+    """06:00 in Tashkent, as everywhere else an officer reads a time; not raw UTC."""
+    from crisiscomm.cli import main
+
+    incident_id = open_press(store, clock)
+    kwargs: dict[str, Any] = {"store": store, "clock": clock, "incident_id": incident_id}
+    service.check_item(**kwargs, item="log_source", actor="aziz")
+    error = refused(service.check_item, **kwargs, item="log_source", actor="aziz")
+    assert error.message == (
+        "`log_source` was already checked by aziz at 2026-04-03 06:00 Asia/Tashkent"
+    )
+    confirm_after_check = {"trigger": "confirm", "note": None, "actor": "aziz"}
+    service.advance(**kwargs, **confirm_after_check)
+    release_holding(store, clock, incident_id)
+    assert main(["statement", "show", incident_id, "holding", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "clearance head_of_press: approved by dilnoza at 2026-04-03 06:00 Asia/Tashkent" in out
+    assert "released at 2026-04-03 06:00 Asia/Tashkent" in out

@@ -111,7 +111,9 @@ def show(incident_id: str, name: str, version: int | None, db: str | None, as_js
 def _print_statement(
     store: object, incident_id: str, name: str, number: int | None, as_json: bool
 ) -> None:
+    from crisiscomm.clock import parse_utc
     from crisiscomm.engine import service, statements
+    from crisiscomm.engine.timefmt import local_text
     from crisiscomm.errors import RefusedError
     from crisiscomm.i18n import _
 
@@ -161,17 +163,25 @@ def _print_statement(
             author=chosen["author"],
         )
     )
+
+    def local(at: str) -> str:
+        return local_text(parse_utc(at), playbook.timezone)
+
     for role in chain:
         given = next((a for a in approvals if a["role"] == role), None)
         state = (
-            _("approved by {who} at {at}").format(who=given["actor"], at=given["at"])
+            _("approved by {who} at {at}").format(who=given["actor"], at=local(given["at"]))
             if given
             else _("waiting")
         )
         click.echo(f"  {_('clearance')} {role}: {state}")
     click.echo(
         "  "
-        + (_("released at {at}").format(at=released[0]["at"]) if released else _("not released"))
+        + (
+            _("released at {at}").format(at=local(released[0]["at"]))
+            if released
+            else _("not released")
+        )
     )
     for language in playbook.languages:
         click.echo(f"\n[{language}]\n{chosen['texts'].get(language, '')}")

@@ -13,10 +13,10 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from crisiscomm.clock import format_utc
+from crisiscomm.clock import format_utc, parse_utc
 from crisiscomm.engine.facts import parse_fact
 from crisiscomm.engine.outcome import Outcome
-from crisiscomm.engine.timefmt import statement_time
+from crisiscomm.engine.timefmt import local_text, statement_time
 from crisiscomm.errors import RefusedError, UsageError
 from crisiscomm.i18n import _
 from crisiscomm.playbook.model import Playbook
@@ -563,7 +563,9 @@ def check_item(
     if item in done:
         raise RefusedError(
             _("`{item}` was already checked by {actor} at {at}").format(
-                item=item, actor=done[item]["by"], at=done[item]["at"]
+                item=item,
+                actor=done[item]["by"],
+                at=local_text(parse_utc(done[item]["at"]), playbook.timezone),
             )
         )
     done[item] = {"by": actor, "at": format_utc(now)}
