@@ -591,8 +591,7 @@ def test_times_in_refusals_and_statement_views_are_local(
     assert error.message == (
         "`log_source` was already checked by aziz at 2026-04-03 06:00 Asia/Tashkent"
     )
-    confirm_after_check = {"trigger": "confirm", "note": None, "actor": "aziz"}
-    service.advance(**kwargs, **confirm_after_check)
+    service.advance(**kwargs, trigger="confirm", note=None, actor="aziz")
     release_holding(store, clock, incident_id)
     assert main(["statement", "show", incident_id, "holding", "--db", str(db)]) == 0
     out = capsys.readouterr().out
