@@ -336,3 +336,33 @@ def test_a_database_path_with_an_unknown_home_folder(capsys: pytest.CaptureFixtu
     assert err.startswith(
         "crisiscomm: error: cannot find the home folder in the database path ~no-such-user-here/x.db\n"
     )
+
+
+def test_an_act_by_someone_the_playbook_does_not_list_is_noted(officer: Officer) -> None:
+    """A typo in --as (or a shared machine's login) is recorded as given, and said so."""
+    incident_id = open_press(officer)
+    code, _out, err = officer.run("note", incident_id, "checked the levee", actor="aziz")
+    assert (code, err) == (0, "")  # a member, by login
+    code, _out, err = officer.run("note", incident_id, "checked the levee", actor="Aziz Karimov")
+    assert (code, err) == (0, "")  # by full name
+    code, _out, err = officer.run("ack", incident_id, actor="azizz")
+    assert code == 0
+    assert err == (
+        "note: `azizz` is none of the people of playbook press; the record names them as "
+        "given. --as (or CRISISCOMM_ACTOR) takes a member's login or full name\n"
+    )
+    events = json.loads(officer.ok("timeline", incident_id, "--json"))
+    assert events[-1]["actor"] == "azizz"  # recorded as given
+
+
+def test_release_says_the_notifications_wait_in_the_outbox(officer: Officer) -> None:
+    incident_id = open_press(officer)
+    officer.ok("check", incident_id, "log_source", actor="aziz")
+    officer.ok("advance", incident_id, "confirm", actor="aziz")
+    officer.ok("statement", "draft", incident_id, "holding", actor="aziz")
+    officer.ok("approve", incident_id, "holding", actor="dilnoza")
+    officer.ok("approve", incident_id, "holding", actor="rustam")
+    assert officer.ok("release", incident_id, "holding", actor="aziz") == (
+        f"{incident_id}: `holding` released; its notifications wait in the outbox until "
+        "`serve` (or `tick`) sends them: `crisiscomm outbox` shows them\n"
+    )

@@ -89,6 +89,24 @@ def incident_json(incident: IncidentRow) -> dict[str, Any]:
     }
 
 
+def note_stranger(store: Store, incident_id: str, who: str) -> None:
+    """After an act: a note on stderr when `who` is none of the people the incident's
+    playbook lists (a typo in --as, or the login of a shared machine). The act stands and
+    the record names them as given; a playbook that lists nobody says nothing."""
+    from crisiscomm.engine import service
+    from crisiscomm.i18n import _
+
+    playbook, _incident = service.load(store=store, incident_id=incident_id, statements=False)
+    if any(playbook.members(role) for role in playbook.roles) and not playbook.roles_of(who):
+        click.echo(
+            _(
+                "note: `{who}` is none of the people of playbook {playbook}; the record names "
+                "them as given. --as (or CRISISCOMM_ACTOR) takes a member's login or full name"
+            ).format(who=who, playbook=playbook.id),
+            err=True,
+        )
+
+
 def summary(view: IncidentView) -> str:
     """What an officer needs after every command: state, owner, deadline, checklist, next steps."""
     from crisiscomm.clock import SystemClock

@@ -10,6 +10,7 @@ from crisiscomm.cli.common import (
     echo_json,
     incident_json,
     json_option,
+    note_stranger,
     open_db,
 )
 
@@ -57,6 +58,7 @@ def open_incident(
     from crisiscomm.clock import SystemClock
     from crisiscomm.engine import service
 
+    who = service.current_actor(actor)
     with open_db(db, create=True) as store:
         incident = service.open_incident(
             store=store,
@@ -65,9 +67,10 @@ def open_incident(
             title=title,
             severity=severity,
             facts=facts,
-            actor=service.current_actor(actor),
+            actor=who,
         )
         _show_summary(store, incident.id, as_json)
+        note_stranger(store, incident.id, who)
     return 0
 
 
@@ -89,6 +92,7 @@ def advance(
     from crisiscomm.clock import SystemClock
     from crisiscomm.engine import service
 
+    who = service.current_actor(actor)
     with open_db(db) as store:
         incident = service.advance(
             store=store,
@@ -96,9 +100,10 @@ def advance(
             incident_id=incident_id,
             trigger=trigger,
             note=note,
-            actor=service.current_actor(actor),
+            actor=who,
         )
         _show_summary(store, incident.id)
+        note_stranger(store, incident.id, who)
     return 0
 
 
@@ -117,15 +122,17 @@ def check(incident_id: str, item: str, actor: str | None, db: str | None) -> int
     from crisiscomm.clock import SystemClock
     from crisiscomm.engine import service
 
+    who = service.current_actor(actor)
     with open_db(db) as store:
         incident = service.check_item(
             store=store,
             clock=SystemClock(),
             incident_id=incident_id,
             item=item,
-            actor=service.current_actor(actor),
+            actor=who,
         )
         _show_summary(store, incident.id)
+        note_stranger(store, incident.id, who)
     return 0
 
 
@@ -146,15 +153,17 @@ def set_facts(
     from crisiscomm.clock import SystemClock
     from crisiscomm.engine import service
 
+    who = service.current_actor(actor)
     with open_db(db) as store:
         service.set_facts(
             store=store,
             clock=SystemClock(),
             incident_id=incident_id,
             assignments=assignments,
-            actor=service.current_actor(actor),
+            actor=who,
         )
         _show_summary(store, incident_id)
+        note_stranger(store, incident_id, who)
     return 0
 
 
@@ -173,11 +182,12 @@ def ack(incident_id: str, actor: str | None, db: str | None) -> int:
     from crisiscomm.engine import service
     from crisiscomm.i18n import _
 
+    who = service.current_actor(actor)
     with open_db(db) as store:
-        who = service.current_actor(actor)
         incident = service.acknowledge(
             store=store, clock=SystemClock(), incident_id=incident_id, actor=who
         )
+        note_stranger(store, incident.id, who)
     click.echo(
         _("{id}: acknowledged by {who}; the deadline still stands").format(id=incident.id, who=who)
     )
@@ -200,13 +210,15 @@ def note(incident_id: str, text: str, actor: str | None, db: str | None) -> int:
     from crisiscomm.engine import service
     from crisiscomm.i18n import _
 
+    who = service.current_actor(actor)
     with open_db(db) as store:
         incident = service.add_note(
             store=store,
             clock=SystemClock(),
             incident_id=incident_id,
             text=text,
-            actor=service.current_actor(actor),
+            actor=who,
         )
+        note_stranger(store, incident.id, who)
     click.echo(_("{id}: note recorded").format(id=incident.id))
     return 0

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from crisiscomm.cli.common import actor_option, db_option, echo_json, json_option, open_db
+from crisiscomm.cli.common import (
+    actor_option,
+    db_option,
+    echo_json,
+    json_option,
+    note_stranger,
+    open_db,
+)
 
 
 @click.group()
@@ -37,15 +44,17 @@ def draft(incident_id: str, kind: str, actor: str | None, db: str | None) -> int
     from crisiscomm.clock import SystemClock
     from crisiscomm.engine import service
 
+    who = service.current_actor(actor)
     with open_db(db) as store:
         service.draft_statement(
             store=store,
             clock=SystemClock(),
             incident_id=incident_id,
             statement=kind,
-            actor=service.current_actor(actor),
+            actor=who,
         )
         _print_statement(store, incident_id, kind, None, False)
+        note_stranger(store, incident_id, who)
     return 0
 
 
@@ -76,6 +85,7 @@ def edit(
     from crisiscomm.clock import SystemClock
     from crisiscomm.engine import service
 
+    who = service.current_actor(actor)
     with open_db(db) as store:
         service.edit_statement(
             store=store,
@@ -84,9 +94,10 @@ def edit(
             statement=name,
             language=language,
             file=file,
-            actor=service.current_actor(actor),
+            actor=who,
         )
         _print_statement(store, incident_id, name, None, False)
+        note_stranger(store, incident_id, who)
     return 0
 
 
@@ -205,11 +216,12 @@ def approve(incident_id: str, name: str, actor: str | None, db: str | None) -> i
     from crisiscomm.engine import service
     from crisiscomm.i18n import _
 
+    who = service.current_actor(actor)
     with open_db(db) as store:
-        who = service.current_actor(actor)
         incident = service.approve(
             store=store, clock=SystemClock(), incident_id=incident_id, name=name, actor=who
         )
+        note_stranger(store, incident.id, who)
     click.echo(_("{id}: `{name}` approved by {who}").format(id=incident.id, name=name, who=who))
     return 0
 
@@ -230,13 +242,20 @@ def release(incident_id: str, name: str, actor: str | None, db: str | None) -> i
     from crisiscomm.engine import service
     from crisiscomm.i18n import _
 
+    who = service.current_actor(actor)
     with open_db(db) as store:
         incident = service.release_statement(
             store=store,
             clock=SystemClock(),
             incident_id=incident_id,
             statement=name,
-            actor=service.current_actor(actor),
+            actor=who,
         )
-    click.echo(_("{id}: `{name}` released").format(id=incident.id, name=name))
+        note_stranger(store, incident.id, who)
+    click.echo(
+        _(
+            "{id}: `{name}` released; its notifications wait in the outbox until `serve` (or "
+            "`tick`) sends them: `crisiscomm outbox` shows them"
+        ).format(id=incident.id, name=name)
+    )
     return 0
