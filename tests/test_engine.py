@@ -267,8 +267,15 @@ def test_roles_approvals_and_facts_guard_closing(store: Store, clock: SimulatedC
     )
     service.set_facts(**kwargs, assignments=["evacuated=1200"], actor="aziz")
     error = refused(service.approve, **kwargs, name="close", actor="aziz")
-    assert error.message.startswith("aziz cannot add an approval of `close`")
+    assert error.message == (
+        "aziz cannot approve `close`: it still needs an approval from legal, a role aziz "
+        "does not hold"
+    )
+    assert error.hint == "who can: Rustam Aliev (use --as NAME)"
     service.approve(**kwargs, name="close", actor="rustam")
+    error = refused(service.approve, **kwargs, name="close", actor="Dilnoza Yusupova")
+    assert error.message == "`close` has every approval it needs"
+    assert error.hint == f"crisiscomm advance {incident_id} close"
     incident = service.advance(**kwargs, trigger="close", note=None, actor="Dilnoza Yusupova")
     assert incident.state == "closed" and incident.closed_at is not None
     assert store.timers(incident_id, pending_only=True) == []
@@ -462,7 +469,9 @@ def test_one_person_gives_one_approval_of_a_trigger_whatever_the_spelling(
     service.advance(**kwargs, trigger="publish", note=None, actor="aziz")
     service.approve(**kwargs, name="close", actor="dilnoza")
     error = refused(service.approve, **kwargs, name="close", actor="Dilnoza Yusupova")
-    assert error.message.startswith("Dilnoza Yusupova cannot add an approval of `close`")
+    assert error.message == (
+        "Dilnoza Yusupova has already approved `close` (for legal); one approval per person"
+    )
 
 
 def test_entering_a_cadence_state_and_releasing_at_the_same_instant(

@@ -333,17 +333,30 @@ def _approve_trigger(
         if a.get("generation") == incident.generation
     ]
     done = {a["role"] for a in given}
-    open_roles = [r for r in needed if r not in done and playbook.may_act_for(actor, r)]
-    if any(playbook.same_person(a["actor"], actor) for a in given) or not open_roles:
+    missing = [r for r in needed if r not in done]
+    open_roles = [r for r in missing if playbook.may_act_for(actor, r)]
+    mine = next((a for a in given if playbook.same_person(a["actor"], actor)), None)
+    if mine is not None:
+        raise RefusedError(
+            _("{actor} has already approved `{t}` (for {role}); one approval per person").format(
+                actor=actor, t=name, role=mine["role"]
+            )
+        )
+    if not missing:
+        raise RefusedError(
+            _("`{t}` has every approval it needs").format(t=name),
+            hint=f"crisiscomm advance {incident.id} {name}",
+        )
+    if not open_roles:
+        people = [str(m["name"]) for role in missing for m in playbook.members(role)]
         raise RefusedError(
             _(
-                "{actor} cannot add an approval of `{t}`: needed from {roles}, given by {given}"
-            ).format(
-                actor=actor,
-                t=name,
-                roles=", ".join(needed),
-                given=", ".join(f"{a['role']} ({a['actor']})" for a in given) or "-",
-            )
+                "{actor} cannot approve `{t}`: it still needs an approval from {roles}, a role "
+                "{actor} does not hold"
+            ).format(actor=actor, t=name, roles=_(" or ").join(missing)),
+            hint=_("who can: {people} (use --as NAME)").format(
+                people=", ".join(dict.fromkeys(people)) or "-"
+            ),
         )
     data = _data(incident)
     role = open_roles[0]
