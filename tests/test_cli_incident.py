@@ -147,6 +147,11 @@ def test_refused_advance_exits_1_with_reasons_and_no_traceback(officer: Officer)
             "crisiscomm: error: fact `evacuated` must be a whole number; `lots` is not\n",
         ),
         (
+            ["set", "{id}", "evacuated=-5"],
+            2,
+            "crisiscomm: error: fact `evacuated` must be at least 0; `-5` is not\n",
+        ),
+        (
             ["statement", "draft", "{id}", "nosuch"],
             1,
             "crisiscomm: error: playbook press has no statement `nosuch`\n",

@@ -46,17 +46,31 @@ def parse_fact(playbook: Playbook, name: str, text: str) -> Any:
             hint=_("facts: {names}").format(names=", ".join(sorted(facts)) or "-"),
         )
     kind = facts[name].get("type", "string")
+    example = _("e.g. {name}={example}").format(
+        name=name, example=facts[name].get("example") or _example(kind, facts[name])
+    )
     try:
-        return _typed(kind, text, facts[name], playbook.timezone)
+        value = _typed(kind, text, facts[name], playbook.timezone)
     except ValueError:
         raise UsageError(
             _("fact `{name}` must be {kind}; `{text}` is not").format(
                 name=name, kind=_describe(kind, facts[name]), text=text
             ),
-            hint=_("e.g. {name}={example}").format(
-                name=name, example=facts[name].get("example") or _example(kind, facts[name])
-            ),
+            hint=example,
         ) from None
+    low, high = facts[name].get("minimum"), facts[name].get("maximum")
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = [
+            *([_("at least {n:g}").format(n=low)] if low is not None else []),
+            *([_("at most {n:g}").format(n=high)] if high is not None else []),
+        ]
+        raise UsageError(
+            _("fact `{name}` must be {bounds}; `{text}` is not").format(
+                name=name, bounds=_(" and ").join(bounds), text=text
+            ),
+            hint=example,
+        )
+    return value
 
 
 def _typed(kind: str, text: str, definition: dict[str, Any], zone: str) -> Any:
