@@ -101,8 +101,16 @@ def deliver_due(
     counted.
     """
     wait = before_each or (lambda: None)
-    delivery = _Delivery(store, now, max_attempts, rng or random.Random(), channels, lease, wait)
-    delivery.stopping = stopping or (lambda: False)
+    delivery = _Delivery(
+        store,
+        now,
+        max_attempts,
+        rng or random.Random(),
+        channels,
+        lease,
+        wait,
+        stopping or (lambda: False),
+    )
     wait()
     delivery.run(store.take_due_outbox(now=now, lease_until=now + lease, limit=limit))
     return delivery.report
@@ -120,6 +128,7 @@ class _Delivery:
         factory: ChannelFactory | None,
         lease: timedelta,
         before_each: Callable[[], object],
+        stopping: Callable[[], bool],
     ) -> None:
         self.store = store
         self.now = now
@@ -134,7 +143,7 @@ class _Delivery:
         self.playbook_hashes: dict[str, str] = {}
         self.channels: dict[tuple[str, str], Channel] = {}
         self.down: dict[tuple[str, str], datetime] = {}  # channel -> when it is tried again
-        self.stopping: Callable[[], bool] = lambda: False
+        self.stopping = stopping
 
     def run(self, rows: list[OutboxRow]) -> None:
         started = renewed = time.monotonic()
