@@ -46,8 +46,9 @@ def open_db(db: str | None, *, create: bool = False) -> Store:
     """The store named by --db / CRISISCOMM_DB / the default.
 
     A database file named with --db or CRISISCOMM_DB must exist unless `create`
-    (open-incident, serve, tick): a mistyped path is an error, never a new, empty database
-    that reads as "no incidents". The default file is created when first needed.
+    (open-incident; `serve` opens its own, creating it too): a mistyped path is an error,
+    never a new, empty database that reads as "no incidents". The default file is created
+    when first needed.
     """
     from crisiscomm.store import open_store
 
