@@ -90,14 +90,14 @@ def incident_json(incident: IncidentRow) -> dict[str, Any]:
     }
 
 
-def note_stranger(store: Store, incident_id: str, who: str) -> None:
+def note_stranger(store: Store, incident: IncidentRow, who: str) -> None:
     """After an act: a note on stderr when `who` is none of the people the incident's
     playbook lists (a typo in --as, or the login of a shared machine). The act stands and
     the record names them as given; a playbook that lists nobody says nothing."""
-    from crisiscomm.engine import service
+    from crisiscomm.engine.service import pinned_playbook
     from crisiscomm.i18n import _
 
-    playbook, _incident = service.load(store=store, incident_id=incident_id, statements=False)
+    playbook = pinned_playbook(store, incident.playbook_hash)  # read once per process
     if any(playbook.members(role) for role in playbook.roles) and not playbook.roles_of(who):
         click.echo(
             _(

@@ -70,7 +70,7 @@ def open_incident(
             actor=who,
         )
         _show_summary(store, incident.id, as_json)
-        note_stranger(store, incident.id, who)
+        note_stranger(store, incident, who)
     return 0
 
 
@@ -103,7 +103,7 @@ def advance(
             actor=who,
         )
         _show_summary(store, incident.id)
-        note_stranger(store, incident.id, who)
+        note_stranger(store, incident, who)
     return 0
 
 
@@ -132,7 +132,7 @@ def check(incident_id: str, item: str, actor: str | None, db: str | None) -> int
             actor=who,
         )
         _show_summary(store, incident.id)
-        note_stranger(store, incident.id, who)
+        note_stranger(store, incident, who)
     return 0
 
 
@@ -155,7 +155,7 @@ def set_facts(
 
     who = service.current_actor(actor)
     with open_db(db) as store:
-        service.set_facts(
+        incident = service.set_facts(
             store=store,
             clock=SystemClock(),
             incident_id=incident_id,
@@ -163,7 +163,7 @@ def set_facts(
             actor=who,
         )
         _show_summary(store, incident_id)
-        note_stranger(store, incident_id, who)
+        note_stranger(store, incident, who)
     return 0
 
 
@@ -187,7 +187,7 @@ def ack(incident_id: str, actor: str | None, db: str | None) -> int:
         incident = service.acknowledge(
             store=store, clock=SystemClock(), incident_id=incident_id, actor=who
         )
-        note_stranger(store, incident.id, who)
+        note_stranger(store, incident, who)
     click.echo(
         _("{id}: acknowledged by {who}; the deadline still stands").format(id=incident.id, who=who)
     )
@@ -219,6 +219,6 @@ def note(incident_id: str, text: str, actor: str | None, db: str | None) -> int:
             text=text,
             actor=who,
         )
-        note_stranger(store, incident.id, who)
+        note_stranger(store, incident, who)
     click.echo(_("{id}: note recorded").format(id=incident.id))
     return 0

@@ -46,7 +46,7 @@ def draft(incident_id: str, kind: str, actor: str | None, db: str | None) -> int
 
     who = service.current_actor(actor)
     with open_db(db) as store:
-        service.draft_statement(
+        incident = service.draft_statement(
             store=store,
             clock=SystemClock(),
             incident_id=incident_id,
@@ -54,7 +54,7 @@ def draft(incident_id: str, kind: str, actor: str | None, db: str | None) -> int
             actor=who,
         )
         _print_statement(store, incident_id, kind, None, False)
-        note_stranger(store, incident_id, who)
+        note_stranger(store, incident, who)
     return 0
 
 
@@ -87,7 +87,7 @@ def edit(
 
     who = service.current_actor(actor)
     with open_db(db) as store:
-        service.edit_statement(
+        incident = service.edit_statement(
             store=store,
             clock=SystemClock(),
             incident_id=incident_id,
@@ -97,7 +97,7 @@ def edit(
             actor=who,
         )
         _print_statement(store, incident_id, name, None, False)
-        note_stranger(store, incident_id, who)
+        note_stranger(store, incident, who)
     return 0
 
 
@@ -221,7 +221,7 @@ def approve(incident_id: str, name: str, actor: str | None, db: str | None) -> i
         incident = service.approve(
             store=store, clock=SystemClock(), incident_id=incident_id, name=name, actor=who
         )
-        note_stranger(store, incident.id, who)
+        note_stranger(store, incident, who)
     click.echo(_("{id}: `{name}` approved by {who}").format(id=incident.id, name=name, who=who))
     return 0
 
@@ -251,7 +251,7 @@ def release(incident_id: str, name: str, actor: str | None, db: str | None) -> i
             statement=name,
             actor=who,
         )
-        note_stranger(store, incident.id, who)
+        note_stranger(store, incident, who)
     click.echo(
         _(
             "{id}: `{name}` released; its notifications wait in the outbox until `serve` (or "

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crisiscomm.i18n import _
-from crisiscomm.notify.env import REFERENCE, missing_variables
+from crisiscomm.notify.env import REFERENCE, missing_variables, resolve
 
 __all__ = ["check_channel", "check_channels", "smtp_problems"]
 
@@ -70,7 +70,7 @@ def check_channels(
         missing = missing_variables(definition, environ)
         ca_file = definition.get("ca_file")
         if isinstance(ca_file, str) and not missing_variables({"ca_file": ca_file}, environ):
-            path = REFERENCE.sub(lambda match: environ[match.group(1)], ca_file)
+            path = resolve(name, {"ca_file": ca_file}, environ).settings["ca_file"]
             found += [p for p in [ca_file_problem(path)] if p is not None]
         for problem in found:
             problems.append(_("channel `{name}`: {problem}").format(name=name, problem=problem))
