@@ -24,10 +24,10 @@ from pathlib import Path
 from _timing import median_wall_times
 
 from crisiscomm.clock import SimulatedClock
+from crisiscomm.documents.library import Library
 from crisiscomm.engine import service
 from crisiscomm.engine.autopilot import Step, fact_samples, path_to, plan_transition
 from crisiscomm.playbook.compile import compile_playbook
-from crisiscomm.playbook.library import Library
 from crisiscomm.store import Store, open_store
 from crisiscomm.store.dialect import SQLITE_PRAGMAS
 

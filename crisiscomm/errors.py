@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from crisiscomm.playbook.source import Location
+    from crisiscomm.documents.source import Location
 
 __all__ = [
     "ConflictError",

@@ -186,7 +186,7 @@ def test_internal_error_exits_3_without_traceback(
     def explode(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("crisiscomm.playbook.check.check_paths", explode)
+    monkeypatch.setattr("crisiscomm.validation.check_paths", explode)
     code, out, err = run(capsys, "validate", str(FIXTURES / "good"))
     assert (code, out) == (3, "")
     assert err == (

@@ -29,11 +29,11 @@ from pathlib import Path
 import pytest
 
 from crisiscomm.cli import main
-from crisiscomm.playbook.check import check_paths
-from crisiscomm.playbook.findings import Finding
-from crisiscomm.playbook.library import display_path
+from crisiscomm.documents.findings import Finding
+from crisiscomm.documents.library import display_path
+from crisiscomm.documents.load import MAX_FILE_BYTES
 from crisiscomm.playbook.lint import RULES
-from crisiscomm.playbook.load import MAX_FILE_BYTES
+from crisiscomm.validation import check_paths
 
 from .conftest import FIXTURES
 

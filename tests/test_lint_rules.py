@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crisiscomm.playbook.check import check_paths
+from crisiscomm.validation import check_paths
 
 from .conftest import FIXTURES
 

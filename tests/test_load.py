@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from crisiscomm.documents import load
+from crisiscomm.documents.load import load_file, load_text
+from crisiscomm.documents.source import Location, MarkedDict, MarkedList
 from crisiscomm.errors import LoadError
-from crisiscomm.playbook import load
-from crisiscomm.playbook.load import load_file, load_text
-from crisiscomm.playbook.source import Location, MarkedDict, MarkedList
 
 BILLION_LAUGHS = """\
 a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]

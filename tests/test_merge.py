@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from crisiscomm.documents.library import Library
+from crisiscomm.documents.load import load_text
+from crisiscomm.documents.merge import merge
+from crisiscomm.documents.source import location_of
 from crisiscomm.errors import LoadError, NotFoundError
-from crisiscomm.playbook.library import Library
-from crisiscomm.playbook.load import load_text
-from crisiscomm.playbook.merge import merge
-from crisiscomm.playbook.source import location_of
 
 Write = Callable[[str, str], Path]
 
@@ -217,8 +217,8 @@ def test_malformed_identities_do_not_crash_the_merge(write: Write) -> None:
 
 
 def test_unmatched_remove_stays_for_lint_and_compile_drops_it(write: Write) -> None:
-    from crisiscomm.playbook.check import check_file
     from crisiscomm.playbook.compile import compile_playbook
+    from crisiscomm.validation import check_file
 
     from .conftest import FIXTURES
 

@@ -9,8 +9,9 @@ from xml.etree import ElementTree
 import pytest
 from jsonschema.validators import validator_for
 
-from crisiscomm.playbook.check import Report, check_paths
-from crisiscomm.playbook.output import render
+from crisiscomm.documents.kinds import Report
+from crisiscomm.documents.output import render
+from crisiscomm.validation import check_paths
 
 from .conftest import REPO
 
@@ -83,8 +84,8 @@ def test_github_annotations(report: Report) -> None:
 
 
 def test_github_escapes_newlines_and_percent() -> None:
-    from crisiscomm.playbook.findings import Finding
-    from crisiscomm.playbook.source import Location
+    from crisiscomm.documents.findings import Finding
+    from crisiscomm.documents.source import Location
 
     report = Report(
         ["a,b.yaml"], [Finding(Location("a,b.yaml", 1, 1), "schema", "100% bad\nreally")]

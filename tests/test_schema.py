@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from crisiscomm.playbook.findings import Finding
-from crisiscomm.playbook.load import load_text
+from crisiscomm.documents.findings import Finding
+from crisiscomm.documents.load import load_text
 from crisiscomm.playbook.schema import SCHEMA_PATH, schema_findings, validator
 
 SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
@@ -112,7 +112,7 @@ def test_subtrees_validated_in_a_clean_base_are_skipped_and_new_ones_are_not() -
 
 
 def test_playbook_errors_are_found_beside_a_clean_protocol(tmp_path: Path) -> None:
-    from crisiscomm.playbook.check import check_paths
+    from crisiscomm.validation import check_paths
 
     from .conftest import FIXTURES
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from crisiscomm.playbook.check import check_paths
 from crisiscomm.playbook.compile import compile_playbook
 from crisiscomm.playbook.graph import mermaid
 from crisiscomm.templates import placeholders
+from crisiscomm.validation import check_paths
 
 from .conftest import REPO
 

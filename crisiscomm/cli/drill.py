@@ -98,12 +98,12 @@ def run(
     import tempfile
 
     from crisiscomm.cli.common import echo_json, write_report
+    from crisiscomm.documents.kinds import collect_files
     from crisiscomm.drill.coverage import coverage as measure
     from crisiscomm.drill.report import after_action, to_json, to_markdown
     from crisiscomm.drill.runner import LiveChannels, run_drill
     from crisiscomm.drill.scenario import load_scenario
     from crisiscomm.errors import UsageError
-    from crisiscomm.playbook.check import collect_files
 
     files = collect_files(scenarios)
     if not files:

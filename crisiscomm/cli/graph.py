@@ -17,9 +17,9 @@ def graph(playbook: str) -> int:
     Example:
       crisiscomm graph flood > docs/flood.mmd
     """
+    from crisiscomm.documents.library import Library
     from crisiscomm.playbook.compile import compile_playbook
     from crisiscomm.playbook.graph import mermaid
-    from crisiscomm.playbook.library import Library
 
     library = Library()
     click.echo(

@@ -50,9 +50,10 @@ def validate(
       crisiscomm validate --format sarif -o crisiscomm.sarif .
     """
     from crisiscomm.cli.common import write_report
+    from crisiscomm.documents.kinds import collect_files
+    from crisiscomm.documents.output import render
     from crisiscomm.errors import UsageError
-    from crisiscomm.playbook.check import check_paths, collect_files
-    from crisiscomm.playbook.output import render
+    from crisiscomm.validation import check_paths
 
     if not paths:
         paths = tuple(Path(d) for d in DEFAULT_DIRS if Path(d).is_dir())

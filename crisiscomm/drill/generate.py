@@ -38,16 +38,17 @@ def _q(text: str) -> str:
 def skeletons(playbook_ref: str, *, playbook_path_text: str | None = None) -> list[Skeleton]:
     """A skeleton per reachable state (the initial one aside), shortest paths first."""
     from crisiscomm.clock import SimulatedClock
+    from crisiscomm.documents.library import Library
+    from crisiscomm.documents.source import Location
     from crisiscomm.drill.runner import perform
     from crisiscomm.drill.scenario import Response
     from crisiscomm.engine import service
     from crisiscomm.engine.autopilot import fact_samples, path_to, plan_transition
-    from crisiscomm.playbook.library import Library
-    from crisiscomm.playbook.source import Location
+    from crisiscomm.playbook.compile import compiled_playbook
     from crisiscomm.store import open_store
 
     path = Library().find_playbook(playbook_ref)
-    playbook = service._compiled(path)
+    playbook = compiled_playbook(path)
     facts = fact_samples(playbook)
     results = []
     title = _("{playbook}: reach {state}")

@@ -189,8 +189,8 @@ class InteractiveDrill:
     def command(self, line: str) -> list[News]:
         """Run an officer's command (`advance confirm`, `approve holding --as NAME` ...) at
         the current simulated time; RefusedError or UsageError carries the reason."""
+        from crisiscomm.documents.source import Location
         from crisiscomm.drill.scenario import COMMANDS, Response
-        from crisiscomm.playbook.source import Location
 
         assert self.run is not None, "open() first"
         words, options = _split(line)

@@ -24,8 +24,8 @@ from crisiscomm.notify.channels import Channel, ChannelFactory
 from crisiscomm.notify.outbox import deliver_due
 
 if TYPE_CHECKING:
+    from crisiscomm.documents.source import Location
     from crisiscomm.drill.scenario import Inject, Response, Scenario
-    from crisiscomm.playbook.source import Location
     from crisiscomm.store import Store
     from crisiscomm.store.rows import EventRow, IncidentRow, OutboxRow
 
@@ -289,10 +289,10 @@ def refuse_office_database(db: Path) -> None:
 
 def open_exercise(run: Exercise) -> IncidentRow:
     """Open the exercise's incident with the facts of the injects at 0m; deliver its outbox."""
+    from crisiscomm.documents.findings import Finding
+    from crisiscomm.documents.source import Location
     from crisiscomm.drill.scenario import ScenarioError
     from crisiscomm.engine import service
-    from crisiscomm.playbook.findings import Finding
-    from crisiscomm.playbook.source import Location
 
     scenario = run.scenario
     opening = [i for i in scenario.injects if i.at == timedelta(0)]

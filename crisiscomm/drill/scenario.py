@@ -17,15 +17,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crisiscomm.documents.findings import Finding
+from crisiscomm.documents.kinds import Kind
+from crisiscomm.documents.rules import register
+from crisiscomm.documents.source import Location, MarkedDict, location_of
 from crisiscomm.durations import parse_duration
 from crisiscomm.errors import CrisisCommError, LoadError, UsageError
 from crisiscomm.i18n import _
-from crisiscomm.playbook.findings import Finding
-from crisiscomm.playbook.source import Location, MarkedDict, location_of
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
 
+    from crisiscomm.documents.library import Library
     from crisiscomm.playbook.model import Playbook
 
 __all__ = [
@@ -180,21 +183,21 @@ class Scenario:
 def _validator() -> Draft202012Validator:
     from jsonschema import Draft202012Validator
 
-    from crisiscomm.playbook.schema import _inline_refs
+    from crisiscomm.documents.schema import inline_refs
 
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(_inline_refs(schema, schema["$defs"]))
+    return Draft202012Validator(inline_refs(schema, schema["$defs"]))
 
 
 def _schema_findings(document: Any) -> list[Finding]:
     # the playbook schema's messages and hints, for a second schema
-    from crisiscomm.playbook.schema import _leaf_errors, _message
+    from crisiscomm.documents.schema import error_message, leaf_errors
 
     findings = []
     for error in _validator().iter_errors(document):
-        for leaf in _leaf_errors(error):
-            message, hint, where = _message(leaf, document)
+        for leaf in leaf_errors(error):
+            message, hint, where = error_message(leaf, document)
             location = where or location_of(document, list(leaf.absolute_path))
             findings.append(
                 Finding(location or Location("?", 1, 1), "drill-schema", message, hint=hint)
@@ -342,8 +345,8 @@ class _Checker:
         return scenario
 
     def find_playbook(self) -> tuple[Path | None, Playbook | None]:
-        from crisiscomm.engine.service import _compiled
-        from crisiscomm.playbook.library import Library
+        from crisiscomm.documents.library import Library
+        from crisiscomm.playbook.compile import compiled_playbook
 
         reference = str(self.document["playbook"])
         beside = self.path.parent / reference
@@ -352,7 +355,7 @@ class _Checker:
         path = next((c for c in candidates if c.is_file()), None)
         try:
             path = path or Library().find_playbook(reference)
-            return path, _compiled(path)
+            return path, compiled_playbook(path)
         except CrisisCommError as error:
             self.problem(
                 _("playbook `{name}`: {error}").format(name=reference, error=error.message),
@@ -563,15 +566,20 @@ def _check(path: Path, document: Any) -> tuple[Scenario | None, list[Finding]]:
     return scenario, sorted(checker.findings)
 
 
-def scenario_findings(path: Path, document: Any) -> list[Finding]:
+def scenario_findings(path: Path, document: Any, library: Library | None = None) -> list[Finding]:
     """Every finding for a loaded scenario document (for `crisiscomm validate`)."""
     return _check(path, document)[1]
 
 
+SCENARIO = Kind(name="drill scenario", key="crisiscomm-drill", check=scenario_findings)
+register("drill-schema", "the file does not match the drill scenario format (JSON Schema)")
+register("drill", "a drill scenario names what its playbook does not have, or an impossible time")
+
+
 def load_scenario(path: Path) -> Scenario:
     """Load and check a scenario file; ScenarioError (exit 2) lists every problem."""
-    from crisiscomm.playbook.library import display_path
-    from crisiscomm.playbook.load import load_file
+    from crisiscomm.documents.library import display_path
+    from crisiscomm.documents.load import load_file
 
     if not path.is_file():
         raise UsageError(_("{path}: no such scenario file").format(path=path))

@@ -73,30 +73,6 @@ def pinned_playbook(store: Store, content_hash: str) -> Playbook:
     return _PLAYBOOKS[content_hash]
 
 
-_COMPILED: dict[Path, tuple[list[Path], list[tuple[int, int]], Playbook]] = {}
-
-
-def _compiled(path: Path) -> Playbook:
-    """A playbook compiled from YAML, reused while none of its files changed (serve, drills)."""
-    from crisiscomm.playbook.compile import compile_playbook
-
-    def stamps(files: list[Path]) -> list[tuple[int, int]]:
-        return [(s.st_mtime_ns, s.st_size) for s in (f.stat() for f in files)]
-
-    key = path.resolve()
-    if key in _COMPILED:
-        files, seen, playbook = _COMPILED[key]
-        try:
-            if stamps(files) == seen:
-                return playbook
-        except OSError:
-            pass
-    playbook = compile_playbook(path)
-    files = [Path(f).resolve() for f in playbook.files]
-    _COMPILED[key] = (files, stamps(files), playbook)
-    return playbook
-
-
 def load(
     *, store: Store, incident_id: str, statements: bool = True
 ) -> tuple[Playbook, IncidentRow]:
@@ -151,11 +127,12 @@ def open_incident(
     """Open an incident of a playbook (path or id), pinning the playbook's content."""
     from zoneinfo import ZoneInfo
 
+    from crisiscomm.documents.library import Library
     from crisiscomm.engine import incident as steps
     from crisiscomm.engine.facts import parse_assignments
-    from crisiscomm.playbook.library import Library
+    from crisiscomm.playbook.compile import compiled_playbook
 
-    playbook = _compiled(Library().find_playbook(playbook_ref))
+    playbook = compiled_playbook(Library().find_playbook(playbook_ref))
     values = parse_assignments(facts)
     now = clock.now()
     # Validate everything before taking a number, so a refused opening leaves no gap.

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from crisiscomm.documents.findings import Finding, Severity
+from crisiscomm.documents.rules import LOADING_RULES, Rule, register
+from crisiscomm.documents.rules import RULES as ALL_RULES
+from crisiscomm.documents.source import Location, MarkedDict, location_of
 from crisiscomm.durations import parse_duration
 from crisiscomm.i18n import _
 from crisiscomm.playbook.actions import ACTIONS
-from crisiscomm.playbook.findings import Finding, Severity
-from crisiscomm.playbook.source import Location, MarkedDict, location_of
 from crisiscomm.templates import BUILTIN_PLACEHOLDERS, placeholders
 
 __all__ = ["RULES", "Rule", "lint"]
@@ -25,43 +26,21 @@ __all__ = ["RULES", "Rule", "lint"]
 NodePath = tuple[str | int, ...]
 
 
-@dataclass(frozen=True)
-class Rule:
-    """A lint rule's identity, for output formats and docs."""
-
-    id: str
-    severity: Severity
-    summary: str
-
-
-RULES: dict[str, Rule] = {}
+# the playbook kind's rules: the loading stages' and the lint rules below
+RULES: dict[str, Rule] = {rule_id: ALL_RULES[rule_id] for rule_id in LOADING_RULES}
 _CHECKS: list[Callable[[_Linter], None]] = []
 
 
 def _rule(
     rule_id: str, summary: str, severity: Severity = Severity.ERROR
 ) -> Callable[[Callable[[_Linter], None]], Callable[[_Linter], None]]:
-    def register(check: Callable[[_Linter], None]) -> Callable[[_Linter], None]:
-        RULES[rule_id] = Rule(rule_id, severity, summary)
+    def add(check: Callable[[_Linter], None]) -> Callable[[_Linter], None]:
+        RULES[rule_id] = register(rule_id, summary, severity)
         _CHECKS.append(check)
         return check
 
-    return register
+    return add
 
-
-# Rules found by stages before linting, listed here so every output format knows them.
-for _id, _summary in [
-    ("schema", "the file does not match the playbook format (JSON Schema)"),
-    ("yaml-syntax", "the file is not valid YAML"),
-    ("yaml-tag", "a YAML tag other than the plain core types"),
-    ("yaml-alias", "alias bomb, recursive alias or merge key"),
-    ("yaml-limits", "file too large or nested too deep"),
-    ("duplicate-key", "the same key twice in one mapping"),
-    ("unknown-protocol", "`extends` names a protocol that cannot be found"),
-    ("extends-cycle", "`extends` chain goes round in a circle"),
-    ("io", "the file cannot be read"),
-]:
-    RULES[_id] = Rule(_id, Severity.ERROR, _summary)
 
 SECRET_KEY = re.compile(
     r"(password|passwd|secret|token|api[_-]?key|authorization|credential|private[_-]?key)",

@@ -8,10 +8,10 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from crisiscomm import __version__
+from crisiscomm.documents.findings import Finding, Severity
+from crisiscomm.documents.kinds import Report
+from crisiscomm.documents.rules import RULES
 from crisiscomm.i18n import _, ngettext
-from crisiscomm.playbook.check import Report
-from crisiscomm.playbook.findings import Finding, Severity
-from crisiscomm.playbook.lint import RULES
 
 __all__ = ["FORMATS", "render"]
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crisiscomm.documents.load import load_file
+from crisiscomm.documents.merge import merge
+from crisiscomm.documents.source import Location, MarkedDict, location_of
 from crisiscomm.errors import LoadError, NotFoundError
 from crisiscomm.i18n import _
-from crisiscomm.playbook.load import load_file
-from crisiscomm.playbook.merge import merge
-from crisiscomm.playbook.source import Location, MarkedDict, location_of
 
 __all__ = ["Library", "display_path", "shipped_dir"]
 

@@ -24,9 +24,9 @@ from typing import Any
 import yaml
 import yaml.cyaml
 
+from crisiscomm.documents.source import Location, MarkedDict, MarkedList
 from crisiscomm.errors import LoadError
 from crisiscomm.i18n import _
-from crisiscomm.playbook.source import Location, MarkedDict, MarkedList
 
 __all__ = ["MAX_ALIAS_NODES", "MAX_DEPTH", "MAX_FILE_BYTES", "load_file", "load_text"]
 

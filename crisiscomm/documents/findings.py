@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from crisiscomm.playbook.source import Location
+from crisiscomm.documents.source import Location
 
 __all__ = ["Finding", "Severity"]
 

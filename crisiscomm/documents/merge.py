@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from crisiscomm.playbook.source import MarkedDict, MarkedList
+from crisiscomm.documents.source import MarkedDict, MarkedList
 
 __all__ = ["NOT_INHERITED", "merge"]
 
