@@ -1,3 +1,5 @@
+"""`python -m crisiscomm`: the same as the `crisiscomm` command."""
+
 from crisiscomm.cli import main
 
 raise SystemExit(main())

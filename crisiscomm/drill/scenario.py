@@ -8,8 +8,6 @@ the file:line the trainer wrote; `load_scenario` raises them as one ScenarioErro
 from __future__ import annotations
 
 import difflib
-import functools
-import json
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -21,13 +19,12 @@ from crisiscomm.documents.findings import Finding
 from crisiscomm.documents.kinds import Kind
 from crisiscomm.documents.rules import register
 from crisiscomm.documents.source import Location, MarkedDict, location_of
+from crisiscomm.drill.schema import scenario_schema_findings
 from crisiscomm.durations import parse_duration
 from crisiscomm.errors import CrisisCommError, LoadError, UsageError
 from crisiscomm.i18n import _
 
 if TYPE_CHECKING:
-    from jsonschema import Draft202012Validator
-
     from crisiscomm.documents.library import Library
     from crisiscomm.playbook.model import Playbook
 
@@ -48,7 +45,6 @@ __all__ = [
 ]
 
 HEADER = "crisiscomm-drill"
-SCHEMA_PATH = Path(__file__).with_name("schema.json")
 # the command words of a scripted response, with how many names follow them
 COMMANDS = {
     "advance": 1,
@@ -177,32 +173,6 @@ class Scenario:
     states_by: list[tuple[str, timedelta, Location]] = field(default_factory=list)
     must_fire: list[dict[str, Any]] = field(default_factory=list)
     must_not_fire: list[dict[str, Any]] = field(default_factory=list)
-
-
-@functools.cache
-def _validator() -> Draft202012Validator:
-    from jsonschema import Draft202012Validator
-
-    from crisiscomm.documents.schema import inline_refs
-
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(inline_refs(schema, schema["$defs"]))
-
-
-def _schema_findings(document: Any) -> list[Finding]:
-    # the playbook schema's messages and hints, for a second schema
-    from crisiscomm.documents.schema import error_message, leaf_errors
-
-    findings = []
-    for error in _validator().iter_errors(document):
-        for leaf in leaf_errors(error):
-            message, hint, where = error_message(leaf, document)
-            location = where or location_of(document, list(leaf.absolute_path))
-            findings.append(
-                Finding(location or Location("?", 1, 1), "drill-schema", message, hint=hint)
-            )
-    return sorted(findings)
 
 
 def parse_offset(text: str) -> timedelta:
@@ -558,7 +528,7 @@ def _check(path: Path, document: Any) -> tuple[Scenario | None, list[Finding]]:
     if not isinstance(document, MarkedDict):
         location = getattr(document, "location", Location(str(path), 1, 1))
         return None, [Finding(location, "drill-schema", _("a drill must be a mapping"))]
-    findings = _schema_findings(document)
+    findings = scenario_schema_findings(document)
     if findings:
         return None, findings
     checker = _Checker(path, document)

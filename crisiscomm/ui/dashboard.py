@@ -148,9 +148,10 @@ class Dashboard(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
-        from crisiscomm.cli.common import open_db
+        from crisiscomm.store import open_store
 
-        self._store = open_db(self.db)
+        # as the CLI opens it: a named database must exist; the default one is made
+        self._store = open_store(self.db, create=not self.db)
         self.main = self.screen  # the incidents screen, whatever is pushed on top of it
         self.sub_title = _("acting as {actor}").format(actor=self.actor)
         table = self.query_one("#incidents", DataTable)
