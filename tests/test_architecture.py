@@ -53,8 +53,8 @@ def _imports(name: str, *, typing_only: bool) -> set[str]:
 
     def visit(node: ast.AST) -> None:
         if isinstance(node, ast.If) and _is_type_checking(node) and not typing_only:
-            for child in node.orelse:
-                visit(child)
+            for branch in node.orelse:
+                visit(branch)
             return
         targets: list[str] = []
         if isinstance(node, ast.Import):

@@ -492,7 +492,7 @@ def test_entering_a_cadence_state_and_releasing_at_the_same_instant(
 def test_no_step_changes_the_incident_as_read(
     store: Store, clock: SimulatedClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Steps copy the incident's data only two levels deep (engine.incident._data): a step that
+    """Steps copy the incident's data only two levels deep (engine.context.own_data): a step that
     changed something deeper in place would change the incident as read, and this fails."""
     from crisiscomm.engine.autopilot import fact_samples, path_to, plan_transition
     from crisiscomm.playbook.compile import compile_playbook

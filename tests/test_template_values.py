@@ -9,7 +9,7 @@ import pytest
 
 from crisiscomm.clock import SimulatedClock
 from crisiscomm.engine import service
-from crisiscomm.engine.incident import template_values
+from crisiscomm.engine.context import template_values
 from crisiscomm.store import Store
 from crisiscomm.templates import BUILTIN_PLACEHOLDERS, missing_values, render_lenient
 

@@ -8,15 +8,21 @@ the same code runs officers' commands, `serve` and drills (DESIGN.md, "Data flow
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from crisiscomm.clock import format_utc, parse_utc
+from crisiscomm.engine.context import (
+    cadence_interval,
+    own_data,
+    refuse_if_closed,
+    template_values,
+)
 from crisiscomm.engine.facts import parse_fact
 from crisiscomm.engine.outcome import Outcome
-from crisiscomm.engine.timefmt import local_text, statement_time
+from crisiscomm.engine.timefmt import local_text
 from crisiscomm.errors import RefusedError, UsageError
 from crisiscomm.i18n import _
 from crisiscomm.playbook.model import Playbook
@@ -37,48 +43,6 @@ __all__ = [
     "set_facts",
     "state_timers",
 ]
-
-
-def _data(incident: IncidentRow) -> dict[str, Any]:
-    """A private copy of the incident's data for a step to change.
-
-    Copied two levels deep: a step sets facts, checklist entries of a state, approvals and
-    acknowledgements (`data[key][name] = ...`, `data[key][name].append(...)`) and never
-    changes anything deeper in place; it replaces it (test_engine checks that no step
-    changes the incident as read). Statement records (most of the data: texts in every
-    language) are shared read-only; a step changes one only through
-    `statements.own_record`, which copies that record.
-    """
-    data: dict[str, Any] = {
-        key: _copy_one_level_down(value)
-        for key, value in incident.data.items()
-        if key != "statements"
-    }
-    data["statements"] = dict(incident.data.get("statements") or {})
-    data.setdefault("facts", {})
-    data.setdefault("checklist", {})
-    data.setdefault("statements", {})
-    data.setdefault("approvals", {})
-    data.setdefault("acks", {"generation": incident.generation, "by": []})
-    return data
-
-
-def _copy_one_level_down(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: v.copy() if isinstance(v, dict | list) else v for k, v in value.items()}
-    if isinstance(value, list):
-        return [v.copy() if isinstance(v, dict | list) else v for v in value]
-    return value
-
-
-def _refuse_if_closed(playbook: Playbook, incident: IncidentRow) -> None:
-    if incident.closed_at is not None or playbook.is_final(incident.state):
-        raise RefusedError(
-            _("incident {id} is closed ({state})").format(
-                id=incident.id, state=playbook.state_title(incident.state)
-            ),
-            hint=_("closed incidents keep their record; open a new one if the crisis returns"),
-        )
 
 
 def state_timers(
@@ -107,18 +71,6 @@ def state_timers(
             )
         )
     return timers
-
-
-def cadence_interval(playbook: Playbook, state: str) -> Any:
-    """The follow-up rhythm of a state as a timedelta, or None."""
-    from crisiscomm.durations import parse_duration
-
-    cadence = playbook.states.get(state, {}).get("cadence")
-    if isinstance(cadence, dict):
-        return parse_duration(cadence["every"])
-    if isinstance(cadence, str):
-        return parse_duration(cadence)
-    return None
 
 
 def notifications(
@@ -166,93 +118,6 @@ def notifications(
             identity = f"{key}:{channel}:{recipient}" if key else uuid.uuid4().hex
             rows.append(OutboxMessage(identity, channel, recipient, payload))
     return rows
-
-
-class TemplateValues(Mapping[str, str]):
-    """The values `$placeholders` may use, as text: built-ins and the facts that have one.
-
-    Each is worked out when a template asks for it (a deadline notice uses two or three of
-    them; `serve` builds one per firing). A fact shadows a built-in of the same name.
-    """
-
-    def __init__(self, playbook: Playbook, incident: IncidentRow, now: datetime) -> None:
-        self.playbook, self.incident, self.now = playbook, incident, now
-        self.facts: dict[str, Any] = incident.data.get("facts") or {}
-        self.known: dict[str, str] = {}
-        zone = playbook.timezone
-        state = incident.state
-        builtins: dict[str, Callable[[], str | None]] = {
-            "incident_id": lambda: incident.id,
-            "incident_title": lambda: incident.title,
-            "playbook_title": lambda: playbook.title,
-            "severity": lambda: incident.severity,
-            "state": lambda: state,
-            "state_title": lambda: playbook.state_title(state),
-            "owner": lambda: _owner_text(playbook, state),
-            "now": lambda: statement_time(now, zone),
-            "opened_at": lambda: statement_time(incident.opened_at, zone),
-            "deadline": self._deadline,  # the state's, if it has one
-            "next_update_at": self._next_update,  # if the playbook has a cadence
-        }
-        self.builtins = builtins
-
-    def _deadline(self) -> str | None:
-        incident, playbook = self.incident, self.playbook
-        deadline = playbook.states.get(incident.state, {}).get("deadline")
-        if deadline is None:
-            return None
-        due = incident.state_entered_at + playbook.scaled(deadline, incident.severity)
-        return statement_time(due, playbook.timezone)
-
-    def _next_update(self) -> str | None:
-        due = next_update_at(self.playbook, self.incident, self.now)
-        return statement_time(due, self.playbook.timezone) if due is not None else None
-
-    def __getitem__(self, name: str) -> str:
-        if name not in self.known:
-            from crisiscomm.engine.facts import fact_text
-
-            if name in self.facts:
-                self.known[name] = fact_text(self.playbook, name, self.facts[name])
-            else:
-                value = self.builtins[name]() if name in self.builtins else None
-                if value is None:
-                    raise KeyError(name)
-                self.known[name] = value
-        return self.known[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter([name for name in dict.fromkeys([*self.builtins, *self.facts]) if name in self])
-
-    def __len__(self) -> int:
-        return len(list(iter(self)))
-
-
-def template_values(playbook: Playbook, incident: IncidentRow, now: datetime) -> TemplateValues:
-    """The values `$placeholders` may use (`TemplateValues`), for `incident` at `now`."""
-    return TemplateValues(playbook, incident, now)
-
-
-def next_update_at(playbook: Playbook, incident: IncidentRow, now: datetime) -> datetime | None:
-    """When the next public update is promised: now plus the follow-up cadence.
-
-    The current state's cadence if it has one, else the playbook's first cadence (the
-    rhythm a holding statement promises for the follow-up phase).
-    """
-    every = cadence_interval(playbook, incident.state)
-    if every is None:
-        for name in playbook.states:
-            every = cadence_interval(playbook, name)
-            if every is not None:
-                break
-    return now + every if every is not None else None
-
-
-def _owner_text(playbook: Playbook, state: str) -> str:
-    role = playbook.states.get(state, {}).get("owner")
-    if not role:
-        return "-"
-    return str(playbook.roles.get(role, {}).get("title") or role)
 
 
 def _enter_state(
@@ -385,7 +250,7 @@ def open_incident(
         opened_by=actor,
         data={},
     )
-    data = _data(blank)
+    data = own_data(blank)
     data["facts"] = values
     opened = NewEvent(
         now,
@@ -506,7 +371,7 @@ def advance(
     now: datetime,
 ) -> Outcome:
     """Fire a trigger; refuse with every reason it may not fire and the triggers possible."""
-    _refuse_if_closed(playbook, incident)
+    refuse_if_closed(playbook, incident)
     possible = possible_triggers(playbook, incident.state)
     candidates = [t for t in playbook.transitions_from(incident.state) if t["trigger"] == trigger]
     if not candidates:
@@ -531,7 +396,7 @@ def advance(
             _("`{t}` refused:").format(t=trigger) + "".join(f"\n  - {r}" for r in reasons),
             hint=_("possible here: {names}").format(names=", ".join(possible)),
         )
-    data = _data(incident)
+    data = own_data(incident)
     moved = NewEvent(
         now,
         actor,
@@ -549,7 +414,7 @@ def check_item(
     playbook: Playbook, incident: IncidentRow, *, item: str, actor: str, now: datetime
 ) -> Outcome:
     """Mark a checklist item of the current state done."""
-    _refuse_if_closed(playbook, incident)
+    refuse_if_closed(playbook, incident)
     items = {i["id"]: i for i in playbook.state(incident.state).get("checklist") or []}
     if item not in items:
         raise RefusedError(
@@ -558,7 +423,7 @@ def check_item(
             ),
             hint=_("its items: {names}").format(names=", ".join(items) or "-"),
         )
-    data = _data(incident)
+    data = own_data(incident)
     done = data["checklist"].setdefault(incident.state, {})
     if item in done:
         raise RefusedError(
@@ -577,10 +442,10 @@ def set_facts(
     playbook: Playbook, incident: IncidentRow, *, values: dict[str, str], actor: str, now: datetime
 ) -> Outcome:
     """Record facts (typed by the playbook)."""
-    _refuse_if_closed(playbook, incident)
+    refuse_if_closed(playbook, incident)
     if not values:
         raise UsageError(_("give at least one key=value"))
-    data = _data(incident)
+    data = own_data(incident)
     events = []
     for name, text in values.items():
         value = parse_fact(playbook, name, text)
@@ -594,8 +459,8 @@ def set_facts(
 
 def acknowledge(playbook: Playbook, incident: IncidentRow, *, actor: str, now: datetime) -> Outcome:
     """`I have it`: stops reminders to this person for the current state; not the deadline."""
-    _refuse_if_closed(playbook, incident)
-    data = _data(incident)
+    refuse_if_closed(playbook, incident)
+    data = own_data(incident)
     acks = data["acks"]
     if acks.get("generation") != incident.generation:
         acks = data["acks"] = {"generation": incident.generation, "by": []}

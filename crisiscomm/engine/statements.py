@@ -15,11 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from crisiscomm.clock import format_utc, parse_utc
-from crisiscomm.engine.incident import (
-    _data,
-    _refuse_if_closed,
+from crisiscomm.engine.context import (
     cadence_interval,
     next_update_at,
+    own_data,
+    refuse_if_closed,
     template_values,
 )
 from crisiscomm.engine.outcome import Outcome
@@ -110,7 +110,7 @@ def draft_texts(
 def own_record(data: dict[str, Any], statement: str) -> dict[str, Any]:
     """The statement's record in `data`, as a private copy this step may change.
 
-    `_data` shares the records of the incident as read (they hold the texts in every
+    `own_data` shares the records of the incident as read (they hold the texts in every
     language); only the one a step changes is copied.
     """
     shared = data["statements"].get(statement) or {"versions": [], "approvals": [], "released": []}
@@ -169,7 +169,7 @@ def draft(
     playbook: Playbook, incident: IncidentRow, *, statement: str, actor: str, now: datetime
 ) -> Outcome:
     """Render a statement's template in every language as a new version."""
-    _refuse_if_closed(playbook, incident)
+    refuse_if_closed(playbook, incident)
     statement = resolve_statement(playbook, statement)
     texts, values = draft_texts(playbook, incident, statement, now)
     latest = latest_version(incident, statement)
@@ -184,7 +184,7 @@ def draft(
                 "to re-render it, or change a language with `crisiscomm statement edit`"
             ).format(iid=incident.id, s=statement),
         )
-    data = _data(incident)
+    data = own_data(incident)
     version = add_version(data, statement, texts, values, actor=actor, now=now)
     event = NewEvent(
         now,
@@ -206,7 +206,7 @@ def edit(
     now: datetime,
 ) -> Outcome:
     """A new version with one language's text replaced; earlier approvals no longer apply."""
-    _refuse_if_closed(playbook, incident)
+    refuse_if_closed(playbook, incident)
     statement = resolve_statement(playbook, statement)
     if language not in playbook.languages:
         raise UsageError(
@@ -221,7 +221,7 @@ def edit(
             _("statement `{s}` has no draft to edit").format(s=statement),
             hint=f"crisiscomm statement draft {incident.id} {statement}",
         )
-    data = _data(incident)
+    data = own_data(incident)
     texts = {**current["texts"], language: text.rstrip("\n")}
     if texts == current["texts"]:
         raise RefusedError(_("the text is the same as version {v}").format(v=current["version"]))
@@ -244,7 +244,7 @@ def approve(
     playbook: Playbook, incident: IncidentRow, *, name: str, actor: str, now: datetime
 ) -> Outcome:
     """Approve the newest version of a statement (in clearance order) or a trigger."""
-    _refuse_if_closed(playbook, incident)
+    refuse_if_closed(playbook, incident)
     triggers = {t["trigger"]: t for t in playbook.transitions_from(incident.state)}
     if name not in playbook.statements and name in triggers:
         return _approve_trigger(playbook, incident, trigger=triggers[name], actor=actor, now=now)
@@ -293,7 +293,7 @@ def approve(
                 role=role, names=", ".join(m["name"] for m in playbook.members(role))
             ),
         )
-    data = _data(incident)
+    data = own_data(incident)
     own_record(data, statement)["approvals"].append(
         {
             "version": version["version"],
@@ -358,7 +358,7 @@ def _approve_trigger(
                 people=", ".join(dict.fromkeys(people)) or "-"
             ),
         )
-    data = _data(incident)
+    data = own_data(incident)
     role = open_roles[0]
     data["approvals"].setdefault(name, []).append(
         {"role": role, "actor": actor, "at": format_utc(now), "generation": incident.generation}
@@ -371,7 +371,7 @@ def release(
     playbook: Playbook, incident: IncidentRow, *, statement: str, actor: str, now: datetime
 ) -> Outcome:
     """Release the newest version: fully cleared, in every language; re-arms the cadence."""
-    _refuse_if_closed(playbook, incident)
+    refuse_if_closed(playbook, incident)
     statement = resolve_statement(playbook, statement)
     version = latest_version(incident, statement)
     if version is None:
@@ -404,7 +404,7 @@ def release(
             ),
             hint=_("draft a new version for the next update"),
         )
-    data = _data(incident)
+    data = own_data(incident)
     release_record: dict[str, Any] = {
         "version": version["version"],
         "hash": version["hash"],

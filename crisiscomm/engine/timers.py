@@ -17,12 +17,8 @@ from typing import Any
 
 from crisiscomm.clock import format_utc, parse_utc
 from crisiscomm.durations import parse_duration
-from crisiscomm.engine.incident import (
-    SYSTEM_ACTOR,
-    cadence_interval,
-    notifications,
-    template_values,
-)
+from crisiscomm.engine.context import cadence_interval, template_values
+from crisiscomm.engine.incident import SYSTEM_ACTOR, notifications
 from crisiscomm.engine.outcome import Outcome
 from crisiscomm.engine.statements import released_at
 from crisiscomm.engine.timefmt import statement_time

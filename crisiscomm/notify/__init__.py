@@ -7,6 +7,20 @@
 
 Importing this package is cheap: smtplib, urllib.request and email are imported by the
 channel that needs them, when it first sends.
+
+Modules, lowest first (each imports only those above it in this list):
+
+    errors.py      DeliveryError, and short reasons without secrets
+    env.py         `${ENV}` references in channel settings, resolved at delivery
+    tls.py         verified TLS contexts for smtp and webhook
+    settings.py    what channels share: the send timeout and the outbox lease bounding it
+    smtp.py        the `smtp` channel (smtplib, imported when it first sends)
+    webhook.py     the `webhook` channel (urllib, imported when it first sends)
+    channels.py    the registry: the Channel protocol, console and file, ChannelFactory
+    check.py       channel settings checked at start-up
+    outbox.py      delivering the outbox: take, send, mark, retry, bury
+
+The channels never import the registry; it imports them lazily, when a playbook uses one.
 """
 
 from __future__ import annotations

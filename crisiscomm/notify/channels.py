@@ -1,5 +1,6 @@
 """Channels: how a notification leaves. `console` and `file` here; `smtp` and `webhook` in
-their own modules, imported only when a playbook uses them.
+their own modules, imported only when a playbook uses them. The channels take their shared
+settings (timeouts) from settings.py and never import this registry.
 
 A channel is built from its definition in the incident's pinned playbook, with `${ENV}`
 references resolved (env.py), and sends one outbox row at a time; `sync` then makes what
@@ -29,10 +30,7 @@ __all__ = [
     "ChannelFactory",
     "ConsoleChannel",
     "FileChannel",
-    "timeout_seconds",
 ]
-
-DEFAULT_TIMEOUT = 10.0  # seconds an smtp or webhook channel waits for its server
 
 
 class Channel(Protocol):
@@ -49,22 +47,6 @@ class Channel(Protocol):
         """Make every row `send` accepted durable, or raise DeliveryError (then none of
         them counts as sent). Channels that deliver on `send` have nothing to do."""
         ...
-
-
-def timeout_seconds(channel: str, definition: Mapping[str, Any]) -> float:
-    """The channel's `timeout` in seconds (DEFAULT_TIMEOUT when it has none)."""
-    from crisiscomm.durations import parse_duration
-
-    text = definition.get("timeout")
-    if text is None:
-        return DEFAULT_TIMEOUT
-    try:
-        return parse_duration(str(text)).total_seconds()
-    except ValueError as error:
-        raise DeliveryError(
-            _("channel `{channel}`: timeout: {error}").format(channel=channel, error=error),
-            permanent=True,
-        ) from None
 
 
 class ChannelFactory:

@@ -26,6 +26,7 @@ from crisiscomm.i18n import _
 from crisiscomm.notify.channels import Channel, ChannelFactory
 from crisiscomm.notify.env import redact
 from crisiscomm.notify.errors import DeliveryError
+from crisiscomm.notify.settings import DEFAULT_LEASE
 
 if TYPE_CHECKING:
     from crisiscomm.store import Store
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 __all__ = [
     "BACKOFF_BASE",
     "BACKOFF_CAP",
-    "DEFAULT_LEASE",
     "DeliveryReport",
     "deliver_due",
     "retry_delay",
@@ -45,10 +45,6 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=30)  # the wait after the first failure; doubled after each
 BACKOFF_CAP = timedelta(minutes=30)
-# How long a taken row is held before another deliverer may take it: the longest a crashed
-# deliverer's rows wait. One send must finish within half of it, or another deliverer may
-# send it too (the same key, so a duplicate the receiver can drop).
-DEFAULT_LEASE = timedelta(seconds=60)
 # Sent rows are marked in groups (one commit, one fsync, for many sends): at most this many,
 # or this many seconds after the oldest unmarked send. A process that dies before marking
 # sends those rows again, with their idempotency keys.

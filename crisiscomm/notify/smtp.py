@@ -19,8 +19,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from crisiscomm.i18n import _
-from crisiscomm.notify.channels import timeout_seconds
 from crisiscomm.notify.errors import DeliveryError, short_reason
+from crisiscomm.notify.settings import DEFAULT_TIMEOUT, timeout_seconds
 from crisiscomm.notify.tls import tls_context, untrusted
 from crisiscomm.store.rows import OutboxRow
 
@@ -47,7 +47,7 @@ class SmtpChannel:
         port: int | None = None,
         username: str | None = None,
         password: str | None = None,
-        timeout: float = 10.0,
+        timeout: float = DEFAULT_TIMEOUT,
         secrets: tuple[str, ...] = (),
         ca_file: str | None = None,
     ) -> None:

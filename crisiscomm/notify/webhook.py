@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 from crisiscomm import __version__
 from crisiscomm.clock import format_utc
 from crisiscomm.i18n import _
-from crisiscomm.notify.channels import timeout_seconds
 from crisiscomm.notify.errors import DeliveryError, short_reason
+from crisiscomm.notify.settings import DEFAULT_TIMEOUT, timeout_seconds
 from crisiscomm.notify.tls import tls_context, untrusted
 from crisiscomm.store.rows import OutboxRow
 
@@ -72,7 +72,7 @@ class WebhookChannel:
         url: str,
         secret: str | None = None,
         headers: Mapping[str, str] | None = None,
-        timeout: float = 10.0,
+        timeout: float = DEFAULT_TIMEOUT,
         secrets: tuple[str, ...] = (),
         ca_file: str | None = None,
     ) -> None:

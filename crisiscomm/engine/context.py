@@ -1,0 +1,169 @@
+"""What every step reads of an incident: its data to change, its template values, its
+cadence, and whether it is closed.
+
+The floor under the incident and statement steps (incident.py, statements.py, timers.py):
+it imports neither of them, so they can both build on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from crisiscomm.engine.timefmt import statement_time
+from crisiscomm.errors import RefusedError
+from crisiscomm.i18n import _
+from crisiscomm.playbook.model import Playbook
+from crisiscomm.store.rows import IncidentRow
+
+__all__ = [
+    "TemplateValues",
+    "cadence_interval",
+    "next_update_at",
+    "own_data",
+    "refuse_if_closed",
+    "template_values",
+]
+
+
+def own_data(incident: IncidentRow) -> dict[str, Any]:
+    """A private copy of the incident's data for a step to change.
+
+    Copied two levels deep: a step sets facts, checklist entries of a state, approvals and
+    acknowledgements (`data[key][name] = ...`, `data[key][name].append(...)`) and never
+    changes anything deeper in place; it replaces it (test_engine checks that no step
+    changes the incident as read). Statement records (most of the data: texts in every
+    language) are shared read-only; a step changes one only through
+    `statements.own_record`, which copies that record.
+    """
+    data: dict[str, Any] = {
+        key: _copy_one_level_down(value)
+        for key, value in incident.data.items()
+        if key != "statements"
+    }
+    data["statements"] = dict(incident.data.get("statements") or {})
+    data.setdefault("facts", {})
+    data.setdefault("checklist", {})
+    data.setdefault("statements", {})
+    data.setdefault("approvals", {})
+    data.setdefault("acks", {"generation": incident.generation, "by": []})
+    return data
+
+
+def _copy_one_level_down(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: v.copy() if isinstance(v, dict | list) else v for k, v in value.items()}
+    if isinstance(value, list):
+        return [v.copy() if isinstance(v, dict | list) else v for v in value]
+    return value
+
+
+def refuse_if_closed(playbook: Playbook, incident: IncidentRow) -> None:
+    """Refuse any step on a closed incident (its record stays as it was closed)."""
+    if incident.closed_at is not None or playbook.is_final(incident.state):
+        raise RefusedError(
+            _("incident {id} is closed ({state})").format(
+                id=incident.id, state=playbook.state_title(incident.state)
+            ),
+            hint=_("closed incidents keep their record; open a new one if the crisis returns"),
+        )
+
+
+def cadence_interval(playbook: Playbook, state: str) -> Any:
+    """The follow-up rhythm of a state as a timedelta, or None."""
+    from crisiscomm.durations import parse_duration
+
+    cadence = playbook.states.get(state, {}).get("cadence")
+    if isinstance(cadence, dict):
+        return parse_duration(cadence["every"])
+    if isinstance(cadence, str):
+        return parse_duration(cadence)
+    return None
+
+
+class TemplateValues(Mapping[str, str]):
+    """The values `$placeholders` may use, as text: built-ins and the facts that have one.
+
+    Each is worked out when a template asks for it (a deadline notice uses two or three of
+    them; `serve` builds one per firing). A fact shadows a built-in of the same name.
+    """
+
+    def __init__(self, playbook: Playbook, incident: IncidentRow, now: datetime) -> None:
+        self.playbook, self.incident, self.now = playbook, incident, now
+        self.facts: dict[str, Any] = incident.data.get("facts") or {}
+        self.known: dict[str, str] = {}
+        zone = playbook.timezone
+        state = incident.state
+        builtins: dict[str, Callable[[], str | None]] = {
+            "incident_id": lambda: incident.id,
+            "incident_title": lambda: incident.title,
+            "playbook_title": lambda: playbook.title,
+            "severity": lambda: incident.severity,
+            "state": lambda: state,
+            "state_title": lambda: playbook.state_title(state),
+            "owner": lambda: _owner_text(playbook, state),
+            "now": lambda: statement_time(now, zone),
+            "opened_at": lambda: statement_time(incident.opened_at, zone),
+            "deadline": self._deadline,  # the state's, if it has one
+            "next_update_at": self._next_update,  # if the playbook has a cadence
+        }
+        self.builtins = builtins
+
+    def _deadline(self) -> str | None:
+        incident, playbook = self.incident, self.playbook
+        deadline = playbook.states.get(incident.state, {}).get("deadline")
+        if deadline is None:
+            return None
+        due = incident.state_entered_at + playbook.scaled(deadline, incident.severity)
+        return statement_time(due, playbook.timezone)
+
+    def _next_update(self) -> str | None:
+        due = next_update_at(self.playbook, self.incident, self.now)
+        return statement_time(due, self.playbook.timezone) if due is not None else None
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self.known:
+            from crisiscomm.engine.facts import fact_text
+
+            if name in self.facts:
+                self.known[name] = fact_text(self.playbook, name, self.facts[name])
+            else:
+                value = self.builtins[name]() if name in self.builtins else None
+                if value is None:
+                    raise KeyError(name)
+                self.known[name] = value
+        return self.known[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([name for name in dict.fromkeys([*self.builtins, *self.facts]) if name in self])
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+
+def template_values(playbook: Playbook, incident: IncidentRow, now: datetime) -> TemplateValues:
+    """The values `$placeholders` may use (`TemplateValues`), for `incident` at `now`."""
+    return TemplateValues(playbook, incident, now)
+
+
+def next_update_at(playbook: Playbook, incident: IncidentRow, now: datetime) -> datetime | None:
+    """When the next public update is promised: now plus the follow-up cadence.
+
+    The current state's cadence if it has one, else the playbook's first cadence (the
+    rhythm a holding statement promises for the follow-up phase).
+    """
+    every = cadence_interval(playbook, incident.state)
+    if every is None:
+        for name in playbook.states:
+            every = cadence_interval(playbook, name)
+            if every is not None:
+                break
+    return now + every if every is not None else None
+
+
+def _owner_text(playbook: Playbook, state: str) -> str:
+    role = playbook.states.get(state, {}).get("owner")
+    if not role:
+        return "-"
+    return str(playbook.roles.get(role, {}).get("title") or role)
