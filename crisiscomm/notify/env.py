@@ -15,10 +15,10 @@ from typing import Any
 
 from crisiscomm.i18n import _
 from crisiscomm.notify.errors import DeliveryError
+from crisiscomm.playbook.channels import REFERENCE
 
-__all__ = ["REFERENCE", "Resolved", "missing_variables", "redact", "references", "resolve"]
+__all__ = ["Resolved", "missing_variables", "redact", "references", "resolve"]
 
-REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # values substituted into these settings are treated as secrets (a URL may carry a token)
 SECRET_SETTINGS = frozenset({"username", "password", "secret", "headers", "url"})
 # shorter values are no real secret, and blanking them would garble every message

@@ -22,15 +22,14 @@ from crisiscomm.i18n import _
 from crisiscomm.notify.errors import DeliveryError, short_reason
 from crisiscomm.notify.settings import DEFAULT_TIMEOUT, timeout_seconds
 from crisiscomm.notify.tls import tls_context, untrusted
+from crisiscomm.playbook.channels import DEFAULT_PORTS, SECURITY
 from crisiscomm.store.rows import OutboxRow
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
-__all__ = ["DEFAULT_PORTS", "SECURITY", "SmtpChannel"]
+__all__ = ["SmtpChannel"]
 
-SECURITY = ("starttls", "ssl", "none")
-DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 ADDRESS = re.compile(r"^[^@\s,<>;]+@[^@\s,<>;]+$")
 
 

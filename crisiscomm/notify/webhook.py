@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
@@ -26,14 +25,11 @@ from crisiscomm.i18n import _
 from crisiscomm.notify.errors import DeliveryError, short_reason
 from crisiscomm.notify.settings import DEFAULT_TIMEOUT, timeout_seconds
 from crisiscomm.notify.tls import tls_context, untrusted
+from crisiscomm.playbook.channels import HEADER_NAME, OWN_HEADERS, SIGNATURE_HEADER
 from crisiscomm.store.rows import OutboxRow
 
-__all__ = ["OWN_HEADERS", "SIGNATURE_HEADER", "WebhookChannel", "body", "signature"]
+__all__ = ["WebhookChannel", "body", "signature"]
 
-SIGNATURE_HEADER = "X-Crisiscomm-Signature"
-# headers crisiscomm sets itself; a channel's `headers` may not replace them
-OWN_HEADERS = frozenset({"content-type", "idempotency-key", SIGNATURE_HEADER.lower()})
-HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 MAX_RESPONSE = 64 * 1024  # bytes of an answer read (and thrown away) before closing
 
 
