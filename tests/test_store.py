@@ -442,7 +442,7 @@ def test_sqlite_connections_are_durable_and_read_through_a_memory_map(tmp_path: 
 def test_playbook_hashes_of_many_incidents_at_once(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import crisiscomm.store.store as module
+    import crisiscomm.store.incidents as module
 
     monkeypatch.setattr(module, "PLAYBOOK_HASHES_CHUNK", 2)  # several queries for five ids
     ids = [open_incident(store).id for _ in range(5)]

@@ -4,6 +4,17 @@
         incident = store.get_incident("INC-2026-0042")
 
 Importing this package is cheap (no psycopg until a `postgresql://` target is opened).
+
+    store.py       Store (the table families combined), its lifecycle and migrations; open_store
+    connection.py  the connection, transactions and driver errors every family runs on
+    incidents.py   incident rows, statements, pinned playbooks; the one write of a change
+    events.py      the hash-chained event log; verify_chain
+    timers.py      timers: reads, claims exactly once, TimerAlreadyFired
+    outbox.py      the outbox: what an incident queued, and delivery (take, mark, re-queue)
+    chain.py       the event hash, without SQL
+    dialect.py     what differs between SQLite and PostgreSQL
+    rows.py        the rows read and written: frozen dataclasses
+    migrations/    the numbered schema changes, applied by Store.migrate
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""The few places where SQLite and PostgreSQL differ; every other line of SQL is in store.py.
+"""The few places where SQLite and PostgreSQL differ; the rest of the SQL is shared by both.
 
 A dialect connects, names the database for messages (a PostgreSQL URL without its password),
-translates the `:name` parameters of store.py for psycopg, fills the one DDL blank of the
+translates the store's `:name` parameters for psycopg, fills the one DDL blank of the
 migrations, and turns a driver's exception into a StoreError a press officer can act on.
 psycopg is imported only here, and only for a `postgresql://` target.
 """

@@ -1,0 +1,125 @@
+"""The connection and its transactions: the base every table family of the Store builds on.
+
+`StoreConnection` holds one DB-API connection and its dialect and runs SQL through them:
+`_execute` and friends hand the dialect each statement (psycopg wants `%(name)s` for
+`:name`), `_driver_errors` turns a driver's exception into a StoreError a person can act on,
+and `_transaction` is BEGIN ... COMMIT, or a savepoint inside one. The table families
+(incidents.py, events.py, timers.py, outbox.py) subclass it; store.py combines them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from typing import Any
+
+from crisiscomm.errors import CrisisCommError, NotFoundError, StoreError
+from crisiscomm.i18n import _
+from crisiscomm.store.dialect import Connection, Dialect
+
+__all__ = ["StoreConnection", "no_incident"]
+
+
+class StoreConnection:
+    """One open database connection and the transactions on it; see store.Store."""
+
+    def __init__(self, connection: Connection, dialect: Dialect) -> None:
+        self._connection: Connection | None = connection
+        self._dialect = dialect
+        self.where = dialect.where  # the file or URL (without password), for messages
+        self.backend = dialect.name  # "sqlite" or "postgresql"
+        self.schema_version = 0
+        self._depth = 0  # open transaction (1) and savepoints inside it
+        # Threads of one process writing to one SQLite file can share a lock: they then wait
+        # for each other on it, woken at once, instead of in SQLite's busy handler, which
+        # polls with sleeps of 1 ms and more. Other processes still meet the busy timeout.
+        self.writer_lock: AbstractContextManager[Any] = nullcontext()
+
+    @property
+    def _conn(self) -> Connection:
+        if self._connection is None:
+            raise RuntimeError("the store is closed")
+        return self._connection
+
+    def _execute(self, sql: str, **params: Any) -> Any:
+        if params:
+            return self._conn.execute(self._dialect.sql(sql), params)
+        return self._conn.execute(self._dialect.sql(sql))
+
+    def _executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        if rows:
+            self._conn.cursor().executemany(self._dialect.sql(sql), rows)
+
+    def _fetchone(self, sql: str, **params: Any) -> Any:
+        record = self._fetchone_or_none(sql, **params)
+        if record is None:
+            raise RuntimeError(f"no row from: {sql.strip()}")
+        return record
+
+    def _fetchone_or_none(self, sql: str, **params: Any) -> Any:
+        return self._execute(sql, **params).fetchone()
+
+    @contextmanager
+    def _driver_errors(self) -> Iterator[None]:
+        """A driver's exception becomes a StoreError a person can act on; bugs stay bugs."""
+        try:
+            yield
+        except CrisisCommError:
+            raise
+        except Exception as error:
+            mapped = self._dialect.store_error(error)
+            if mapped is None:
+                raise
+            raise mapped from error
+
+    @contextmanager
+    def _transaction(self, *, write: bool = True) -> Iterator[None]:
+        """BEGIN ... COMMIT, rolled back on any exception, however it ends.
+
+        Inside a `batch` it is a savepoint instead: its failure undoes its own writes only.
+        """
+        with self._driver_errors():
+            if self._depth:
+                name = f"crisiscomm_{self._depth}"
+                self._execute(f"SAVEPOINT {name}")
+                self._depth += 1
+                try:
+                    yield
+                    self._execute(f"RELEASE SAVEPOINT {name}")
+                except BaseException:
+                    with suppress(Exception):
+                        self._execute(f"ROLLBACK TO SAVEPOINT {name}")
+                        self._execute(f"RELEASE SAVEPOINT {name}")
+                    raise
+                finally:
+                    self._depth -= 1
+                return
+            with self.writer_lock if write else nullcontext():
+                self._execute(self._dialect.begin_write if write else self._dialect.begin_read)
+                self._depth = 1
+                try:
+                    yield
+                    if self._dialect.failed_transaction(self._conn):
+                        raise StoreError(
+                            _("a statement failed inside the transaction; nothing was written"),
+                            hint=_("run the command again; if it fails again, report it"),
+                        )
+                    self._execute("COMMIT")
+                except BaseException:
+                    self._rollback()
+                    raise
+                finally:
+                    self._depth = 0
+
+    def _rollback(self) -> None:
+        # if the connection is gone, the server (or SQLite, on the next open) rolls back
+        with suppress(Exception):
+            self._execute("ROLLBACK")
+
+
+def no_incident(incident_id: str) -> NotFoundError:
+    """The error for an incident id the database does not have (any table family)."""
+    return NotFoundError(
+        _("no incident {id}").format(id=incident_id),
+        hint=_("run `crisiscomm list` to see the incidents"),
+    )

@@ -1,0 +1,373 @@
+"""Incidents: their rows, statements and pinned playbooks, and the one write that records a
+change of an incident with its events, timers and outbox rows (DESIGN.md invariants 1, 2).
+
+`IncidentTables` builds on the three other table families because an incident's write spans
+them: `create_incident` and `commit` insert the incident row (or update it under the
+optimistic version check), its chained events, its timers and its outbox rows in ONE
+transaction, and `commit` may claim the timer whose firing it records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from crisiscomm.clock import format_utc, parse_utc
+from crisiscomm.errors import ConflictError, NotFoundError
+from crisiscomm.i18n import _
+from crisiscomm.store.connection import no_incident
+from crisiscomm.store.events import EventTables, chain_events
+from crisiscomm.store.outbox import OutboxTables
+from crisiscomm.store.rows import IncidentRow, NewEvent, NewTimer, OutboxMessage, TimerRow
+from crisiscomm.store.timers import TimerAlreadyFired, TimerTables
+
+__all__ = ["IncidentTables"]
+
+INCIDENT_COLUMNS = (
+    "id, playbook_id, playbook_hash, title, severity, state, generation, state_entered_at, "
+    "opened_at, closed_at, opened_by, data, version, event_count, last_hash"
+)
+PIN_PLAYBOOK = """
+    INSERT INTO playbooks (content_hash, playbook_id, content)
+    VALUES (:content_hash, :playbook_id, :content)
+    ON CONFLICT (content_hash) DO NOTHING
+"""
+NEXT_NUMBER = """
+    INSERT INTO counters (name, value) VALUES (:name, 1)
+    ON CONFLICT (name) DO UPDATE SET value = counters.value + 1
+    RETURNING value
+"""
+INSERT_INCIDENT = f"""
+    INSERT INTO incidents ({INCIDENT_COLUMNS})
+    VALUES (:id, :playbook_id, :playbook_hash, :title, :severity, :state, :generation,
+            :state_entered_at, :opened_at, :closed_at, :opened_by, :data, 1, :event_count,
+            :last_hash)
+    RETURNING {INCIDENT_COLUMNS}
+"""
+INSERT_STATEMENTS = """
+    INSERT INTO incident_statements (incident_id, data) VALUES (:incident_id, :data)
+"""
+UPDATE_STATEMENTS = """
+    UPDATE incident_statements SET data = :data WHERE incident_id = :incident_id
+"""
+GET_STATEMENTS = "SELECT data FROM incident_statements WHERE incident_id = :incident_id"
+# the incident row's columns a change may set besides its data (UPDATE_INCIDENT)
+ROW_COLUMNS = ("title", "severity", "state", "generation", "state_entered_at", "closed_at")
+CHAIN_HEAD = "SELECT version, event_count, last_hash FROM incidents WHERE id = :id"
+UPDATE_INCIDENT = """
+    UPDATE incidents
+    SET title = :title, severity = :severity, state = :state, generation = :generation,
+        state_entered_at = :state_entered_at, closed_at = :closed_at, data = :data,
+        version = version + 1, event_count = :event_count, last_hash = :last_hash
+    WHERE id = :id AND version = :expected_version
+      AND event_count = :read_event_count AND last_hash = :read_last_hash
+    RETURNING version
+"""
+# the same for a change that leaves the row's other columns as they were: an UPDATE that
+# names closed_at rewrites the open-incidents index entry even when the value is the same
+UPDATE_INCIDENT_DATA = """
+    UPDATE incidents
+    SET data = :data, version = version + 1, event_count = :event_count, last_hash = :last_hash
+    WHERE id = :id AND version = :expected_version
+      AND event_count = :read_event_count AND last_hash = :read_last_hash
+    RETURNING version
+"""
+GET_INCIDENT = f"SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = :id"
+LIST_INCIDENTS = f"SELECT {INCIDENT_COLUMNS} FROM incidents ORDER BY opened_at DESC, id DESC"
+LIST_OPEN_INCIDENTS = f"""
+    SELECT {INCIDENT_COLUMNS} FROM incidents WHERE closed_at IS NULL
+    ORDER BY opened_at DESC, id DESC
+"""
+PLAYBOOK_CONTENT = "SELECT content FROM playbooks WHERE content_hash = :content_hash"
+PLAYBOOK_HASHES_OF = "SELECT id, playbook_hash FROM incidents WHERE id IN ({ids})"
+PLAYBOOK_HASHES_CHUNK = 500  # ids per query: far below either database's parameter limit
+
+
+class IncidentTables(EventTables, TimerTables, OutboxTables):
+    """The incidents, incident_statements, playbooks and counters tables."""
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def create_incident(
+        self,
+        *,
+        incident: IncidentRow,
+        playbook_content: str,
+        events: Sequence[NewEvent],
+        timers: Sequence[NewTimer],
+        outbox: Sequence[OutboxMessage],
+    ) -> IncidentRow:
+        """Store a new incident, its pinned playbook, first events, timers and outbox rows.
+
+        With `incident.id` "", the id (`INC-2026-0042`) is allocated in the same transaction
+        from the year of `incident.opened_at` as given; otherwise it is the id an earlier
+        `allocate_incident_id` returned. `version`, `event_count` and `last_hash` are ignored.
+        """
+        _require_events(events)
+        content_hash = hashlib.sha256(playbook_content.encode("utf-8")).hexdigest()
+        if content_hash != incident.playbook_hash:
+            raise ValueError(
+                f"playbook_hash {incident.playbook_hash} is not the sha256 of playbook_content "
+                f"({content_hash})"
+            )
+        with self._transaction():
+            self._execute(
+                PIN_PLAYBOOK,
+                content_hash=content_hash,
+                playbook_id=incident.playbook_id,
+                content=playbook_content,
+            )
+            incident_id = incident.id or self._next_incident_id(incident.opened_at.year)
+            chained, last_hash = chain_events(incident_id, 0, "", events)
+            stored = _incident(
+                self._fetchone(
+                    INSERT_INCIDENT,
+                    **_incident_params(incident),
+                    id=incident_id,
+                    event_count=len(events),
+                    last_hash=last_hash,
+                ),
+                statements=incident.data.get("statements") or {},
+            )
+            self._execute(
+                INSERT_STATEMENTS,
+                incident_id=incident_id,
+                data=_json(incident.data.get("statements") or {}),
+            )
+            self._append(stored, chained, timers, outbox, at=events[0].at)
+        return stored
+
+    def allocate_incident_id(self, year: int) -> str:
+        """Take the next incident number of a year, `INC-2026-0042`, in its own transaction.
+
+        For a caller that needs the id before it builds the events; a number taken by a
+        command that then dies is skipped, never reused. `create_incident` with id "" takes
+        the number in the incident's own transaction instead, leaving no gap.
+        """
+        with self._transaction():
+            return self._next_incident_id(year)
+
+    def commit(
+        self,
+        *,
+        incident: IncidentRow,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        timers: Sequence[NewTimer],
+        retire_timers: bool,
+        outbox: Sequence[OutboxMessage],
+        statements_changed: bool = True,
+        claim: TimerRow | None = None,
+        late_by_seconds: float = 0.0,
+        before: IncidentRow | None = None,
+    ) -> IncidentRow:
+        """Record a change of `incident` made from the version the caller read (`before`,
+        when given: columns the change left as they were are not rewritten).
+
+        `data["statements"]` (the big part: texts in every language) is written only with
+        `statements_changed`; the rest of the row is rewritten by every commit. With
+        `claim`, the commit is that timer's firing: it is marked fired in the same
+        transaction, and TimerAlreadyFired (nothing written) if it already fired, was
+        retired or belongs to another state entry.
+
+        Updates title, severity, state, generation, state_entered_at, closed_at and data (the
+        playbook pin, opening time and opener never change). With `retire_timers`, the
+        pending timers of earlier generations are retired at the first event's time. Raises
+        ConflictError, with nothing written, if someone else committed in between.
+        """
+        _require_events(events)
+        # The chain continues from the head the caller read (`incident` carries it); the
+        # UPDATE only matches if the version and that head are still what is stored, so
+        # no separate read of the head is needed inside the transaction.
+        event_count, last_hash = incident.event_count, incident.last_hash
+        chained, new_last_hash = chain_events(incident.id, event_count, last_hash, events)
+        only_data = before is not None and all(
+            getattr(incident, column) == getattr(before, column) for column in ROW_COLUMNS
+        )
+        with self._transaction():
+            record = self._fetchone_or_none(
+                UPDATE_INCIDENT_DATA if only_data else UPDATE_INCIDENT,
+                **({"data": _incident_data(incident)} if only_data else _incident_params(incident)),
+                id=incident.id,
+                expected_version=expected_version,
+                read_event_count=event_count,
+                read_last_hash=last_hash,
+                event_count=event_count + len(events),
+                last_hash=new_last_hash,
+            )
+            if record is None:
+                if self._fetchone_or_none(CHAIN_HEAD, id=incident.id) is None:
+                    raise no_incident(incident.id)
+                raise _conflict(incident.id)
+            # the timer whose firing this is: claimed in the same transaction, so it
+            # fires exactly once however many processes woke up for it (invariant 4);
+            # claimed after the incident row is locked, the order `advance` locks them in
+            if claim is not None and not self._claim(
+                claim.id, claim.generation, events[0].at, late_by_seconds
+            ):
+                raise TimerAlreadyFired(claim.id)
+            if statements_changed:
+                self._execute(
+                    UPDATE_STATEMENTS,
+                    incident_id=incident.id,
+                    data=_json(incident.data.get("statements") or {}),
+                )
+            stored = replace(
+                incident,
+                version=int(record[0]),
+                event_count=event_count + len(events),
+                last_hash=new_last_hash,
+            )
+            if retire_timers:
+                self._retire_timers(stored.id, stored.generation, events[0].at)
+            self._append(stored, chained, timers, outbox, at=events[0].at)
+        return stored
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def get_incident(self, incident_id: str, *, statements: bool = True) -> IncidentRow:
+        """The incident as stored; NotFoundError if there is none with this id.
+
+        With `statements=False` its data has no "statements" (the texts in every language
+        are most of an incident's data; steps that do not touch them need not read them).
+        """
+        with self._driver_errors():
+            record = self._fetchone_or_none(GET_INCIDENT, id=incident_id)
+            if record is None:
+                raise no_incident(incident_id)
+            if not statements:
+                return _incident(record)
+            texts = self._fetchone_or_none(GET_STATEMENTS, incident_id=incident_id)
+        return _incident(record, statements=json.loads(texts[0]) if texts else {})
+
+    def list_incidents(self, *, open_only: bool = False) -> list[IncidentRow]:
+        """Incidents, newest first; only those not closed with `open_only`.
+
+        For listing: their data has no "statements" (get_incident reads those).
+        """
+        with self._driver_errors():
+            records = self._execute(LIST_OPEN_INCIDENTS if open_only else LIST_INCIDENTS)
+            return [_incident(record) for record in records.fetchall()]
+
+    def playbook_content(self, content_hash: str) -> str:
+        """The canonical JSON of a pinned playbook."""
+        with self._driver_errors():
+            record = self._fetchone_or_none(PLAYBOOK_CONTENT, content_hash=content_hash)
+        if record is None:
+            raise NotFoundError(
+                _("no pinned playbook with content hash {hash}").format(hash=content_hash)
+            )
+        return str(record[0])
+
+    def playbook_hashes(self, incident_ids: Iterable[str]) -> dict[str, str]:
+        """The content hash of the playbook each incident pinned, by incident id (without
+        reading the incidents); unknown ids are left out."""
+        ids = sorted(set(incident_ids))
+        hashes: dict[str, str] = {}
+        with self._driver_errors():
+            for start in range(0, len(ids), PLAYBOOK_HASHES_CHUNK):
+                chunk = ids[start : start + PLAYBOOK_HASHES_CHUNK]
+                names = ", ".join(f":id{n}" for n in range(len(chunk)))
+                params = {f"id{n}": incident_id for n, incident_id in enumerate(chunk)}
+                sql = PLAYBOOK_HASHES_OF.format(ids=names)
+                hashes.update((str(i), str(h)) for i, h in self._execute(sql, **params))
+        return hashes
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _append(
+        self,
+        incident: IncidentRow,
+        events: list[dict[str, Any]],
+        timers: Sequence[NewTimer],
+        outbox: Sequence[OutboxMessage],
+        *,
+        at: datetime,
+    ) -> None:
+        """Insert the chained events, the new timers and the outbox rows of a write."""
+        self._insert_events(events)
+        self._insert_timers(incident.id, incident.generation, timers)
+        self._insert_outbox(incident.id, outbox, at=at)
+
+    def _next_incident_id(self, year: int) -> str:
+        number = self._fetchone(NEXT_NUMBER, name=f"incident:{year}")[0]
+        return f"INC-{year}-{number:04d}"
+
+
+def _json(value: Any) -> str:
+    """Compact JSON for columns that are read back, not hashed (the chain uses canonical)."""
+    # check_circular=False: JSON read from JSON has no cycles, and the check costs a fifth
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
+def _require_events(events: Sequence[NewEvent]) -> None:
+    if not events:
+        raise ValueError("every change is recorded as at least one event (DESIGN.md invariant 2)")
+
+
+def _incident_data(incident: IncidentRow) -> str:
+    """The incident row's `data` column: the data without its statements (their own table)."""
+    return _json({key: value for key, value in incident.data.items() if key != "statements"})
+
+
+def _incident_params(incident: IncidentRow) -> dict[str, Any]:
+    return {
+        "playbook_id": incident.playbook_id,
+        "playbook_hash": incident.playbook_hash,
+        "title": incident.title,
+        "severity": incident.severity,
+        "state": incident.state,
+        "generation": incident.generation,
+        "state_entered_at": format_utc(incident.state_entered_at),
+        "opened_at": format_utc(incident.opened_at),
+        "closed_at": None if incident.closed_at is None else format_utc(incident.closed_at),
+        "opened_by": incident.opened_by,
+        "data": _incident_data(incident),
+    }
+
+
+def _incident(record: Sequence[Any], *, statements: dict[str, Any] | None = None) -> IncidentRow:
+    (
+        id_,
+        playbook_id,
+        playbook_hash,
+        title,
+        severity,
+        state,
+        generation,
+        entered,
+        opened,
+        closed,
+        opened_by,
+        data,
+        version,
+        event_count,
+        last_hash,
+    ) = record
+    return IncidentRow(
+        id=id_,
+        playbook_id=playbook_id,
+        playbook_hash=playbook_hash,
+        title=title,
+        severity=severity,
+        state=state,
+        generation=int(generation),
+        state_entered_at=parse_utc(entered),
+        opened_at=parse_utc(opened),
+        closed_at=None if closed is None else parse_utc(closed),
+        opened_by=opened_by,
+        data={**json.loads(data), "statements": statements} if statements else json.loads(data),
+        version=int(version),
+        event_count=int(event_count),
+        last_hash=last_hash,
+    )
+
+
+def _conflict(incident_id: str) -> ConflictError:
+    return ConflictError(
+        _("incident {id} changed since you read it; run the command again").format(id=incident_id)
+    )

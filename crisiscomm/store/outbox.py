@@ -1,0 +1,308 @@
+"""The outbox: notifications written in an incident's transaction, delivered after it
+(DESIGN.md invariant 6).
+
+`OutboxTables` reads what an incident queued, and serves crisiscomm/notify/outbox.py's
+delivery: take due rows under a lease, mark them sent, retried, deferred or dead, re-queue
+a dead letter, count rows by status. An incident's write (incidents.py) queues its messages
+with `_insert_outbox`; the idempotency key makes a repeated one a no-op.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from crisiscomm.clock import format_utc, parse_utc
+from crisiscomm.errors import NotFoundError, RefusedError
+from crisiscomm.i18n import _
+from crisiscomm.playbook.model import canonical_json
+from crisiscomm.store.connection import StoreConnection
+from crisiscomm.store.rows import OutboxMessage, OutboxRow
+
+__all__ = ["OutboxTables"]
+
+INSERT_OUTBOX = """
+    INSERT INTO outbox (incident_id, idempotency_key, channel, recipient, payload, status,
+                        attempts, next_attempt_at, created_at)
+    VALUES (:incident_id, :idempotency_key, :channel, :recipient, :payload, 'pending',
+            0, :created_at, :created_at)
+    ON CONFLICT (idempotency_key) DO NOTHING
+"""
+OUTBOX = """
+    SELECT idempotency_key, channel, recipient, payload FROM outbox
+    WHERE incident_id = :incident_id ORDER BY id
+"""
+
+# -- outbox delivery ----------------------------------------------------------------------
+# crisiscomm/notify/outbox.py takes due rows, sends them, then marks each. Taking a row
+# counts the attempt and leases the row (next_attempt_at moves to :lease_until), so a
+# process that dies mid-send leaves it due again once the lease ends: at-least-once.
+# The row as taken (its attempts and lease) fences the later marks: a taker whose lease
+# ran out, and whose row another process took since, can no longer reschedule or bury it.
+OUTBOX_COLUMNS = (
+    "id, incident_id, idempotency_key, channel, recipient, payload, status, attempts, "
+    "next_attempt_at, created_at, sent_at, last_error"
+)
+# The due ids are chosen once (MATERIALIZED): as a plain `IN (subquery)`, PostgreSQL may run
+# the subquery again per row and take more than :limit rows.
+TAKE_DUE_OUTBOX = f"""
+    WITH due AS MATERIALIZED (
+        SELECT id FROM outbox
+        WHERE status = 'pending' AND next_attempt_at <= :now
+        ORDER BY next_attempt_at, id
+        LIMIT :limit{{skip_locked}}
+    )
+    UPDATE outbox SET attempts = attempts + 1, next_attempt_at = :lease_until
+    WHERE id IN (SELECT id FROM due) AND status = 'pending' AND next_attempt_at <= :now
+    RETURNING {OUTBOX_COLUMNS}
+"""
+# The one dialect difference of this section (it belongs with the others in dialect.py):
+# PostgreSQL lets concurrent takers pass over rows another has locked; SQLite's write lock
+# (BEGIN IMMEDIATE) already lets one taker in at a time.
+TAKE_SKIP_LOCKED = {"postgresql": " FOR UPDATE SKIP LOCKED"}
+AS_TAKEN = "id = :id AND status = 'pending' AND attempts = :attempts AND next_attempt_at = :leased"
+MARK_OUTBOX_SENT = """
+    UPDATE outbox SET status = 'sent', sent_at = :sent_at
+    WHERE id = :id AND status <> 'sent'
+"""
+MARK_OUTBOX_RETRY = f"""
+    UPDATE outbox SET next_attempt_at = :next_attempt_at, last_error = :last_error
+    WHERE {AS_TAKEN}
+"""
+MARK_OUTBOX_DEAD = f"""
+    UPDATE outbox SET status = 'dead', last_error = :last_error
+    WHERE {AS_TAKEN}
+"""
+DEFER_OUTBOX = f"""
+    UPDATE outbox SET attempts = attempts - 1, next_attempt_at = :next_attempt_at
+    WHERE {AS_TAKEN}
+"""
+RENEW_OUTBOX_LEASE = f"""
+    UPDATE outbox SET next_attempt_at = :next_attempt_at
+    WHERE {AS_TAKEN}
+"""
+LIST_OUTBOX = f"""
+    SELECT {OUTBOX_COLUMNS} FROM outbox
+    WHERE status IN (:status_1, :status_2, :status_3)
+    ORDER BY created_at DESC, id DESC
+    LIMIT :limit
+"""
+GET_OUTBOX_ROW = f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = :id"
+RETRY_OUTBOX = f"""
+    UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = :now
+    WHERE id = :id AND status = 'dead'
+    RETURNING {OUTBOX_COLUMNS}
+"""
+OUTBOX_COUNTS = "SELECT status, count(*), count(last_error) FROM outbox GROUP BY status"
+OUTBOX_STATUSES = ("pending", "sent", "dead")
+
+
+class OutboxTables(StoreConnection):
+    """The outbox table."""
+
+    def outbox(self, incident_id: str) -> list[OutboxMessage]:
+        """The notifications the incident's commits queued, in the order they were written."""
+        with self._driver_errors():
+            records = self._execute(OUTBOX, incident_id=incident_id).fetchall()
+        return [
+            OutboxMessage(
+                idempotency_key=key,
+                channel=channel,
+                recipient=recipient,
+                payload=json.loads(payload),
+            )
+            for key, channel, recipient, payload in records
+        ]
+
+    # -- delivery -------------------------------------------------------------------------
+
+    def take_due_outbox(
+        self, *, now: datetime, lease_until: datetime, limit: int = 100
+    ) -> list[OutboxRow]:
+        """Take up to `limit` pending rows due at `now`, most overdue first; in id order.
+
+        Each taken row counts one more attempt and is leased until `lease_until`: no other
+        taker gets it before then (PostgreSQL takers skip rows another is taking), and if
+        this process dies before marking it, it is due again then.
+        """
+        sql = TAKE_DUE_OUTBOX.replace("{skip_locked}", TAKE_SKIP_LOCKED.get(self.backend, ""))
+        with self._transaction():
+            records = self._execute(
+                sql, now=format_utc(now), lease_until=format_utc(lease_until), limit=limit
+            ).fetchall()
+        return sorted((_outbox_row(record) for record in records), key=lambda row: row.id)
+
+    def mark_outbox_sent(self, rows: Sequence[OutboxRow], *, sent_at: datetime) -> int:
+        """Record taken rows as delivered, in one transaction; how many were not yet."""
+        marked = 0
+        with self._transaction():
+            for row in rows:
+                cursor = self._execute(MARK_OUTBOX_SENT, id=row.id, sent_at=format_utc(sent_at))
+                marked += cursor.rowcount
+        return marked
+
+    def mark_outbox_retry(self, row: OutboxRow, *, next_attempt_at: datetime, error: str) -> bool:
+        """Schedule the next attempt of a taken row, keeping the error.
+
+        False (nothing changed) if the row was taken again or marked since.
+        """
+        return self._update_taken(
+            MARK_OUTBOX_RETRY, row, next_attempt_at=format_utc(next_attempt_at), last_error=error
+        )
+
+    def mark_outbox_dead(self, row: OutboxRow, *, error: str) -> bool:
+        """Give up on a taken row: a dead letter, kept for a person to see and re-queue.
+
+        False (nothing changed) if the row was taken again or marked since.
+        """
+        return self._update_taken(MARK_OUTBOX_DEAD, row, last_error=error)
+
+    def defer_outbox(self, row: OutboxRow, *, next_attempt_at: datetime) -> bool:
+        """Hand back a taken row unsent, its attempt not counted, due at `next_attempt_at`.
+
+        For rows of a channel that just failed: they wait with it instead of each waiting
+        for its own timeout. False (nothing changed) if the row was taken again since.
+        """
+        return self._update_taken(DEFER_OUTBOX, row, next_attempt_at=format_utc(next_attempt_at))
+
+    def renew_outbox_lease(
+        self, rows: Sequence[OutboxRow], *, lease_until: datetime
+    ) -> list[OutboxRow]:
+        """Extend the lease of taken rows; the ones still held, as now taken, in order."""
+        until = format_utc(lease_until)
+        held = []
+        with self._transaction():
+            for row in rows:
+                cursor = self._execute(RENEW_OUTBOX_LEASE, **_as_taken(row), next_attempt_at=until)
+                if cursor.rowcount == 1:
+                    held.append(replace(row, next_attempt_at=parse_utc(until)))
+        return held
+
+    def list_outbox(
+        self, *, statuses: Sequence[str] = ("pending", "dead"), limit: int = 1000
+    ) -> list[OutboxRow]:
+        """Outbox rows with one of `statuses` ("pending", "sent", "dead"), newest first."""
+        wanted = list(dict.fromkeys(statuses))
+        unknown = [status for status in wanted if status not in OUTBOX_STATUSES]
+        if not wanted or unknown:
+            raise ValueError(f"statuses must be some of {OUTBOX_STATUSES}, not {statuses!r}")
+        padded = (wanted * 3)[:3]  # the IN list has three places; repeats change nothing
+        with self._driver_errors():
+            records = self._execute(
+                LIST_OUTBOX,
+                status_1=padded[0],
+                status_2=padded[1],
+                status_3=padded[2],
+                limit=limit,
+            ).fetchall()
+        return [_outbox_row(record) for record in records]
+
+    def get_outbox_row(self, outbox_id: int) -> OutboxRow:
+        """One outbox row; NotFoundError if there is none with this id."""
+        with self._driver_errors():
+            record = self._fetchone_or_none(GET_OUTBOX_ROW, id=outbox_id)
+        if record is None:
+            raise _no_outbox_row(outbox_id)
+        return _outbox_row(record)
+
+    def retry_outbox(self, outbox_id: int, *, now: datetime) -> OutboxRow:
+        """Put a dead letter back in the queue: pending, attempts from 0, due at `now`.
+
+        NotFoundError for an unknown id; RefusedError for a row that is not dead.
+        """
+        with self._transaction():
+            record = self._fetchone_or_none(RETRY_OUTBOX, id=outbox_id, now=format_utc(now))
+            if record is None:
+                found = self._fetchone_or_none(GET_OUTBOX_ROW, id=outbox_id)
+                if found is None:
+                    raise _no_outbox_row(outbox_id)
+                status = _outbox_row(found).status
+                raise RefusedError(
+                    _(
+                        "outbox row {id} is {status}, not dead: only a dead letter is re-queued"
+                    ).format(id=outbox_id, status=status),
+                    hint=_("run `crisiscomm outbox --dead` to see the dead letters"),
+                )
+        return _outbox_row(record)
+
+    def outbox_counts(self) -> dict[str, int]:
+        """How many outbox rows are pending, sent and dead, and "failing": pending ones
+        whose last attempt failed (waiting for their retry)."""
+        with self._driver_errors():
+            records = self._execute(OUTBOX_COUNTS).fetchall()
+        counts = dict.fromkeys((*OUTBOX_STATUSES, "failing"), 0)
+        for status, count, with_error in records:
+            counts[str(status)] = int(count)
+            if status == "pending":
+                counts["failing"] = int(with_error)
+        return counts
+
+    def _update_taken(self, sql: str, row: OutboxRow, **params: Any) -> bool:
+        with self._transaction():
+            cursor = self._execute(sql, **_as_taken(row), **params)
+            return bool(cursor.rowcount == 1)
+
+    def _insert_outbox(
+        self, incident_id: str, outbox: Sequence[OutboxMessage], *, at: datetime
+    ) -> None:
+        """Queue an incident's messages, created (and first due) at `at`."""
+        self._executemany(
+            INSERT_OUTBOX,
+            [
+                {
+                    "incident_id": incident_id,
+                    "idempotency_key": message.idempotency_key,
+                    "channel": message.channel,
+                    "recipient": message.recipient,
+                    "payload": canonical_json(message.payload),
+                    "created_at": format_utc(at),
+                }
+                for message in outbox
+            ],
+        )
+
+
+def _outbox_row(record: Sequence[Any]) -> OutboxRow:
+    (
+        id_,
+        incident_id,
+        key,
+        channel,
+        recipient,
+        payload,
+        status,
+        attempts,
+        next_attempt_at,
+        created_at,
+        sent_at,
+        last_error,
+    ) = record
+    return OutboxRow(
+        id=int(id_),
+        incident_id=incident_id,
+        idempotency_key=key,
+        channel=channel,
+        recipient=recipient,
+        payload=json.loads(payload),
+        status=status,
+        attempts=int(attempts),
+        next_attempt_at=parse_utc(next_attempt_at),
+        created_at=parse_utc(created_at),
+        sent_at=None if sent_at is None else parse_utc(sent_at),
+        last_error=last_error,
+    )
+
+
+def _as_taken(row: OutboxRow) -> dict[str, Any]:
+    """The parameters of AS_TAKEN: the row as its taker holds it."""
+    return {"id": row.id, "attempts": row.attempts, "leased": format_utc(row.next_attempt_at)}
+
+
+def _no_outbox_row(outbox_id: int) -> NotFoundError:
+    return NotFoundError(
+        _("no outbox row {id}").format(id=outbox_id),
+        hint=_("run `crisiscomm outbox --all` to see the outbox"),
+    )

@@ -1,0 +1,175 @@
+"""Timers: the escalation, reminder and cadence deadlines of incidents (DESIGN.md invariant 4).
+
+`TimerTables` reads the timers table (an incident's timers, the due ones, the wake-ups a
+scheduler needs) and claims a timer exactly once: a conditional UPDATE fenced by the state
+entry (`generation`) it belongs to. An incident's write (incidents.py) inserts new timers,
+retires the ones of earlier state entries and claims the timer it fires, in its one
+transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from crisiscomm.clock import format_utc, parse_utc
+from crisiscomm.playbook.model import canonical_json
+from crisiscomm.store.connection import StoreConnection
+from crisiscomm.store.rows import NewTimer, TimerRow
+
+__all__ = ["TimerAlreadyFired", "TimerTables"]
+
+TIMER_COLUMNS = (
+    "id, incident_id, kind, key, due_at, generation, fired_at, retired_at, late_by_seconds, data"
+)
+INSERT_TIMER = """
+    INSERT INTO timers (incident_id, kind, key, due_at, generation, data)
+    VALUES (:incident_id, :kind, :key, :due_at, :generation, :data)
+"""
+RETIRE_TIMERS = """
+    UPDATE timers SET retired_at = :retired_at
+    WHERE incident_id = :incident_id AND generation < :generation
+      AND fired_at IS NULL AND retired_at IS NULL
+"""
+TIMERS = f"SELECT {TIMER_COLUMNS} FROM timers WHERE incident_id = :incident_id ORDER BY due_at, id"
+PENDING_TIMERS = f"""
+    SELECT {TIMER_COLUMNS} FROM timers
+    WHERE incident_id = :incident_id AND fired_at IS NULL AND retired_at IS NULL
+    ORDER BY due_at, id
+"""
+DUE_TIMERS = f"""
+    SELECT {TIMER_COLUMNS} FROM timers
+    WHERE fired_at IS NULL AND retired_at IS NULL AND due_at <= :now
+    ORDER BY due_at, id
+    LIMIT :limit
+"""
+PENDING_WAKEUPS = """
+    SELECT id, incident_id, due_at FROM timers
+    WHERE fired_at IS NULL AND retired_at IS NULL AND due_at <= :until
+      AND (id > :after_id OR due_at > :after_due)
+    ORDER BY due_at, id
+    LIMIT :limit
+"""
+CLAIM_TIMER = """
+    UPDATE timers SET fired_at = :fired_at, late_by_seconds = :late_by_seconds
+    WHERE id = :id AND generation = :generation AND fired_at IS NULL AND retired_at IS NULL
+"""
+
+
+class TimerAlreadyFired(Exception):
+    """Another wake-up fired this timer first, or it no longer applies: do nothing."""
+
+    def __init__(self, timer_id: int) -> None:
+        super().__init__(f"timer {timer_id} already fired or retired")
+        self.timer_id = timer_id
+
+
+class TimerTables(StoreConnection):
+    """The timers table."""
+
+    def timers(self, incident_id: str, *, pending_only: bool = True) -> list[TimerRow]:
+        """The incident's timers by due time: by default only those neither fired nor retired."""
+        with self._driver_errors():
+            sql = PENDING_TIMERS if pending_only else TIMERS
+            records = self._execute(sql, incident_id=incident_id).fetchall()
+        return [_timer(record) for record in records]
+
+    def due_timers(self, now: datetime, limit: int = 100) -> list[TimerRow]:
+        """Pending timers of every incident due at `now` or earlier, the most overdue first."""
+        with self._driver_errors():
+            records = self._execute(DUE_TIMERS, now=format_utc(now), limit=limit).fetchall()
+        return [_timer(record) for record in records]
+
+    def pending_wakeups(
+        self,
+        until: datetime,
+        limit: int,
+        *,
+        after_id: int = 0,
+        after_due: datetime | None = None,
+    ) -> list[tuple[int, str, str]]:
+        """(id, incident id, due time as stored) of pending timers due by `until`, soonest
+        first: what a scheduler needs to wake up for them (`parse_utc` reads the due time).
+
+        Only the ones it has not seen: with an id above `after_id`, or due after `after_due`
+        (the `until` of its last look). The defaults give all of them.
+        """
+        with self._driver_errors():
+            records = self._execute(
+                PENDING_WAKEUPS,
+                until=format_utc(until),
+                limit=limit,
+                after_id=after_id,
+                after_due=format_utc(after_due) if after_due is not None else None,
+            ).fetchall()
+        wakeups: list[tuple[int, str, str]] = records  # both drivers give tuples of these
+        return wakeups
+
+    def claim_timer(
+        self, timer_id: int, generation: int, fired_at: datetime, late_by_seconds: float
+    ) -> bool:
+        """Mark a timer fired; True only for the one caller that claimed it (invariant 4).
+
+        False when it already fired, was retired, or belongs to another state entry.
+        """
+        with self._transaction():
+            if self._dialect.lock_incident_of_timer:
+                self._execute(self._dialect.lock_incident_of_timer, id=timer_id)
+            return self._claim(timer_id, generation, fired_at, late_by_seconds)
+
+    def _claim(
+        self, timer_id: int, generation: int, fired_at: datetime, late_by_seconds: float
+    ) -> bool:
+        """Mark a timer fired inside the caller's transaction; True if this call did."""
+        cursor = self._execute(
+            CLAIM_TIMER,
+            id=timer_id,
+            generation=generation,
+            fired_at=format_utc(fired_at),
+            late_by_seconds=late_by_seconds,
+        )
+        return bool(cursor.rowcount == 1)
+
+    def _insert_timers(self, incident_id: str, generation: int, timers: Sequence[NewTimer]) -> None:
+        """Insert an incident's new timers, of its state entry `generation`."""
+        self._executemany(
+            INSERT_TIMER,
+            [
+                {
+                    "incident_id": incident_id,
+                    "kind": timer.kind,
+                    "key": timer.key,
+                    "due_at": format_utc(timer.due_at),
+                    "generation": generation,
+                    "data": canonical_json(timer.data),
+                }
+                for timer in timers
+            ],
+        )
+
+    def _retire_timers(self, incident_id: str, generation: int, retired_at: datetime) -> None:
+        """Retire the pending timers of an incident's state entries before `generation`."""
+        self._execute(
+            RETIRE_TIMERS,
+            retired_at=format_utc(retired_at),
+            incident_id=incident_id,
+            generation=generation,
+        )
+
+
+def _timer(record: Sequence[Any]) -> TimerRow:
+    id_, incident_id, kind, key, due_at, generation, fired_at, retired_at, late, data = record
+    return TimerRow(
+        id=int(id_),
+        incident_id=incident_id,
+        kind=kind,
+        key=key,
+        due_at=parse_utc(due_at),
+        generation=int(generation),
+        fired_at=None if fired_at is None else parse_utc(fired_at),
+        retired_at=None if retired_at is None else parse_utc(retired_at),
+        late_by_seconds=None if late is None else float(late),
+        data=json.loads(data),
+    )
