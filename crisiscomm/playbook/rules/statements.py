@@ -1,0 +1,115 @@
+"""Statement rules: every language, the promised next update, and four-eyes clearance."""
+
+from __future__ import annotations
+
+import re
+
+from crisiscomm.documents.findings import Severity
+from crisiscomm.i18n import _
+from crisiscomm.playbook.rules.core import Linter, NodePath, rule
+from crisiscomm.templates import placeholders
+
+__all__ = ["holding_statement_next_update", "missing_cadence", "missing_language", "self_approval"]
+
+
+@rule(
+    "missing-language",
+    severity=Severity.ERROR,
+    summary="a statement lacks a text in one of the playbook's `languages`",
+)
+def missing_language(linter: Linter) -> None:
+    """A statement without a text in one of `languages`, or a playbook with
+    statements but no `languages`.
+    """
+    languages = linter.document.get("languages") or []
+    if linter.statements and not languages and not linter.is_protocol:
+        linter.report(
+            "missing-language",
+            (),
+            _("statements are defined but no `languages` are listed"),
+            _("add e.g. `languages: [kaa, uz, ru, en]`"),
+        )
+    for name, statement in linter.statements.items():
+        texts = statement.get("text") or {}
+        path: NodePath = (
+            ("statements", name, "text") if "text" in statement else ("statements", name)
+        )
+        missing = [language for language in languages if not str(texts.get(language, "")).strip()]
+        if missing:
+            linter.report(
+                "missing-language",
+                path,
+                _("statement `{s}` has no text in: {langs}").format(
+                    s=name, langs=", ".join(missing)
+                ),
+                _("every public statement must exist in every language of `languages`"),
+                key="text" in statement,
+            )
+
+
+@rule(
+    "holding-statement-next-update",
+    severity=Severity.ERROR,
+    summary="a holding statement does not say when the next update comes",
+)
+def holding_statement_next_update(linter: Linter) -> None:
+    """A holding statement text that does not contain `$next_update_at`."""
+    for name, statement in linter.statements.items():
+        if statement.get("kind") != "holding":
+            continue
+        for language, text in (statement.get("text") or {}).items():
+            if "next_update_at" not in placeholders(text).names:
+                linter.report(
+                    "holding-statement-next-update",
+                    ("statements", name, "text", language),
+                    _(
+                        "holding statement `{s}` ({lang}) does not say when the next update comes"
+                    ).format(s=name, lang=language),
+                    _("include `$next_update_at`, e.g. ")
+                    + "The next update will follow at $next_update_at.",
+                )
+
+
+@rule(
+    "missing-cadence",
+    severity=Severity.ERROR,
+    summary="statements promise `$next_update_at` but no state has a `cadence`",
+)
+def missing_cadence(linter: Linter) -> None:
+    """A statement uses `$next_update_at` but no state has a `cadence` to give it a
+    value (reported once, at the first such text).
+    """
+    if any("cadence" in state for state in linter.states.values()):
+        return
+    for path, text in linter.templates():
+        if path[0] == "statements" and "next_update_at" in placeholders(text).names:
+            linter.report(
+                "missing-cadence",
+                path,
+                _("`$next_update_at` has no value: no state has a follow-up `cadence`"),
+                _("give the follow-up state e.g. `cadence: {every: 2h, statement: update}`"),
+                near=re.compile(r"\$\{?next_update_at\b"),
+                span=text.count("\n") + 1,
+            )
+            return
+
+
+@rule(
+    "self-approval",
+    severity=Severity.ERROR,
+    summary="a statement's clearance chain has no approver other than its author",
+)
+def self_approval(linter: Linter) -> None:
+    """A statement whose clearance chain names only its author's role (four-eyes)."""
+    for name, statement in linter.statements.items():
+        author = statement.get("author")
+        clearance = statement.get("clearance") or []
+        if author and clearance and all(role == author for role in clearance):
+            linter.report(
+                "self-approval",
+                ("statements", name, "clearance"),
+                _("statement `{s}` would be cleared only by its author's role `{r}`").format(
+                    s=name, r=author
+                ),
+                _("add an approver from another role (four-eyes: the author may not approve)"),
+            )
