@@ -231,6 +231,9 @@ def test_statement_clearance_four_eyes_order_and_hash_binding(
     )  # the edit voided the approval
 
 
+UPDATE_CHECKS = ("cadence", "promise")
+
+
 def test_release_then_guard_passes_and_cadence_is_armed(
     store: Store, clock: SimulatedClock
 ) -> None:
@@ -248,8 +251,12 @@ def test_release_then_guard_passes_and_cadence_is_armed(
 
     incident = service.advance(**kwargs, trigger="publish", note=None, actor="aziz")
     assert incident.state == "follow_up"
-    cadence = [t for t in store.timers(incident_id) if t.kind == "cadence"]
-    assert [t.due_at - clock.now() for t in cadence] == [timedelta(hours=2)]
+    # what is checked is the time the holding statement promised (drafted + the 2h
+    # cadence), not two hours from entering follow_up: the promise outlives its state
+    checks = [t for t in store.timers(incident_id, pending_only=True) if t.kind in UPDATE_CHECKS]
+    assert [(t.kind, t.due_at - clock.now()) for t in checks] == [
+        ("promise", timedelta(hours=1, minutes=30))
+    ]
 
 
 def test_roles_approvals_and_facts_guard_closing(store: Store, clock: SimulatedClock) -> None:
@@ -485,8 +492,8 @@ def test_entering_a_cadence_state_and_releasing_at_the_same_instant(
     service.draft_statement(**kwargs, statement="update", actor="aziz")
     service.approve(**kwargs, name="update", actor="dilnoza")
     service.release_statement(**kwargs, statement="update", actor="aziz")  # all at one instant
-    keys = sorted(t.key for t in store.timers(incident_id) if t.kind == "cadence")
-    assert keys == ["cadence:entry", "cadence:release:update:v1"]
+    keys = sorted(t.key for t in store.timers(incident_id) if t.kind in UPDATE_CHECKS)
+    assert keys == ["promise:holding:v1", "promise:update:v1"]
 
 
 def test_no_step_changes_the_incident_as_read(

@@ -131,7 +131,7 @@ def test_a_missed_update_escalates_and_keeps_checking(store: Store, clock: Simul
     service.fire_due(store=store, clock=clock)
     [(_kind, data)] = events(store, incident_id, "update.missed")
     assert data["notified"] == ["head_of_press"]
-    pending = [t for t in store.timers(incident_id) if t.kind == "cadence"]
+    pending = [t for t in store.timers(incident_id, pending_only=True) if t.kind == "promise"]
     assert [t.due_at - clock.now() for t in pending] == [timedelta(hours=2)]
 
 

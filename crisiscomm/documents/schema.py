@@ -118,6 +118,20 @@ def error_message(error: ValidationError, root: Any) -> tuple[str, str | None, L
             hint,
             None,
         )
+    if validator_name == "dependentRequired" and isinstance(instance, dict):
+        pairs = [
+            (key, needed)
+            for key, needs in expected.items()
+            if key in instance
+            for needed in needs
+            if needed not in instance
+        ]
+        key, needed = pairs[0] if pairs else ("?", "?")
+        return (
+            _("{field}: `{key}` needs `{needed}` too").format(field=field, key=key, needed=needed),
+            None,
+            None,
+        )
     if validator_name == "enum":
         choices = ", ".join(str(choice) for choice in expected)
         close = difflib.get_close_matches(str(error.instance), [str(c) for c in expected], n=1)

@@ -22,8 +22,8 @@ def _seconds(start: datetime, moment: datetime | None) -> float | None:
 
 
 def escalations(events: Sequence[EventRow]) -> list[EventRow]:
-    """The escalation steps that fired."""
-    return [e for e in events if e.type == "escalation"]
+    """The escalation steps that fired, a state's or a stuck clearance step's."""
+    return [e for e in events if e.type in ("escalation", "clearance.overdue")]
 
 
 def compute_kpis(

@@ -242,6 +242,7 @@ def _states_and_escalations(report: AfterAction) -> None:
                 for e in fired
                 if ("state" not in rule or e.data.get("state") == rule["state"])
                 and ("role" not in rule or rule["role"] in (e.data.get("notified") or []))
+                and ("statement" not in rule or e.data.get("statement") == rule["statement"])
                 and ("by" not in rule or e.at <= scenario.start + rule["by"])
             ]
             described = ", ".join(
@@ -286,8 +287,20 @@ def after_action(run: DrillRun) -> AfterAction:
     return report
 
 
+def _step_text(event: EventRow) -> str:
+    """Which rung fired: a state's step number, or a stuck clearance step's stage."""
+    data = event.data
+    if event.type == "clearance.overdue":
+        return _("{statement} waits for {role}: {stage}").format(
+            statement=data.get("statement"), role=data.get("role"), stage=data.get("stage")
+        )
+    return str(data.get("step"))
+
+
 def _event_text(event: EventRow) -> str:
     data = event.data
+    if event.type == "clearance.overdue":
+        return f"{_step_text(event)} -> " + ", ".join(data.get("notified") or [])
     if event.type == "transition":
         return f"{data.get('trigger')}: {data.get('from')} -> {data.get('to')}"
     if event.type in ("escalation", "deadline.missed", "update.missed", "reminder"):
@@ -336,7 +349,7 @@ def to_json(report: AfterAction) -> dict[str, Any]:
                 "at": format_utc(e.at),
                 "offset": _offset(run, e.at),
                 "state": e.data.get("state"),
-                "step": e.data.get("step"),
+                "step": _step_text(e),
                 "roles": e.data.get("notified") or [],
                 "people": e.data.get("people") or [],
             }

@@ -514,6 +514,11 @@ class _Checker:
                 if "role" in item:
                     self.name(_("role"), item["role"], playbook.roles, *steps, "role")
                     rule["role"] = item["role"]
+                if "statement" in item:
+                    self.name(
+                        _("statement"), item["statement"], playbook.statements, *steps, "statement"
+                    )
+                    rule["statement"] = item["statement"]
                 if "by" in item:
                     rule["by"] = self.offset(*steps, "by", limit=scenario.duration)
                 into.append(rule)

@@ -46,9 +46,19 @@ __all__ = [
 
 
 def state_timers(
-    playbook: Playbook, *, state: str, severity: str, entered_at: datetime
+    playbook: Playbook,
+    *,
+    state: str,
+    severity: str,
+    entered_at: datetime,
+    promise_stands: bool = False,
 ) -> list[NewTimer]:
-    """The timers of a state entry: deadline, escalation steps and the first cadence."""
+    """The timers of a state entry: deadline, escalation steps and the first cadence.
+
+    Once a release has promised the public its next update, that promise (a `promise`
+    timer of the incident) is what is checked; the state's cadence then sets the rhythm of
+    later checks and arms no check of its own, so one missed update is counted once.
+    """
     definition = playbook.state(state)
     timers: list[NewTimer] = []
     if "deadline" in definition:
@@ -60,7 +70,7 @@ def state_timers(
             NewTimer("escalation", f"escalation:{index}", due, {"state": state, "step": index})
         )
     every = cadence_interval(playbook, state)
-    if every is not None:
+    if every is not None and not promise_stands:
         armed = format_utc(entered_at)
         timers.append(
             NewTimer(
@@ -143,7 +153,13 @@ def _enter_state(
     timers = (
         []
         if playbook.is_final(state)
-        else state_timers(playbook, state=state, severity=incident.severity, entered_at=now)
+        else state_timers(
+            playbook,
+            state=state,
+            severity=incident.severity,
+            entered_at=now,
+            promise_stands=bool(data.get("next_update_at")),
+        )
     )
     outbox: list[OutboxMessage] = []
     events: list[NewEvent] = []
@@ -178,6 +194,7 @@ def _enter_state(
                     )
                 )
                 continue
+            from crisiscomm.engine.clearance import first_step, step_timers
             from crisiscomm.engine.statements import add_version
 
             # the template wrote this text, not the officer who fired the trigger: they stay
@@ -196,6 +213,14 @@ def _enter_state(
                         "hash": version["hash"],
                     },
                 )
+            )
+            timers += step_timers(
+                playbook,
+                entered,
+                statement=params["statement"],
+                version=version,
+                role=first_step(playbook, params["statement"]),
+                now=now,
             )
     if playbook.is_final(state):
         events.append(NewEvent(now, actor, "closed", {"state": state}))

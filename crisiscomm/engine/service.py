@@ -372,7 +372,7 @@ def _fire(store: Store, clock: Clock, timer: TimerRow) -> Firing:
     from crisiscomm.store import TimerAlreadyFired
 
     for _attempt in range(FIRE_ATTEMPTS):
-        with_statements = timer.kind == "cadence"
+        with_statements = timer.kind in timers.STATEMENT_TIMER_KINDS
         playbook, incident = load(
             store=store, incident_id=timer.incident_id, statements=with_statements
         )

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from crisiscomm.clock import format_utc, parse_utc
+from crisiscomm.engine.clearance import first_step, step_timers
 from crisiscomm.engine.context import (
     cadence_interval,
     next_update_at,
@@ -27,7 +28,8 @@ from crisiscomm.errors import RefusedError, UsageError
 from crisiscomm.i18n import _
 from crisiscomm.playbook.model import Playbook, canonical_json
 from crisiscomm.store.rows import IncidentRow, NewEvent, NewTimer, OutboxMessage
-from crisiscomm.templates import missing_values, render
+from crisiscomm.templates import missing_values, placeholders, render
+from crisiscomm.texts import has_visible_text
 
 __all__ = [
     "add_version",
@@ -40,6 +42,7 @@ __all__ = [
     "pending_approvers",
     "release",
     "resolve_statement",
+    "text_problem",
 ]
 
 
@@ -192,7 +195,15 @@ def draft(
         "statement.drafted",
         {"statement": statement, "version": version["version"], "hash": version["hash"]},
     )
-    return Outcome(replace(incident, data=data), [event], statements_changed=True)
+    chase = step_timers(
+        playbook,
+        incident,
+        statement=statement,
+        version=version,
+        role=first_step(playbook, statement),
+        now=now,
+    )
+    return Outcome(replace(incident, data=data), [event], chase, statements_changed=True)
 
 
 def edit(
@@ -213,8 +224,11 @@ def edit(
             _("`{lang}` is not a language of playbook {p}").format(lang=language, p=playbook.id),
             hint=_("its languages: {langs}").format(langs=", ".join(playbook.languages)),
         )
-    if not text.strip():
-        raise UsageError(_("the new text is empty"))
+    problem = text_problem(text, language)
+    if problem is not None:
+        raise UsageError(
+            problem, hint=_("write the text itself in the file, then run the edit again")
+        )
     current = latest_version(incident, statement)
     if current is None:
         raise RefusedError(
@@ -237,7 +251,15 @@ def edit(
             "language": language,
         },
     )
-    return Outcome(replace(incident, data=data), [event], statements_changed=True)
+    chase = step_timers(
+        playbook,
+        incident,
+        statement=statement,
+        version=version,
+        role=first_step(playbook, statement),
+        now=now,
+    )
+    return Outcome(replace(incident, data=data), [event], chase, statements_changed=True)
 
 
 def approve(
@@ -314,7 +336,16 @@ def approve(
             "role": role,
         },
     )
-    return Outcome(replace(incident, data=data), [event], statements_changed=True)
+    # the version now waits for the next step, whose deadlines start counting
+    chase = step_timers(
+        playbook,
+        incident,
+        statement=statement,
+        version=version,
+        role=waiting[1] if len(waiting) > 1 else None,
+        now=now,
+    )
+    return Outcome(replace(incident, data=data), [event], chase, statements_changed=True)
 
 
 def _approve_trigger(
@@ -367,6 +398,34 @@ def _approve_trigger(
     return Outcome(replace(incident, data=data), [event])
 
 
+def text_problem(text: str, language: str) -> str | None:
+    """Why a statement text may not go out to the public, or None: it must have something
+    visible (not only spaces or zero-width characters) and no placeholder left unfilled."""
+    if not has_visible_text(text):
+        return _(
+            "the {lang} text is empty: it has no visible character (only spaces or invisible "
+            "characters such as zero-width spaces)"
+        ).format(lang=language)
+    left = placeholders(text).names
+    if left:
+        return _("the {lang} text still contains the placeholder ${name}").format(
+            lang=language, name=left[0]
+        )
+    return None
+
+
+def _promised_update(
+    playbook: Playbook, incident: IncidentRow, version: dict[str, Any], now: datetime
+) -> datetime | None:
+    """When the next public update is due once this version is out: when its text said
+    (`$next_update_at`), else one cadence of the current state on; None if neither."""
+    promised = version["values"].get("_next_update_utc")
+    if promised and parse_utc(promised) > now:
+        return parse_utc(promised)
+    every = cadence_interval(playbook, incident.state)
+    return now + every if every is not None else None
+
+
 def release(
     playbook: Playbook, incident: IncidentRow, *, statement: str, actor: str, now: datetime
 ) -> Outcome:
@@ -379,6 +438,17 @@ def release(
             _("statement `{s}` has no draft to release").format(s=statement),
             hint=f"crisiscomm statement draft {incident.id} {statement}",
         )
+    for language in playbook.languages:
+        written = version["texts"].get(language, "")
+        problem = text_problem(written, language) if written.strip() else None
+        if problem is not None:
+            raise RefusedError(
+                _("version {v} of `{s}` cannot go out: {problem}").format(
+                    v=version["version"], s=statement, problem=problem
+                ),
+                hint=f"crisiscomm statement edit {incident.id} {statement} "
+                f"--lang {language} --file FILE",
+            )
     missing = [lang for lang in playbook.languages if not version["texts"].get(lang, "").strip()]
     if missing:
         raise RefusedError(
@@ -413,20 +483,18 @@ def release(
     }
     own_record(data, statement)["released"].append(release_record)
     timers: list[NewTimer] = []
-    every = cadence_interval(playbook, incident.state)
-    if every is not None:
-        # the next update is due when the statement said it would be, else one cadence on
-        promised = version["values"].get("_next_update_utc")
-        next_due = parse_utc(promised) if promised and parse_utc(promised) > now else now + every
+    next_due = _promised_update(playbook, incident, version, now)
+    if next_due is not None:
         data["next_update_at"] = format_utc(next_due)
         release_record["next_update_at"] = data["next_update_at"]
-        armed = format_utc(now)
+        # the promise belongs to the incident, not to this state: it is kept (or escalated
+        # as missed) whatever state the incident moves to, until a later release
         timers.append(
             NewTimer(
-                "cadence",
-                f"cadence:release:{statement}:v{version['version']}",
+                "promise",
+                f"promise:{statement}:v{version['version']}",
                 next_due,
-                {"state": incident.state, "armed_at": armed},
+                {"state": incident.state, "statement": statement, "armed_at": format_utc(now)},
             )
         )
     definition = playbook.statements[statement]

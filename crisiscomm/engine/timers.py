@@ -24,10 +24,28 @@ from crisiscomm.engine.statements import released_at
 from crisiscomm.engine.timefmt import statement_time
 from crisiscomm.i18n import _
 from crisiscomm.playbook.model import Playbook
-from crisiscomm.store.rows import IncidentRow, NewEvent, NewTimer, OutboxMessage, TimerRow
+from crisiscomm.store.rows import (
+    INCIDENT_TIMER_KINDS,
+    IncidentRow,
+    NewEvent,
+    NewTimer,
+    OutboxMessage,
+    TimerRow,
+)
 from crisiscomm.templates import render_lenient
 
-__all__ = ["LATE_AFTER_SECONDS", "fire_timer", "is_stale", "late_by"]
+__all__ = [
+    "LATE_AFTER_SECONDS",
+    "STATEMENT_TIMER_KINDS",
+    "fire_clearance",
+    "fire_timer",
+    "is_stale",
+    "late_by",
+    "needs_statements",
+]
+
+# timers whose firing reads the incident's statements (releases, versions, approvals)
+STATEMENT_TIMER_KINDS = frozenset({"cadence", "promise", "clearance"})
 
 # a firing this long after its due time is marked late (a wake-up takes milliseconds;
 # late means the process was down or far behind)
@@ -40,8 +58,11 @@ def late_by(timer: TimerRow, now: datetime) -> float:
 
 
 def is_stale(incident: IncidentRow, timer: TimerRow) -> bool:
-    """A timer of an earlier state entry, or of a closed incident: it must do nothing."""
-    return incident.closed_at is not None or timer.generation != incident.generation
+    """A timer of a closed incident, or a state's timer of an earlier state entry: it must do
+    nothing. The incident's own timers (promises, clearance deadlines) outlive states."""
+    if incident.closed_at is not None:
+        return True
+    return timer.kind not in INCIDENT_TIMER_KINDS and timer.generation != incident.generation
 
 
 def _acknowledged(incident: IncidentRow) -> list[str]:
@@ -120,15 +141,17 @@ def fire_timer(
         return Outcome(incident, [event], [], False, outbox)
     if timer.kind in ("escalation", "reminder"):
         return _escalate(playbook, incident, timer, state, base, now)
-    if timer.kind == "cadence":
-        return _cadence(playbook, incident, timer, state, base, owner, now)
+    if timer.kind in ("cadence", "promise"):
+        return _update_overdue(playbook, incident, timer, base, now)
+    if timer.kind == "clearance":
+        return fire_clearance(playbook, incident, timer, base, now)
     raise ValueError(f"unknown timer kind {timer.kind!r}")  # pragma: no cover - rows we wrote
 
 
 def needs_statements(playbook: Playbook, incident: IncidentRow, timer: TimerRow) -> bool:
     """Whether firing `timer` looks at the incident's statements (read only then: they are
     most of an incident's data): a cadence check, or a step that stops once released."""
-    if timer.kind == "cadence":
+    if timer.kind in STATEMENT_TIMER_KINDS:
         return True
     if timer.kind not in ("escalation", "reminder") or is_stale(incident, timer):
         return False
@@ -190,15 +213,13 @@ def _escalate(
     return Outcome(incident, [NewEvent(now, SYSTEM_ACTOR, kind, data)], timers, False, outbox)
 
 
-def _cadence(
-    playbook: Playbook,
-    incident: IncidentRow,
-    timer: TimerRow,
-    state: Any,
-    base: dict[str, Any],
-    owner: list[str],
-    now: datetime,
+def _update_overdue(
+    playbook: Playbook, incident: IncidentRow, timer: TimerRow, base: dict[str, Any], now: datetime
 ) -> Outcome | None:
+    """A promised public update (`promise`) or a state's update rhythm (`cadence`) is due:
+    nothing if an update went out since it was armed, else escalate as missed and check
+    again one cadence on. A promise made in an earlier state is kept all the same: the
+    current state's cadence settings apply, else those of the state that made it."""
     armed = parse_utc(str(timer.data["armed_at"]))
     released = [
         parse_utc(release["at"])
@@ -207,8 +228,12 @@ def _cadence(
     ]
     if any(moment > armed for moment in released):
         return None  # an update went out since this check was armed: the promise was kept
-    cadence = state.get("cadence")
-    settings = cadence if isinstance(cadence, dict) else {}
+    made_in = str(timer.data.get("state") or incident.state)
+    states = [playbook.states.get(name) or {} for name in dict.fromkeys([incident.state, made_in])]
+    settings: dict[str, Any] = next(
+        (s["cadence"] for s in states if isinstance(s.get("cadence"), dict)), {}
+    )
+    owner = next(([s["owner"]] for s in states if s.get("owner")), [])
     roles = list(settings.get("notify") or owner)
     outbox = _notify(
         playbook,
@@ -224,12 +249,89 @@ def _cadence(
         now=now,
     )
     # keep checking at the same rhythm until an update goes out
-    every = cadence_interval(playbook, incident.state) or timedelta(hours=1)
-    next_check = NewTimer(
-        "cadence",
-        f"cadence:miss:{timer.id}",
-        now + every,
-        {"state": incident.state, "armed_at": format_utc(armed)},
+    every = (
+        cadence_interval(playbook, incident.state)
+        or cadence_interval(playbook, made_in)
+        or timedelta(hours=1)
     )
-    event = NewEvent(now, SYSTEM_ACTOR, "update.missed", {**base, "notified": roles})
+    next_check = NewTimer(
+        timer.kind,
+        f"{timer.kind}:miss:{timer.id}",
+        now + every,
+        {**timer.data, "armed_at": format_utc(armed)},
+    )
+    data = {**base, "notified": roles}
+    if timer.kind == "promise":
+        data["promised_in"] = made_in
+    event = NewEvent(now, SYSTEM_ACTOR, "update.missed", data)
     return Outcome(replace(incident), [event], [next_check], False, outbox)
+
+
+def _clearance_message(stage: str) -> str:
+    """The default text of a clearance deadline's notification (translated when sent)."""
+    if stage == "remind":
+        return _(
+            "$incident_id: version {version} of “{title}” has waited for your approval "
+            "({role}) since {since}."
+        )
+    if stage == "deputies":
+        return _(
+            "$incident_id: version {version} of “{title}” still waits for approval by {role} "
+            "(since {since}). Deputies: clear it or reach the approver."
+        )
+    return _(
+        "$incident_id: the clearance of “{title}” is stuck: version {version} has waited for "
+        "approval by {role} since {since}."
+    )
+
+
+def fire_clearance(
+    playbook: Playbook, incident: IncidentRow, timer: TimerRow, base: dict[str, Any], now: datetime
+) -> Outcome | None:
+    """A statement version still waits for a clearance step: remind, tell the deputies or
+    escalate; nothing once the step approved, a newer version replaced it or it is out."""
+    statement, role, stage = (str(timer.data[k]) for k in ("statement", "role", "stage"))
+    digest = timer.data["hash"]
+    record = (incident.data.get("statements") or {}).get(statement) or {}
+    versions = record.get("versions") or []
+    if not versions or versions[-1]["hash"] != digest:
+        return None  # a newer version waits now, with deadlines of its own
+    if any(a["hash"] == digest and a["role"] == role for a in record.get("approvals") or []):
+        return None
+    if any(r["hash"] == digest for r in record.get("released") or []):
+        return None
+    definition = playbook.statements.get(statement) or {}
+    deadlines = (definition.get("clearance_deadlines") or {}).get(role) or {}
+    members = [str(m["name"]) for m in (playbook.roles.get(role) or {}).get("members") or []]
+    roles = [role] if stage != "escalate" else list(deadlines.get("escalate_to") or [role])
+    since = statement_time(parse_utc(str(timer.data["waiting_since"])), playbook.timezone)
+    title = str(definition.get("title") or statement)
+    message = _clearance_message(stage).format(
+        version=timer.data["version"], title=title, role=role, since=since
+    )
+    outbox = _notify(
+        playbook,
+        incident,
+        timer,
+        roles=roles,
+        channels=deadlines.get("channels"),
+        message=message,
+        subject=_("CLEARANCE $incident_id: {title} waits for {role}").format(
+            title=title, role=role
+        ),
+        kind="clearance",
+        now=now,
+        only=members if stage == "remind" and members else None,
+    )
+    people = list(dict.fromkeys(str(m["name"]) for r in roles for m in playbook.members(r)))
+    data = {
+        **base,
+        "statement": statement,
+        "version": timer.data["version"],
+        "role": role,
+        "stage": stage,
+        "notified": roles,
+        "people": [p for p in people if p in members] if stage == "remind" and members else people,
+    }
+    event = NewEvent(now, SYSTEM_ACTOR, "clearance.overdue", data)
+    return Outcome(replace(incident), [event], [], False, outbox)

@@ -46,6 +46,7 @@ CHECKS: tuple[LintRule, ...] = (
     statements.missing_cadence,
     channels.missing_email,
     statements.self_approval,
+    statements.clearance_deadline,
 )
 
 # the playbook kind's rules: the loading stages' and the lint rules above

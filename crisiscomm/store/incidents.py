@@ -223,7 +223,12 @@ class IncidentTables(EventTables, TimerTables, OutboxTables):
                 last_hash=new_last_hash,
             )
             if retire_timers:
-                self._retire_timers(stored.id, stored.generation, events[0].at)
+                self._retire_timers(
+                    stored.id,
+                    stored.generation,
+                    events[0].at,
+                    closing=stored.closed_at is not None,
+                )
             self._append(stored, chained, timers, outbox, at=events[0].at)
         return stored
 

@@ -64,11 +64,17 @@ class EventRow:
     hash: str
 
 
+# Timers that belong to the incident, not to the state entry that made them: a promise of
+# the next public update, a statement version's clearance deadline. A state change leaves
+# them standing (they are not fenced by `generation`); closing the incident retires them.
+INCIDENT_TIMER_KINDS = frozenset({"promise", "clearance"})
+
+
 @dataclass(frozen=True)
 class NewTimer:
     """A timer to create for the incident's current state entry (its generation)."""
 
-    kind: str  # "deadline" | "escalation" | "reminder" | "cadence"
+    kind: str  # "deadline" | "escalation" | "reminder" | "cadence" | "promise" | "clearance"
     key: str  # unique within the state entry, e.g. "escalation:2"
     due_at: datetime
     data: dict[str, Any] = field(default_factory=dict)

@@ -28,10 +28,16 @@ INSERT_TIMER = """
     INSERT INTO timers (incident_id, kind, key, due_at, generation, data)
     VALUES (:incident_id, :kind, :key, :due_at, :generation, :data)
 """
-RETIRE_TIMERS = """
+# a state change retires its state's timers; an incident's own (its promises to the public,
+# its statements' clearance deadlines) stand until they fire or the incident closes
+RETIRE_STATE_TIMERS = """
     UPDATE timers SET retired_at = :retired_at
     WHERE incident_id = :incident_id AND generation < :generation
-      AND fired_at IS NULL AND retired_at IS NULL
+      AND fired_at IS NULL AND retired_at IS NULL AND kind NOT IN ('promise', 'clearance')
+"""
+RETIRE_ALL_TIMERS = """
+    UPDATE timers SET retired_at = :retired_at
+    WHERE incident_id = :incident_id AND fired_at IS NULL AND retired_at IS NULL
 """
 TIMERS = f"SELECT {TIMER_COLUMNS} FROM timers WHERE incident_id = :incident_id ORDER BY due_at, id"
 PENDING_TIMERS = f"""
@@ -149,10 +155,18 @@ class TimerTables(StoreConnection):
             ],
         )
 
-    def _retire_timers(self, incident_id: str, generation: int, retired_at: datetime) -> None:
-        """Retire the pending timers of an incident's state entries before `generation`."""
+    def _retire_timers(
+        self, incident_id: str, generation: int, retired_at: datetime, *, closing: bool = False
+    ) -> None:
+        """Retire the pending timers of an incident's state entries before `generation`;
+        closing, every pending timer of the incident (see INCIDENT_TIMER_KINDS)."""
+        if closing:
+            self._execute(
+                RETIRE_ALL_TIMERS, retired_at=format_utc(retired_at), incident_id=incident_id
+            )
+            return
         self._execute(
-            RETIRE_TIMERS,
+            RETIRE_STATE_TIMERS,
             retired_at=format_utc(retired_at),
             incident_id=incident_id,
             generation=generation,

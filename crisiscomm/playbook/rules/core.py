@@ -158,6 +158,10 @@ class Linter:
                 yield ("statements", name, "author"), statement["author"]
             for index, role in enumerate(statement.get("clearance") or []):
                 yield ("statements", name, "clearance", index), role
+            for step, deadline in (statement.get("clearance_deadlines") or {}).items():
+                for index, role in enumerate(deadline.get("escalate_to") or []):
+                    path = ("statements", name, "clearance_deadlines", step, "escalate_to", index)
+                    yield path, role
 
     def notifications(self, base: NodePath, state: Any) -> Iterator[tuple[NodePath, Any]]:
         """Each notification-shaped part of a state: steps, on_deadline, cadence, actions."""
@@ -196,6 +200,12 @@ class Linter:
                 yield (*base, "cadence"), cadence
             elif isinstance(cadence, dict):
                 yield (*base, "cadence", "every"), cadence["every"]
+        for name, statement in self.statements.items():
+            for step, deadline in (statement.get("clearance_deadlines") or {}).items():
+                for stage in ("remind", "deputies", "escalate"):
+                    if stage in deadline:
+                        path = ("statements", name, "clearance_deadlines", step, stage)
+                        yield path, deadline[stage]
         for name, channel in self.channels.items():
             if "timeout" in channel:
                 yield ("channels", name, "timeout"), channel["timeout"]

@@ -71,6 +71,11 @@ def undefined_channel(linter: Linter) -> None:
             (("statements", name, "channels", i), c)
             for i, c in enumerate(statement.get("channels") or [])
         ]
+        for step, deadline in (statement.get("clearance_deadlines") or {}).items():
+            references += [
+                (("statements", name, "clearance_deadlines", step, "channels", i), c)
+                for i, c in enumerate(deadline.get("channels") or [])
+            ]
     for path, channel in references:
         if channel not in linter.channels:
             linter.report(

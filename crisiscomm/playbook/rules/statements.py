@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from crisiscomm.documents.findings import Severity
+from crisiscomm.durations import parse_duration
 from crisiscomm.i18n import _
 from crisiscomm.playbook.rules.core import Linter, NodePath, rule
 from crisiscomm.templates import placeholders
 
-__all__ = ["holding_statement_next_update", "missing_cadence", "missing_language", "self_approval"]
+__all__ = [
+    "clearance_deadline",
+    "holding_statement_next_update",
+    "missing_cadence",
+    "missing_language",
+    "self_approval",
+]
 
 
 @rule(
@@ -113,3 +121,50 @@ def self_approval(linter: Linter) -> None:
                 ),
                 _("add an approver from another role (four-eyes: the author may not approve)"),
             )
+
+
+@rule(
+    "clearance-deadline",
+    severity=Severity.ERROR,
+    summary="a clearance deadline names no step of the chain, or its stages are out of order",
+)
+def clearance_deadline(linter: Linter) -> None:
+    """A `clearance_deadlines` entry for a role that is not a step of the statement's
+    `clearance` chain, or stages that do not come in order (remind, then deputies, then
+    escalate, each later than the one before).
+    """
+    for name, statement in linter.statements.items():
+        chain = list(statement.get("clearance") or [])
+        for step, deadline in (statement.get("clearance_deadlines") or {}).items():
+            path: NodePath = ("statements", name, "clearance_deadlines", step)
+            if step not in chain:
+                linter.report(
+                    "clearance-deadline",
+                    path,
+                    _("`{step}` is not a step of the clearance chain of `{s}`").format(
+                        step=step, s=name
+                    ),
+                    _("its chain: {roles}").format(roles=", ".join(chain) or "-"),
+                )
+                continue
+            previous: tuple[str, timedelta] | None = None
+            for stage in ("remind", "deputies", "escalate"):
+                if stage not in deadline:
+                    continue
+                try:
+                    after = parse_duration(str(deadline[stage]))
+                except ValueError:
+                    continue  # invalid-duration reports it
+                if previous is not None and after <= previous[1]:
+                    linter.report(
+                        "clearance-deadline",
+                        (*path, stage),
+                        _("`{stage}` ({after}) must come later than `{before}` ({at})").format(
+                            stage=stage,
+                            after=deadline[stage],
+                            before=previous[0],
+                            at=deadline[previous[0]],
+                        ),
+                        _("order them: remind, then deputies, then escalate"),
+                    )
+                previous = (stage, after)
