@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from crisiscomm.clock import parse_utc
+from crisiscomm.i18n import _
 
 if TYPE_CHECKING:
     from crisiscomm.playbook.model import Playbook
@@ -119,6 +120,15 @@ def _role_text(playbook: Playbook, role: str) -> str:
 
 def _reaches(playbook: Playbook, state: str, timer: TimerRow) -> str:
     definition = playbook.states.get(state, {})
+    if timer.kind == "clearance":
+        return _clearance_reaches(playbook, timer)
+    if timer.kind in ("promise", "cadence"):
+        # as the engine picks them: the current state's cadence, else the promise's state's
+        made_in = str(timer.data.get("state") or state)
+        for name in dict.fromkeys([state, made_in]):
+            cadence = playbook.states.get(name, {}).get("cadence")
+            if isinstance(cadence, dict) and cadence.get("notify"):
+                return ", ".join(_role_text(playbook, r) for r in cadence["notify"])
     if timer.kind in ("escalation", "reminder") and "step" in timer.data:
         steps = definition.get("escalation") or []
         index = int(timer.data["step"])
@@ -126,6 +136,19 @@ def _reaches(playbook: Playbook, state: str, timer: TimerRow) -> str:
             return ", ".join(_role_text(playbook, r) for r in steps[index].get("notify") or [])
     owner = definition.get("owner")
     return _role_text(playbook, str(owner)) if owner else "-"
+
+
+def _clearance_reaches(playbook: Playbook, timer: TimerRow) -> str:
+    """Who a clearance deadline tells, and for which statement step and stage."""
+    statement, role, stage = (str(timer.data.get(k)) for k in ("statement", "role", "stage"))
+    deadlines = (playbook.statements.get(statement, {}).get("clearance_deadlines") or {}).get(
+        role
+    ) or {}
+    roles = (deadlines.get("escalate_to") or [role]) if stage == "escalate" else [role]
+    told = ", ".join(_role_text(playbook, r) for r in roles)
+    return _("{told}: {statement} v{version} waits for {role} ({stage})").format(
+        told=told, statement=statement, version=timer.data.get("version"), role=role, stage=stage
+    )
 
 
 def _clearances(playbook: Playbook, incident: IncidentRow) -> list[Clearance]:
