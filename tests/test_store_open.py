@@ -28,6 +28,8 @@ from tests.conftest_store import (  # noqa: F401 (fixtures, used by name)
     target_fixture,
 )
 
+LATEST = len(migrations())  # the schema version a new database gets
+
 CLONE_NEWUSER = 0x10000000
 
 
@@ -40,7 +42,7 @@ def message_of(target: str | Path, *, timeout: float = 5.0) -> tuple[str, str | 
 def test_a_new_file_in_new_folders(tmp_path: Path) -> None:
     path = tmp_path / "a" / "b" / "crisiscomm.db"
     with open_store(path) as store:
-        assert (store.backend, store.where, store.schema_version) == ("sqlite", str(path), 1)
+        assert (store.backend, store.where, store.schema_version) == ("sqlite", str(path), LATEST)
         connection = store._conn  # the pragmas are per connection
         assert connection.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
         assert connection.execute("PRAGMA foreign_keys").fetchone() == (1,)
@@ -213,22 +215,22 @@ def test_a_database_of_a_newer_crisiscomm_is_refused(store: Store, target: str) 
     open_incident(store)
     sql(target, "INSERT INTO schema_version (version, applied_at) VALUES (7, 'later')")
     assert message_of(target) == (
-        f"the database {store.where} was made by a newer crisiscomm (schema 7; this one knows 1): "
+        f"the database {store.where} was made by a newer crisiscomm (schema 7; this one knows "
+        f"{LATEST}): "
         "upgrade crisiscomm",
         "pip install --upgrade crisiscomm, then run the command again",
     )
     assert sql(target, "SELECT count(*) FROM incidents") == [(1,)]
 
 
-def test_an_empty_file_is_upgraded_in_place(tmp_path: Path) -> None:
+def test_an_empty_file_is_refused_not_made_a_new_database(tmp_path: Path) -> None:
+    """A truncated database is not a new office (tests/test_store_damage.py has the rest)."""
     path = tmp_path / "crisiscomm.db"
     path.touch()
-    inode = path.stat().st_ino
-    with open_store(path) as store:
-        assert store.schema_version == 1
-        assert open_incident(store).id == "INC-2026-0001"
-    assert path.stat().st_ino == inode
-    assert [row[0] for row in sql(str(path), "SELECT version FROM schema_version")] == [1]
+    message, _hint = message_of(path)
+    assert message == f"the database file {path} is empty (0 bytes)"
+    assert path.read_bytes() == b""
+    assert sorted(os.listdir(tmp_path)) == ["crisiscomm.db"]
 
 
 def test_migrations_upgrade_an_older_database_in_place(
@@ -238,27 +240,33 @@ def test_migrations_upgrade_an_older_database_in_place(
     store.close()
     newer = tmp_path / "migrations"
     newer.mkdir()
-    shutil.copy(store_module.MIGRATIONS_DIR / "0001_initial.sql", newer)
-    (newer / "0002_region.sql").write_text(
-        "-- 0002: incidents get a region\n"
+    for shipped in migrations():
+        shutil.copy(shipped.path, newer)
+    (newer / f"{LATEST + 1:04d}_region.sql").write_text(
+        "-- incidents get a region\n"
         "ALTER TABLE incidents ADD COLUMN region TEXT;\n"
         "CREATE INDEX incidents_region ON incidents (region);\n",
         encoding="utf-8",
     )
     monkeypatch.setattr(store_module, "MIGRATIONS_DIR", newer)
     with open_store(target) as upgraded:
-        assert upgraded.schema_version == 2
+        assert upgraded.schema_version == LATEST + 1
         assert upgraded.get_incident(incident.id) == incident
         assert upgraded.verify_chain() == []
         note(upgraded, incident, "after the upgrade")
-    assert sql(target, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,)]
+    versions = sql(target, "SELECT version FROM schema_version ORDER BY version")
+    assert versions == [(n,) for n in range(1, LATEST + 2)]
     monkeypatch.undo()
-    assert message_of(target)[0].endswith("(schema 2; this one knows 1): upgrade crisiscomm")
+    assert message_of(target)[0].endswith(
+        f"(schema {LATEST + 1}; this one knows {LATEST}): upgrade crisiscomm"
+    )
 
 
 def test_the_shipped_migrations(tmp_path: Path) -> None:
     found = migrations()
-    assert [(m.version, m.path.name) for m in found] == [(1, "0001_initial.sql")]
+    assert [m.version for m in found] == list(range(1, LATEST + 1))
+    names = [m.path.name for m in found]
+    assert names[0] == "0001_initial.sql"
     with pytest.raises(RuntimeError, match=r"missing or not numbered 1\.\.n: reinstall crisiscomm"):
         migrations(tmp_path)  # installed without its .sql files
     (tmp_path / "0002_second.sql").write_text("", encoding="utf-8")

@@ -154,7 +154,9 @@ def audit() -> None:
 def verify(incident_id: str | None, db: str | None) -> int:
     """Recompute the hash chain of the events; name the first event edited, removed or reordered.
 
-    Exit 0 when every chain holds, 1 when one does not.
+    The database's own integrity check runs first (SQLite): a damaged file is named with
+    the pages SQLite reports, and its chains are not checked.
+    Exit 0 when every chain holds, 1 when one does not or the file is damaged.
 
     \b
     Example:
@@ -163,6 +165,10 @@ def verify(incident_id: str | None, db: str | None) -> int:
     from crisiscomm.i18n import _
 
     with open_db(db) as store:
+        damage = store.integrity_problems()
+        if damage:
+            _print_damage(store.where, damage)
+            return 1
         if incident_id:
             incident_id = store.get_incident(incident_id.strip().upper()).id
         problems = store.verify_chain(incident_id)
@@ -176,3 +182,23 @@ def verify(incident_id: str | None, db: str | None) -> int:
         return 1
     click.echo(_("audit: every event chain holds"))
     return 0
+
+
+def _print_damage(where: str, damage: list[str], shown: int = 20) -> None:
+    from crisiscomm.i18n import _
+
+    click.echo(
+        _("audit: the database {where} is damaged; SQLite's integrity check says:").format(
+            where=where
+        )
+    )
+    for line in damage[:shown]:
+        click.echo(f"  {line}")
+    if len(damage) > shown:
+        click.echo("  " + _("... and {count} more").format(count=len(damage) - shown))
+    click.echo(
+        _(
+            "audit: the event chains were not checked; keep the file for the record and "
+            "restore the last backup"
+        )
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import unicodedata
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -54,16 +55,41 @@ _PLAYBOOKS: dict[str, Playbook] = {}
 
 
 def current_actor(explicit: str | None) -> str:
-    """Who is acting: `--as`, else CRISISCOMM_ACTOR, else the login name."""
-    for candidate in (explicit, os.environ.get("CRISISCOMM_ACTOR")):
+    """Who is acting: `--as`, else CRISISCOMM_ACTOR, else the login name; never the name
+    the record gives crisiscomm's own acts (reminders, escalations, the drafts it makes)."""
+    for candidate, source in ((explicit, "--as"), (os.environ.get("CRISISCOMM_ACTOR"), None)):
         if candidate and candidate.strip():
-            return candidate.strip()
+            return _not_the_system(candidate.strip(), source or "CRISISCOMM_ACTOR")
     try:
-        return getpass.getuser()
+        login = getpass.getuser()
     except (OSError, KeyError):  # no login name (some containers)
         raise UsageError(
             _("cannot tell who you are"), hint=_("give --as NAME or set CRISISCOMM_ACTOR")
         ) from None
+    return _not_the_system(login, _("your login name"))
+
+
+# Cyrillic and Greek letters that look like the Latin letters of the system's name
+_LOOKALIKES = str.maketrans("сіѕомοιμ", "cisomoim")
+
+
+def _not_the_system(name: str, source: str) -> str:
+    """`name`, unless a reader would take it for the system's own name in the record."""
+    from crisiscomm.engine.incident import SYSTEM_ACTOR
+
+    def seen(text: str) -> str:  # what a reader sees: no case, spacing or invisible marks
+        folded = unicodedata.normalize("NFKC", text).casefold().translate(_LOOKALIKES)
+        return "".join(char for char in folded if char.isalnum())
+
+    if seen(name) == seen(SYSTEM_ACTOR):
+        raise UsageError(
+            _(
+                "`{name}` ({source}) is the name the record gives crisiscomm's own acts "
+                "(reminders, escalations, the drafts it makes); no person may act under it"
+            ).format(name=name, source=source),
+            hint=_("give your own name with --as NAME or CRISISCOMM_ACTOR"),
+        )
+    return name
 
 
 def pinned_playbook(store: Store, content_hash: str) -> Playbook:

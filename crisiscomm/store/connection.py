@@ -34,6 +34,7 @@ class StoreConnection:
         # for each other on it, woken at once, instead of in SQLite's busy handler, which
         # polls with sleeps of 1 ms and more. Other processes still meet the busy timeout.
         self.writer_lock: AbstractContextManager[Any] = nullcontext()
+        self._checked = False  # the quick check before this connection's first write
 
     @property
     def _conn(self) -> Connection:
@@ -94,6 +95,8 @@ class StoreConnection:
                 finally:
                     self._depth -= 1
                 return
+            if write and not self._checked:
+                self._refuse_damage()
             with self.writer_lock if write else nullcontext():
                 self._execute(self._dialect.begin_write if write else self._dialect.begin_read)
                 self._depth = 1
@@ -110,6 +113,13 @@ class StoreConnection:
                     raise
                 finally:
                     self._depth = 0
+
+    def _refuse_damage(self) -> None:
+        """Before the first write: a damaged page is noticed only when read, and a write
+        could land before it is. Read-only commands do not pay for the check."""
+        if self._dialect.damage(self._conn):
+            raise self._dialect.damaged()
+        self._checked = True
 
     def _rollback(self) -> None:
         # if the connection is gone, the server (or SQLite, on the next open) rolls back

@@ -8,9 +8,12 @@ psycopg is imported only here, and only for a `postgresql://` target.
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
 import sqlite3
 import time
+from contextlib import suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -85,6 +88,25 @@ class Dialect:
         quietly roll it back (PostgreSQL); SQLite has no such state."""
         return False
 
+    def damage(self, connection: Connection, *, thorough: bool = False) -> list[str]:
+        """What the database's own check finds wrong with its pages, [] when they are sound.
+
+        Quick (SQLite's `quick_check`: every page read once, about 1 ms per MB) or
+        thorough (`integrity_check`: indexes against their tables too). PostgreSQL has no
+        such check without an extension (amcheck) and the rights to install it: [].
+        """
+        return []
+
+    def damaged(self) -> StoreError:
+        """The error for a database whose pages are damaged."""
+        return StoreError(
+            _("the database {where} is damaged").format(where=self.where),
+            hint=_(
+                "nothing was changed; keep the file for the record and restore the last "
+                "backup, or ask your administrator"
+            ),
+        )
+
     def foreign(self) -> StoreError:
         """The error for a database that holds another program's tables."""
         return StoreError(
@@ -128,7 +150,8 @@ class SQLiteDialect(Dialect):
         self.path = path
 
     def connect(self) -> Connection:
-        folder = self.path.parent
+        """Open the database file, which must exist (`create` makes a new one): never
+        makes a file, and refuses an empty one rather than turning it into a database."""
         if self.path.is_dir():
             raise StoreError(
                 _("{path} is a folder, not a database file").format(path=self.path),
@@ -136,6 +159,35 @@ class SQLiteDialect(Dialect):
                     example=self.path / "crisiscomm.db"
                 ),
             )
+        self._refuse_empty()
+        connection: sqlite3.Connection | None = None
+        try:
+            connection = sqlite3.connect(
+                f"{self.path.absolute().as_uri()}?mode=rw",
+                uri=True,
+                timeout=self.timeout,
+                isolation_level=None,
+            )
+            self._refuse_foreign(connection)  # before WAL: that would change the file
+            self._use_wal(connection)
+            for pragma in SQLITE_PRAGMAS:
+                connection.execute(f"PRAGMA {pragma}")
+        except BaseException as error:
+            if connection is not None:
+                connection.close()
+            if isinstance(error, sqlite3.Error):
+                raise self.store_error(error) or StoreError(str(error)) from error
+            raise
+        return connection
+
+    def create(self) -> None:
+        """Make a new database file at the path, unless another process has just made it.
+
+        The file is made whole beside its place (a page in WAL mode) and linked into it in
+        one step: no other command ever finds it empty, as it would if sqlite3 made it in
+        place, and an empty file is refused as a truncated database.
+        """
+        folder = self.path.parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -145,18 +197,44 @@ class SQLiteDialect(Dialect):
                 ),
                 hint=self._cannot_write_hint(_nearest_existing(folder)),
             ) from error
-        connection: sqlite3.Connection | None = None
+        draft = folder / f".{self.path.name}.{secrets.token_hex(6)}.new"
         try:
-            connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-            self._refuse_foreign(connection)  # before WAL: that would change the file
-            self._use_wal(connection)
-            for pragma in SQLITE_PRAGMAS:
-                connection.execute(f"PRAGMA {pragma}")
-        except sqlite3.Error as error:
-            if connection is not None:
+            connection = sqlite3.connect(draft, timeout=self.timeout, isolation_level=None)
+            try:
+                connection.execute("PRAGMA journal_mode = WAL")  # writes the first page
+            finally:
                 connection.close()
+            _link_new(draft, self.path)
+        except sqlite3.Error as error:
             raise self.store_error(error) or StoreError(str(error)) from error
-        return connection
+        except OSError as error:
+            raise StoreError(
+                _("cannot open or write the database {where}").format(where=self.where),
+                hint=self._cannot_write_hint(folder),
+            ) from error
+        finally:
+            for suffix in ("", "-wal", "-shm"):
+                draft.with_name(draft.name + suffix).unlink(missing_ok=True)
+
+    def _refuse_empty(self) -> None:
+        """Refuse a file of 0 bytes: SQLite would quietly make it a new, empty database.
+
+        Before SQLite opens it: opening an empty file deletes a -wal file beside it, and
+        with it the last commits a restore could still use.
+        """
+        try:
+            empty = self.path.stat().st_size == 0
+        except OSError:
+            return  # opening it says what is wrong
+        if empty:
+            raise StoreError(
+                _("the database file {path} is empty (0 bytes)").format(path=self.path),
+                hint=_(
+                    "nothing was changed; if it held the office's incidents, it was "
+                    "truncated: restore it from the last backup. To start a new database "
+                    "there instead, delete the file and run open-incident"
+                ),
+            )
 
     def _refuse_foreign(self, connection: sqlite3.Connection) -> None:
         """Refuse an SQLite file holding another program's tables, before touching it."""
@@ -182,6 +260,27 @@ class SQLiteDialect(Dialect):
             time.sleep(pause)
             pause = min(pause * 2, 0.05)
 
+    def damage(self, connection: Connection, *, thorough: bool = False) -> list[str]:
+        check = "integrity_check" if thorough else "quick_check"
+        try:
+            return _check_report(connection, f"PRAGMA {check}")
+        except sqlite3.DatabaseError as error:
+            if not _is_damage(error) or not thorough:
+                raise
+            stopped = str(error)
+        # the damage stopped the check itself: check table by table to say where it is
+        report = []
+        for (name,) in connection.execute(self.table_names).fetchall():
+            quoted = name.replace("'", "''")
+            try:
+                found = _check_report(connection, f"PRAGMA integrity_check('{quoted}')")
+            except sqlite3.DatabaseError as error:
+                if not _is_damage(error):
+                    raise
+                found = [str(error)]
+            report += [_("table {name}: {problem}").format(name=name, problem=p) for p in found]
+        return report or [stopped]
+
     def store_error(self, error: Exception) -> StoreError | None:
         if not isinstance(error, sqlite3.Error):
             return None
@@ -197,14 +296,8 @@ class SQLiteDialect(Dialect):
                     "to start a new database"
                 ),
             )
-        if code.startswith("SQLITE_CORRUPT") or "malformed" in text:
-            return StoreError(
-                _("the database {where} is damaged").format(where=self.where),
-                hint=_(
-                    "nothing was changed; keep the file for the record and restore the last "
-                    "backup, or ask your administrator"
-                ),
-            )
+        if _is_damage(error):
+            return self.damaged()
         if code.startswith(("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH")):
             return StoreError(
                 _("cannot open or write the database {where}").format(where=self.where),
@@ -366,6 +459,43 @@ def _without_secrets(url: str) -> str:
 def _is_busy(error: sqlite3.Error) -> bool:
     code = getattr(error, "sqlite_errorname", "") or ""
     return code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in str(error)
+
+
+def _link_new(draft: Path, path: Path) -> None:
+    """Put the finished file `draft` at `path` if nothing is there yet, in one step."""
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        return  # another command made it first: everyone uses that one
+    except OSError:
+        # a file system without hard links: create exclusively, then fill in (the page is
+        # one write; a reader in between would meet an empty file and refuse, not harm it)
+        try:
+            target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            return
+        with os.fdopen(target, "wb") as file:
+            file.write(draft.read_bytes())
+            file.flush()
+            os.fsync(file.fileno())
+    with suppress(OSError):  # the new name survives a power cut (POSIX; elsewhere a no-op)
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+def _check_report(connection: Connection, pragma: str) -> list[str]:
+    """The lines of a quick_check or integrity_check report, without "ok" and without
+    the heading of the one schema there is."""
+    lines = [line for (text,) in connection.execute(pragma) for line in text.splitlines()]
+    return [line for line in lines if line not in ("ok", "*** in database main ***")]
+
+
+def _is_damage(error: sqlite3.Error) -> bool:
+    code = getattr(error, "sqlite_errorname", "") or ""
+    return code.startswith("SQLITE_CORRUPT") or "malformed" in str(error)
 
 
 def _nearest_existing(folder: Path) -> Path:

@@ -102,19 +102,23 @@ def open_store(
 
     None means $CRISISCOMM_DB, else `default_db_path()`. `timeout` is how long to wait for
     another writer before giving up with a StoreError. With `create=False`, a database file
-    that does not exist is a UsageError (a mistyped path), not a new empty database.
+    that does not exist is a UsageError (a mistyped path), not a new empty database. A file
+    that exists but is empty (0 bytes: truncated) is a StoreError either way: only a path
+    with nothing there becomes a new database.
     """
     if target is None or target == "":
         target = os.environ.get("CRISISCOMM_DB") or default_db_path()
     dialect = dialect_for(target, timeout)
-    if not create and isinstance(dialect, SQLiteDialect) and not dialect.path.exists():
-        raise UsageError(
-            _("there is no database at {path}").format(path=dialect.path),
-            hint=_(
-                "check --db or CRISISCOMM_DB: the office's database is the file "
-                "open-incident created; open-incident with a new path starts a new one"
-            ),
-        )
+    if isinstance(dialect, SQLiteDialect) and not dialect.path.exists():
+        if not create:
+            raise UsageError(
+                _("there is no database at {path}").format(path=dialect.path),
+                hint=_(
+                    "check --db or CRISISCOMM_DB: the office's database is the file "
+                    "open-incident created; open-incident with a new path starts a new one"
+                ),
+            )
+        dialect.create()
     store = Store(dialect.connect(), dialect)
     try:
         store.migrate()
@@ -208,6 +212,13 @@ class Store(IncidentTables, EventTables, TimerTables, OutboxTables):
         a transaction of its own."""
         with self._transaction():
             yield
+
+    def integrity_problems(self) -> list[str]:
+        """What the database's own integrity check finds wrong with the file (SQLite's
+        `PRAGMA integrity_check`), one line each; [] when it is sound (always on PostgreSQL).
+        """
+        with self._driver_errors():
+            return self._dialect.damage(self._conn, thorough=True)
 
     def _read_schema_version(self) -> int:
         with self._driver_errors():
