@@ -17,6 +17,7 @@ MAX_LINES = 600
 FLOORS: list[tuple[str, ...]] = [
     ("crisiscomm", "errors", "clock", "i18n", "durations", "templates", "texts"),  # leaves
     ("documents",),  # the YAML kinds' shared floor
+    ("office",),  # the office kind: people, roles, rotations
     ("playbook",),  # the playbook kind and the compiled model
     ("store",),
     ("engine",),

@@ -185,7 +185,11 @@ def test_a_firing_that_fails_is_undone_alone_and_raised_after_the_others(
     ]
     assert [k for k, _d in events(store, healthy, "escalation")] == ["escalation"]
     assert events(store, broken, "escalation") == []
-    assert [t.key for t in store.due_timers(clock.now())] == ["escalation:0"]  # still due
+    # still due, its next try put off a second (0002_timer_retry.sql)
+    [still_due] = [t for t in store.timers(broken) if t.due_at <= clock.now()]
+    assert (still_due.key, still_due.failures) == ("escalation:0", 1)
+    assert still_due.next_try_at == clock.now() + timedelta(seconds=1)
+    assert store.due_timers(clock.now()) == []  # not tried again before then
     clock.advance(timedelta(minutes=5))
     with pytest.raises(ValueError, match="cannot render"):
         service.fire_due(store=store, clock=clock)
@@ -224,7 +228,8 @@ def test_more_failing_timers_than_a_batch_holds_do_not_hold_back_the_others(
     passing.join(10)
     assert not passing.is_alive()
     assert [len(events(store, i, "escalation")) for i in healthy] == [2, 2]
-    assert {t.incident_id for t in store.due_timers(clock.now())} == broken  # still due
+    still_due = {t.incident_id for i in broken for t in store.timers(i) if t.due_at <= clock.now()}
+    assert still_due == broken
 
 
 def test_a_timer_claimed_alone_locks_its_incident_first(target: str) -> None:

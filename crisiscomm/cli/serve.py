@@ -36,26 +36,81 @@ def _configure_logging(log_format: str, verbose: bool) -> None:
     help="Seconds between looks at the database for timers created by others.",
 )
 @click.option(
+    "--give-up-after",
+    type=click.FloatRange(1, 86_400),
+    default=300.0,
+    show_default=True,
+    help="Seconds the database may stay unreachable before serve exits with status 1 "
+    "(for its supervisor to restart it); it reconnects meanwhile.",
+)
+@click.option(
+    "--lease",
+    type=click.FloatRange(1, 3600),
+    default=60.0,
+    show_default=True,
+    help="Seconds a notification being sent is held; a serve that dies mid-send leaves "
+    "it to be sent again after that.",
+)
+@click.option(
+    "--first-retry",
+    type=click.FloatRange(0.1, 3600),
+    default=30.0,
+    show_default=True,
+    help="Seconds before a failed notification is tried again; doubled after each failure.",
+)
+@click.option(
     "--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @click.option("-v", "--verbose", is_flag=True, help="Also log timers another process handled.")
-def serve(db: str | None, sync_interval: float, log_format: str, verbose: bool) -> int:
+def serve(
+    db: str | None,
+    sync_interval: float,
+    give_up_after: float,
+    lease: float,
+    first_retry: float,
+    log_format: str,
+    verbose: bool,
+) -> int:
     """Fire deadlines, escalations, reminders and update checks on time; deliver notifications.
 
     Runs until SIGTERM or Ctrl-C. Timers that came due while nothing was running fire at
     start, marked late. Several `serve` processes on one database fire each timer once.
+    A lost database connection is reopened; past --give-up-after, serve exits with 1.
 
     \b
     Example:
       CRISISCOMM_DB=/var/lib/crisiscomm/crisiscomm.db crisiscomm serve --log-format json
     """
+    from datetime import timedelta
+
+    from crisiscomm.errors import CrisisCommError
     from crisiscomm.serve import Server
 
     _configure_logging(log_format, verbose)
-    server = Server(target=db, sync_interval=sync_interval)
-    server.store()  # open (and migrate) the database now: a bad --db fails here, clearly
-    server.run()
-    return 0
+    server = Server(
+        target=db,
+        sync_interval=sync_interval,
+        give_up_after=give_up_after,
+        lease=timedelta(seconds=lease),
+        first_retry=timedelta(seconds=first_retry),
+    )
+    try:
+        server.store()  # open (and migrate) the database now: a bad --db fails here, clearly
+        server.run()
+    except CrisisCommError as error:
+        if log_format != "json":
+            raise  # the CLI's own error message
+        _log_json_error(error)  # a log reader expects every line of serve as JSON
+        return error.exit_code
+    return server.exit_code
+
+
+def _log_json_error(error: Exception) -> None:
+    import logging
+
+    from crisiscomm.serve.log import log_failure
+
+    log_failure(logging.ERROR, "serve cannot run", error, event="serve.failed")
 
 
 @click.command()

@@ -93,11 +93,8 @@ def check_file(path: Path, library: Library, kinds: Sequence[Kind]) -> list[Find
         return [Finding(error.location, error.rule, error.message, hint=error.hint)]
     if not isinstance(document, MarkedDict):
         location = getattr(document, "location", Location(display_path(path), 1, 1))
-        return [
-            Finding(
-                location, "schema", _("the file must be a mapping starting with `crisiscomm: 1`")
-            )
-        ]
+        message = _("the file must be a mapping starting with `{key}: 1`").format(key=kinds[0].key)
+        return [Finding(location, "schema", message)]
     kind = kind_of(document, kinds) or kinds[0]
     return kind.check(path, document, library)
 

@@ -434,29 +434,33 @@ def fire_batch(
 ) -> list[Firing]:
     """Fire up to `limit` timers due now in one transaction, each firing all-or-nothing on
     its own (a savepoint around all it reads and writes): one that fails is undone alone,
-    stays due, and carries its error. Timers in `skip` (those that failed earlier in the
-    same pass) are left for a later pass, so they cannot hold back the ones behind them.
+    stays due with its next try put off (`record_timer_failure`), and carries its error.
+    Timers in `skip` (those that failed earlier in the same pass) are left for a later
+    pass, so they cannot hold back the ones behind them.
 
     A failure of the database itself (StoreError) undoes the whole batch and is raised.
     """
     from crisiscomm.errors import StoreError
 
-    taken = store.due_timers(clock.now(), limit + len(skip))
-    due = [timer for timer in taken if timer.id not in skip][:limit]
-    # incident order: batches of concurrent processes lock incident rows in the same order,
-    # so they wait for each other instead of deadlocking (PostgreSQL)
-    due.sort(key=lambda timer: (timer.incident_id, timer.due_at, timer.id))
     firings: list[Firing] = []
-    if due:
-        with store.batch():
-            for timer in due:
-                try:
-                    with store.savepoint():
-                        firings.append(_fire(store, clock, timer))
-                except StoreError:
-                    raise
-                except Exception as error:  # one broken firing must not hold back the rest
-                    firings.append(Firing(timer, False, 0.0, error))
+    with store.batch():
+        # taken inside the batch: on PostgreSQL it locks their incidents and passes over
+        # those another `serve` holds, so replicas share the work instead of queueing
+        taken = store.due_timers(clock.now(), limit + len(skip), take=True)
+        due = [timer for timer in taken if timer.id not in skip][:limit]
+        # incident order: batches of concurrent processes lock incident rows in the same
+        # order, so they wait for each other instead of deadlocking (PostgreSQL)
+        due.sort(key=lambda timer: (timer.incident_id, timer.due_at, timer.id))
+        for timer in due:
+            try:
+                with store.savepoint():
+                    firings.append(_fire(store, clock, timer))
+            except StoreError:
+                raise
+            except Exception as error:  # one broken firing must not hold back the rest
+                firings.append(Firing(timer, False, 0.0, error))
+                # and it is not tried at every pass: its next try backs off
+                store.record_timer_failure(timer, clock.now())
     return firings
 
 

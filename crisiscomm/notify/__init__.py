@@ -14,10 +14,12 @@ Modules, lowest first (each imports only those above it in this list):
     env.py         `${ENV}` references in channel settings, resolved at delivery
     tls.py         verified TLS contexts for smtp and webhook
     settings.py    what channels share: the send timeout and the outbox lease bounding it
+    deadline.py    one deadline for a whole send, however slowly a server answers
     smtp.py        the `smtp` channel (smtplib, imported when it first sends)
     webhook.py     the `webhook` channel (urllib, imported when it first sends)
     channels.py    the registry: the Channel protocol, console and file, ChannelFactory
     check.py       channel settings checked at start-up
+    lanes.py       remote channels sent side by side, a thread each, during a pass
     outbox.py      delivering the outbox: take, send, mark, retry, bury
 
 The channels never import the registry; it imports them lazily, when a playbook uses one.

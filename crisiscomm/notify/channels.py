@@ -34,7 +34,13 @@ __all__ = [
 
 
 class Channel(Protocol):
-    """Sends outbox rows; `secrets` are the values to keep out of any message."""
+    """Sends outbox rows; `secrets` are the values to keep out of any message.
+
+    A channel that sends to a server says so with a class attribute `remote = True`: a
+    delivery pass then gives it a lane (a thread) of its own, so it cannot hold the other
+    channels' rows, and its `send` must end within its `timeout` (deadline.py). Without
+    it, the pass sends the channel's rows itself, in order, between the other local ones.
+    """
 
     name: str
     secrets: tuple[str, ...]

@@ -8,11 +8,17 @@ that dies between the two leaves it to be sent again (once its lease ends), with
 idempotency key, which every channel passes on for the receiver to drop the duplicate.
 Taking a row leases it (`lease`), so several `serve` processes never send the same row at
 once; a pass that runs long renews the lease of the rows it has still to send.
+
+Channels are delivered independently: the pass sends the rows of local channels (console,
+file) itself and gives each remote channel (smtp, webhook) a lane of its own (lanes.py), so
+a slow receiver holds neither the other channels' rows nor the pass for long; each send is
+bounded by its channel's `timeout`, well within the lease.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -26,6 +32,15 @@ from crisiscomm.i18n import _
 from crisiscomm.notify.channels import Channel, ChannelFactory
 from crisiscomm.notify.env import redact
 from crisiscomm.notify.errors import DeliveryError
+from crisiscomm.notify.lanes import (
+    MARK_EVERY,
+    MARK_WITHIN_SECONDS,
+    MAX_LANES,
+    Lane,
+    LaneReport,
+    failure_of,
+    is_remote,
+)
 from crisiscomm.notify.settings import DEFAULT_LEASE
 
 if TYPE_CHECKING:
@@ -45,11 +60,6 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=30)  # the wait after the first failure; doubled after each
 BACKOFF_CAP = timedelta(minutes=30)
-# Sent rows are marked in groups (one commit, one fsync, for many sends): at most this many,
-# or this many seconds after the oldest unmarked send. A process that dies before marking
-# sends those rows again, with their idempotency keys.
-MARK_EVERY = 50
-MARK_WITHIN_SECONDS = 0.2
 
 
 @dataclass
@@ -59,16 +69,17 @@ class DeliveryReport:
     sent: int = 0
     retried: int = 0
     dead: int = 0
-    deferred: int = 0  # not tried: their channel had just failed in this pass
+    deferred: int = 0  # not tried: their channel had just failed, or the pass ended first
 
 
-def retry_delay(attempts: int, rng: random.Random) -> timedelta:
-    """The wait after the `attempts`-th failure: 30s, 1m, 2m ... up to 30m, with jitter.
+def retry_delay(attempts: int, rng: random.Random, first: timedelta = BACKOFF_BASE) -> timedelta:
+    """The wait after the `attempts`-th failure: 30s (`first`), 1m, 2m ... up to 30m, with
+    jitter.
 
     The jitter (50-100% of the nominal wait) spreads rows that failed together, so a
     receiver coming back is not hit by all of them in the same second.
     """
-    nominal = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(attempts - 1, 0))
+    nominal = min(BACKOFF_CAP, first * 2 ** max(attempts - 1, 0))
     return nominal * rng.uniform(0.5, 1.0)
 
 
@@ -81,13 +92,15 @@ def deliver_due(
     rng: random.Random | None = None,
     channels: ChannelFactory | None = None,
     lease: timedelta = DEFAULT_LEASE,
+    first_retry: timedelta = BACKOFF_BASE,
     before_each: Callable[[], object] | None = None,
     stopping: Callable[[], bool] | None = None,
 ) -> DeliveryReport:
     """Deliver up to `limit` outbox rows due at `now` through their channels.
 
     Each row's channel is looked up in the playbook its incident pinned. A failure is
-    retried after `retry_delay` (jitter from `rng`; seed one in tests); after
+    retried after `retry_delay` (from `first_retry`, with jitter from `rng`; seed one in
+    tests); after
     `max_attempts` attempts, or at once when retrying cannot help, the row is dead until
     `crisiscomm outbox retry ID`. Errors stored and logged never hold a secret. Raises
     only what the store raises; a channel's failure is recorded on its row. `before_each`
@@ -107,6 +120,7 @@ def deliver_due(
         wait,
         stopping or (lambda: False),
     )
+    delivery.first_retry = first_retry
     wait()
     delivery.run(store.take_due_outbox(now=now, lease_until=now + lease, limit=limit))
     return delivery.report
@@ -140,33 +154,149 @@ class _Delivery:
         self.channels: dict[tuple[str, str], Channel] = {}
         self.down: dict[tuple[str, str], datetime] = {}  # channel -> when it is tried again
         self.stopping = stopping
+        self.first_retry = BACKOFF_BASE
+        # rows taken and not yet tried (or, in a lane, not yet reported), as now leased
+        self.pending: dict[int, OutboxRow] = {}
+        self.lost: set[int] = set()  # rows whose lease another deliverer has taken over
+        self.reports: queue.SimpleQueue[LaneReport] = queue.SimpleQueue()
+        self.crash: BaseException | None = None
+        self.started = self.renewed = 0.0
 
     def run(self, rows: list[OutboxRow]) -> None:
-        started = renewed = time.monotonic()
+        self.started = self.renewed = time.monotonic()
         self.playbook_hashes.update(self.store.playbook_hashes(row.incident_id for row in rows))
+        self.pending = {row.id: row for row in rows}
+        lanes, local = self.lanes(rows)
+        if not lanes:
+            self.send_local(local)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        workers = min(MAX_LANES, len(lanes))
+        with ThreadPoolExecutor(workers, thread_name_prefix="crisiscomm-lane") as executor:
+            for lane in lanes:
+                executor.submit(
+                    lane.run,
+                    now=self.now,
+                    report=self.reports.put,
+                    before_each=self.before_each,
+                    stopping=lambda: self.stopping() or self.crash is not None,
+                    started=self.started,
+                    lost=self.lost,
+                )
+            try:
+                self.send_local(local)
+                self.wait_for(len(lanes))
+            except BaseException as error:
+                self.crash = self.crash or error  # the lanes stop at their next row
+                raise
+        if self.crash is not None:
+            raise self.crash
+
+    def lanes(self, rows: list[OutboxRow]) -> tuple[list[Lane], list[OutboxRow]]:
+        """The rows of remote channels, a lane per channel; the rest, sent by the pass."""
+        lanes: dict[tuple[str, str], Lane] = {}
+        local: list[OutboxRow] = []
+        remote: dict[tuple[str, str], Channel | None] = {}
+        for row in rows:
+            key = (self.playbook_hash(row), row.channel)
+            if key not in remote:
+                remote[key] = self.remote_channel(key)
+            channel = remote[key]
+            if channel is None or row.attempts > self.max_attempts:
+                local.append(row)
+            else:
+                lanes.setdefault(key, Lane(key, channel)).rows.append(row)
+        return list(lanes.values()), local
+
+    def remote_channel(self, key: tuple[str, str]) -> Channel | None:
+        """The channel if it sends to a server; None for a local one, or one that cannot be
+        built (each of its rows then fails as the pass tries it)."""
         try:
-            while rows:
-                if time.monotonic() - renewed > self.lease.total_seconds() / 2:
-                    # a long pass: keep the rows still to send before another deliverer may
-                    elapsed = timedelta(seconds=time.monotonic() - started)
-                    self.mark_sent()
-                    rows = self.store.renew_outbox_lease(
-                        rows, lease_until=self.now + elapsed + self.lease
-                    )
-                    renewed = time.monotonic()
-                    if not rows:
-                        break
+            channel = self.channel(key)
+        except DeliveryError:
+            return None
+        except CrisisCommError:
+            raise
+        except Exception:
+            return None
+        return channel if is_remote(channel) else None
+
+    def send_local(self, rows: list[OutboxRow]) -> None:
+        """Send rows of local channels in order, recording the lanes' reports in between."""
+        try:
+            for index, taken in enumerate(rows):
+                self.keep_leases()
                 self.before_each()
+                self.record_reports()
                 if self.stopping():
-                    self.hand_back(rows)
+                    self.hand_back(rows[index:], at=self.now)
                     break
-                self.deliver(rows.pop(0))
+                row = self.pending.pop(taken.id, None)
+                if row is None:  # another deliverer has it now
+                    continue
+                self.deliver(row)
                 if len(self.sent) >= MARK_EVERY or (
                     self.sent and time.monotonic() - self.first_unmarked > MARK_WITHIN_SECONDS
                 ):
                     self.mark_sent()
         finally:
             self.mark_sent()
+
+    def wait_for(self, lanes: int) -> None:
+        """Record the lanes' reports until every lane is done, keeping their rows' leases."""
+        wake = min(1.0, self.lease.total_seconds() / 4)
+        while lanes:
+            try:
+                report = self.reports.get(timeout=wake)
+            except queue.Empty:
+                pass
+            else:
+                if report.done:
+                    lanes -= 1
+                self.record(report)
+            self.keep_leases()
+
+    def keep_leases(self) -> None:
+        """In a long pass, renew the lease of the rows still to send before another
+        deliverer may take them; the rows it lost are skipped."""
+        if time.monotonic() - self.renewed <= self.lease.total_seconds() / 2:
+            return
+        elapsed = timedelta(seconds=time.monotonic() - self.started)
+        self.mark_sent()
+        held = self.store.renew_outbox_lease(
+            list(self.pending.values()), lease_until=self.now + elapsed + self.lease
+        )
+        self.lost.update(set(self.pending) - {row.id for row in held})
+        self.pending = {row.id: row for row in held}
+        self.renewed = time.monotonic()
+
+    def record_reports(self) -> None:
+        """Record the lanes' reports that have come in (without waiting for more)."""
+        while not self.reports.empty():  # the pass is the only reader
+            self.record(self.reports.get_nowait())
+
+    def record(self, report: LaneReport) -> None:
+        """Record what a lane reports: sent, failed, waiting with its channel, returned."""
+        if report.crash is not None:
+            self.crash = self.crash or report.crash
+        if report.sent:
+            for row in report.sent:
+                self.pending.pop(row.id, None)
+            self.store.mark_outbox_sent(report.sent, sent_at=self.now)
+            self.report.sent += len(report.sent)
+            _log_sent(report.sent)
+        for row, error in report.failed:
+            if (current := self.pending.pop(row.id, None)) is not None:
+                self.failed(current, error, report.channel)
+        if report.waiting:
+            first = self.now + retry_delay(1, self.rng, self.first_retry)
+            self.defer(report.waiting, at=self.down.get(report.key, first))
+        if report.returned:
+            # behind what was queued during this pass, so the next pass takes that first
+            elapsed = timedelta(seconds=time.monotonic() - self.started)
+            at = self.now if self.stopping() else self.now + elapsed
+            self.hand_back(report.returned, at=at)
 
     def mark_sent(self) -> None:
         """Make the rows sent so far durable in their channels, then record them as sent in
@@ -178,7 +308,7 @@ class _Delivery:
         durable: list[OutboxRow] = []
         for row, channel in sent:
             if id(channel) not in synced:
-                synced[id(channel)] = _failure(row, channel.sync)
+                synced[id(channel)] = failure_of(row, channel.sync)
             failure = synced[id(channel)]
             if failure is None:
                 durable.append(row)
@@ -186,13 +316,7 @@ class _Delivery:
                 self.failed(row, failure, channel)
         self.store.mark_outbox_sent(durable, sent_at=self.now)
         self.report.sent += len(durable)
-        for row in durable if logger.isEnabledFor(logging.DEBUG) else ():
-            logger.debug(
-                "outbox %d sent via %s",
-                row.id,
-                row.channel,
-                extra={"fields": _fields(row, "outbox.sent")},
-            )
+        _log_sent(durable)
 
     def deliver(self, row: OutboxRow) -> None:
         if row.attempts > self.max_attempts:  # taken before by deliverers that died mid-send
@@ -210,7 +334,7 @@ class _Delivery:
             channel = self.channel(key)
             channel.send(row, now=self.now)
 
-        failure = _failure(row, send)
+        failure = failure_of(row, send)
         if failure is not None:
             self.failed(row, failure, channel)
             return
@@ -219,18 +343,24 @@ class _Delivery:
             self.first_unmarked = time.monotonic()
         self.sent.append((row, channel))
 
-    def hand_back(self, rows: list[OutboxRow]) -> None:
-        """Give rows not yet tried back, due now (for the next deliverer), uncounted."""
-        for row in rows:
-            self.store.defer_outbox(row, next_attempt_at=self.now)
-        self.report.deferred += len(rows)
+    def hand_back(self, rows: list[OutboxRow], *, at: datetime) -> None:
+        """Give rows not yet tried back, due `at` (now: for the next deliverer), uncounted."""
+        self.defer(rows, at=at)
+
+    def defer(self, rows: list[OutboxRow], *, at: datetime) -> None:
+        """Put rows not yet tried back, due `at`, their attempt not counted (one commit)."""
+        current = [row for row in (self.pending.pop(r.id, None) for r in rows) if row]
+        with self.store.batch():
+            for row in current:
+                self.store.defer_outbox(row, next_attempt_at=at)
+        self.report.deferred += len(current)
 
     def failed(self, row: OutboxRow, error: DeliveryError, channel: Channel | None) -> None:
         message = redact(error.message, channel.secrets if channel is not None else ())
         if error.permanent or row.attempts >= self.max_attempts:
             self.bury(row, message)
             return
-        retry_at = self.now + retry_delay(row.attempts, self.rng)
+        retry_at = self.now + retry_delay(row.attempts, self.rng, self.first_retry)
         if error.channel_down and row.incident_id in self.playbook_hashes:
             self.down[(self.playbook_hashes[row.incident_id], row.channel)] = retry_at
         self.store.mark_outbox_retry(row, next_attempt_at=retry_at, error=message)
@@ -282,25 +412,14 @@ class _Delivery:
         return self.channels[key]
 
 
-def _failure(row: OutboxRow, attempt: Callable[[], None]) -> DeliveryError | None:
-    """What went wrong when `attempt` (a channel's send or sync) ran, or None.
-
-    A bug in a channel must not stop the others: it becomes the row's failure too.
-    """
-    try:
-        attempt()
-    except DeliveryError as error:
-        return error
-    except CrisisCommError:
-        raise
-    except Exception as error:
-        kind = type(error).__name__
-        return DeliveryError(
-            _("channel `{channel}` failed: {kind}: {error}").format(
-                channel=row.channel, kind=kind, error=error
-            )
-        )  # failed() redacts
-    return None
+def _log_sent(rows: list[OutboxRow]) -> None:
+    for row in rows if logger.isEnabledFor(logging.DEBUG) else ():
+        logger.debug(
+            "outbox %d sent via %s",
+            row.id,
+            row.channel,
+            extra={"fields": _fields(row, "outbox.sent")},
+        )
 
 
 def _fields(row: OutboxRow, event: str, **more: Any) -> dict[str, Any]:

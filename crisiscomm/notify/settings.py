@@ -13,25 +13,30 @@ from typing import Any
 
 from crisiscomm.i18n import _
 from crisiscomm.notify.errors import DeliveryError
+from crisiscomm.playbook.channels import MAX_TIMEOUT
 
-__all__ = ["DEFAULT_LEASE", "DEFAULT_TIMEOUT", "timeout_seconds"]
+__all__ = ["DEFAULT_LEASE", "DEFAULT_TIMEOUT", "MAX_TIMEOUT", "timeout_seconds"]
 
-DEFAULT_TIMEOUT = 10.0  # seconds an smtp or webhook channel waits for its server
+# seconds one send of an smtp or webhook channel may take in all: connecting, TLS, the
+# request and the whole answer (deadline.py cuts it off then, however the server trickles)
+DEFAULT_TIMEOUT = 10.0
 # How long a taken row is held before another deliverer may take it: the longest a crashed
-# deliverer's rows wait. One send must finish within half of it, or another deliverer may
-# send it too (the same key, so a duplicate the receiver can drop).
+# deliverer's rows wait. One send must finish within half of it (`validate` refuses a channel
+# `timeout` over MAX_TIMEOUT), or another deliverer may send it too (the same key, so a
+# duplicate the receiver can drop).
 DEFAULT_LEASE = timedelta(seconds=60)
 
 
 def timeout_seconds(channel: str, definition: Mapping[str, Any]) -> float:
-    """The channel's `timeout` in seconds (DEFAULT_TIMEOUT when it has none)."""
+    """The channel's `timeout` in seconds (DEFAULT_TIMEOUT when it has none), at most
+    MAX_TIMEOUT (a playbook pinned before `validate` refused longer ones may say more)."""
     from crisiscomm.durations import parse_duration
 
     text = definition.get("timeout")
     if text is None:
         return DEFAULT_TIMEOUT
     try:
-        return parse_duration(str(text)).total_seconds()
+        return min(parse_duration(str(text)), MAX_TIMEOUT).total_seconds()
     except ValueError as error:
         raise DeliveryError(
             _("channel `{channel}`: timeout: {error}").format(channel=channel, error=error),

@@ -36,6 +36,8 @@ ADDRESS = re.compile(r"^[^@\s,<>;]+@[^@\s,<>;]+$")
 class SmtpChannel:
     """Sends each outbox row as one e-mail to its recipient address."""
 
+    remote = True  # a lane of its own in a delivery pass (lanes.py)
+
     def __init__(
         self,
         name: str,
@@ -129,10 +131,12 @@ class SmtpChannel:
         """Nothing to do: the server accepted each message in `send`."""
 
     def send(self, row: OutboxRow, *, now: datetime) -> None:
-        """Send the row's e-mail to its one recipient."""
+        """Send the row's e-mail to its one recipient, the whole conversation within the
+        channel's `timeout`."""
         import smtplib
-        import ssl
         from email.utils import parseaddr
+
+        from crisiscomm.notify.deadline import SendDeadline, smtp_client
 
         if not ADDRESS.match(row.recipient):
             raise DeliveryError(
@@ -146,35 +150,60 @@ class SmtpChannel:
         context = self.context
         step = "connect"
         client: smtplib.SMTP | None = None
-        try:
-            if self.security == "ssl":
-                client = smtplib.SMTP_SSL(
-                    self.host, self.port, timeout=self.timeout, context=context
+        with SendDeadline(self.timeout) as deadline:
+            try:
+                client = smtp_client(
+                    deadline,
+                    host=self.host,
+                    port=self.port,
+                    timeout=self.timeout,
+                    tls=context if self.security == "ssl" else None,
                 )
-            else:
-                client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            if self.security == "starttls":
-                step = "starttls"
-                client.ehlo()
-                client.starttls(context=context)
-                client.ehlo()
-            if self.username:
-                step = "login"
-                client.login(self.username, self.password or "")
-            step = "send"
-            client.send_message(
-                message, from_addr=parseaddr(self.sender)[1], to_addrs=[row.recipient]
-            )
-            step = "quit"
-            # the server has the message: whatever it answers to QUIT, it was delivered
-            with suppress(smtplib.SMTPException, OSError):
-                client.quit()
-        except smtplib.SMTPException as error:
-            raise self._smtp_error(error, step, row.recipient) from None
-        except ssl.SSLCertVerificationError as error:
-            raise untrusted(self.name, self.where, error) from None
-        except ssl.SSLError as error:
-            raise DeliveryError(
+                if self.security == "starttls":
+                    step = "starttls"
+                    client.ehlo()
+                    client.starttls(context=context)
+                    client.ehlo()
+                if self.username:
+                    step = "login"
+                    client.login(self.username, self.password or "")
+                step = "send"
+                client.send_message(
+                    message, from_addr=parseaddr(self.sender)[1], to_addrs=[row.recipient]
+                )
+                step = "quit"
+                # the server has the message: whatever it answers to QUIT (or if the
+                # deadline cuts it short), it was delivered
+                with suppress(smtplib.SMTPException, OSError):
+                    client.quit()
+            except OSError as error:  # smtplib's and ssl's errors are OSErrors too
+                # once cut off, what smtplib read may be a reply cut short ("25" of "250")
+                if deadline.expired or isinstance(error, TimeoutError):
+                    raise self._too_slow() from None
+                raise self._failed(error, step, row.recipient) from None
+            finally:
+                if client is not None:
+                    client.close()
+
+    def _too_slow(self) -> DeliveryError:
+        return DeliveryError(
+            _(
+                "channel `{channel}`: the mail server {where} is too slow: it did not answer "
+                "within {s:g}s"
+            ).format(channel=self.name, where=self.where, s=self.timeout),
+            channel_down=True,
+        )
+
+    def _failed(self, error: OSError, step: str, recipient: str) -> DeliveryError:
+        import smtplib
+        import ssl
+
+        if isinstance(error, smtplib.SMTPException):
+            return self._smtp_error(error, step, recipient)
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return untrusted(self.name, self.where, error)
+        if isinstance(error, ssl.SSLError):
+            return DeliveryError(
                 _("channel `{channel}`: TLS with the mail server {where} failed: {reason}").format(
                     channel=self.name, where=self.where, reason=short_reason(error)
                 ),
@@ -183,24 +212,13 @@ class SmtpChannel:
                     "`security: ssl` needs a server speaking TLS from the start (usually port "
                     "465); port 587 and 25 take `security: starttls`"
                 ),
-            ) from None
-        except TimeoutError:
-            raise DeliveryError(
-                _(
-                    "channel `{channel}`: the mail server {where} did not answer within {s:g}s"
-                ).format(channel=self.name, where=self.where, s=self.timeout),
-                channel_down=True,
-            ) from None
-        except OSError as error:
-            raise DeliveryError(
-                _("channel `{channel}`: cannot reach the mail server {where}: {reason}").format(
-                    channel=self.name, where=self.where, reason=short_reason(error)
-                ),
-                channel_down=True,
-            ) from None
-        finally:
-            if client is not None:
-                client.close()
+            )
+        return DeliveryError(
+            _("channel `{channel}`: cannot reach the mail server {where}: {reason}").format(
+                channel=self.name, where=self.where, reason=short_reason(error)
+            ),
+            channel_down=True,
+        )
 
     def _smtp_error(self, error: Exception, step: str, recipient: str) -> DeliveryError:
         import smtplib

@@ -61,6 +61,8 @@ def signature(secret: str, data: bytes) -> str:
 class WebhookChannel:
     """POSTs each outbox row as JSON to one URL."""
 
+    remote = True  # a lane of its own in a delivery pass (lanes.py)
+
     def __init__(
         self,
         name: str,
@@ -128,11 +130,13 @@ class WebhookChannel:
         """Nothing to do: the receiver answered each POST in `send`."""
 
     def send(self, row: OutboxRow, *, now: datetime) -> None:
-        """POST the row; anything but a 2xx answer in time is a DeliveryError."""
-        import ssl
+        """POST the row; anything but a 2xx answer, whole within the channel's `timeout`, is
+        a DeliveryError."""
         import urllib.error
         import urllib.request
         from http.client import HTTPException
+
+        from crisiscomm.notify.deadline import SendDeadline, webhook_opener
 
         data = body(row, now=now)
         headers = {
@@ -144,22 +148,20 @@ class WebhookChannel:
         if self.secret:
             headers[SIGNATURE_HEADER] = signature(self.secret, data)
         request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
-        handlers: list[urllib.request.BaseHandler] = [_no_redirects()()]
-        if self.context is not None:
-            handlers.append(urllib.request.HTTPSHandler(context=self.context))
-        opener = urllib.request.build_opener(*handlers)
-        try:
-            with opener.open(request, timeout=self.timeout) as response:
-                response.read(MAX_RESPONSE)
-        except urllib.error.HTTPError as error:
-            error.close()
-            raise self._answered(error.code, error.headers.get("Location")) from None
-        except urllib.error.URLError as error:
-            if isinstance(error.reason, ssl.SSLCertVerificationError):
-                raise untrusted(self.name, self.where, error.reason) from None
-            raise self._unreachable(error.reason) from None
-        except (TimeoutError, HTTPException, OSError) as error:  # while reading the answer
-            raise self._unreachable(error) from None
+        with SendDeadline(self.timeout) as deadline:
+            opener = webhook_opener(deadline, tls=self.context, handlers=(_no_redirects()(),))
+            try:
+                with opener.open(request, timeout=self.timeout) as response:
+                    response.read(MAX_RESPONSE)
+                if deadline.cut:  # the answer may be cut short: a short read is no error
+                    raise TimeoutError
+            except urllib.error.HTTPError as error:
+                error.close()
+                raise self._answered(error.code, error.headers.get("Location")) from None
+            except urllib.error.URLError as error:
+                raise self._unreachable(error.reason, deadline.expired) from None
+            except (HTTPException, OSError) as error:  # while reading the answer
+                raise self._unreachable(error, deadline.expired) from None
 
     def _answered(self, code: int, location: str | None) -> DeliveryError:
         if 300 <= code < 400:
@@ -185,9 +187,16 @@ class WebhookChannel:
             channel_down=code not in (400, 409, 413, 422),
         )
 
-    def _unreachable(self, reason: object) -> DeliveryError:
-        if isinstance(reason, TimeoutError):
-            message = _("channel `{channel}`: the webhook {where} did not answer within {s:g}s")
+    def _unreachable(self, reason: object, too_late: bool) -> DeliveryError:
+        import ssl
+
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            return untrusted(self.name, self.where, reason)
+        if isinstance(reason, TimeoutError) or too_late:
+            message = _(
+                "channel `{channel}`: the webhook {where} is too slow: it did not answer "
+                "within {s:g}s"
+            )
         else:
             message = _("channel `{channel}`: cannot reach the webhook {where}: {reason}")
         text = short_reason(reason) if isinstance(reason, BaseException) else str(reason)

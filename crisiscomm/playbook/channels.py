@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,12 +20,14 @@ __all__ = [
     "CHANNEL_TYPES",
     "DEFAULT_PORTS",
     "HEADER_NAME",
+    "MAX_TIMEOUT",
     "OWN_HEADERS",
     "REFERENCE",
     "SECURITY",
     "SIGNATURE_HEADER",
     "check_channel",
     "smtp_problems",
+    "timeout_too_long",
 ]
 
 CHANNEL_TYPES = ("console", "file", "smtp", "webhook")
@@ -36,6 +39,10 @@ SIGNATURE_HEADER = "X-Crisiscomm-Signature"
 # headers crisiscomm sets itself; a channel's `headers` may not replace them
 OWN_HEADERS = frozenset({"content-type", "idempotency-key", SIGNATURE_HEADER.lower()})
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+# The longest `timeout` a channel may have: it bounds one whole send, and a send must end
+# within half the outbox lease (notify/settings.py, 60 s), or another deliverer may take the
+# row over and send it a second time.
+MAX_TIMEOUT = timedelta(seconds=30)
 
 
 def check_channel(definition: Mapping[str, Any]) -> list[str]:
@@ -44,9 +51,9 @@ def check_channel(definition: Mapping[str, Any]) -> list[str]:
     Checks what the schema cannot: SMTP security against port (`ssl` on 587, `starttls` on
     465), a password without encryption or without a user, a host written as a URL, a
     webhook URL that is not http(s) or carries a password, headers that cannot be sent or
-    that crisiscomm sets itself, a timeout that is not a duration, a file path that is a
-    folder, a `ca_file` where no TLS is spoken. Settings given as `${ENV_VAR}` are checked
-    once resolved, at delivery.
+    that crisiscomm sets itself, a timeout that is not a duration or is longer than
+    MAX_TIMEOUT, a file path that is a folder, a `ca_file` where no TLS is spoken. Settings
+    given as `${ENV_VAR}` are checked once resolved, at delivery.
     """
     kind = definition.get("type")
     if kind not in CHANNEL_TYPES:
@@ -83,7 +90,24 @@ def _timeout_problems(definition: Mapping[str, Any]) -> list[str]:
         parse_duration(str(timeout))
     except ValueError as error:
         return [_("timeout: {error}").format(error=error)]
-    return []
+    return [problem for problem in [timeout_too_long(timeout)] if problem is not None]
+
+
+def timeout_too_long(timeout: object) -> str | None:
+    """Why a channel's `timeout` is too long (over MAX_TIMEOUT), or None; None too for what
+    is not a duration (that is another problem)."""
+    from crisiscomm.durations import format_duration, parse_duration
+
+    try:
+        seconds = parse_duration(str(timeout))
+    except ValueError:
+        return None
+    if seconds <= MAX_TIMEOUT:
+        return None
+    return _(
+        "timeout {timeout} is too long: a send must end within {most} (half the outbox "
+        "lease), or another `crisiscomm serve` may take the notification over and send it twice"
+    ).format(timeout=format_duration(seconds), most=format_duration(MAX_TIMEOUT))
 
 
 def smtp_problems(definition: Mapping[str, Any]) -> list[str]:

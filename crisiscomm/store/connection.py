@@ -9,8 +9,10 @@ and `_transaction` is BEGIN ... COMMIT, or a savepoint inside one. The table fam
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from pathlib import Path
 from typing import Any
 
 from crisiscomm.errors import CrisisCommError, NotFoundError, StoreError
@@ -35,6 +37,23 @@ class StoreConnection:
         # polls with sleeps of 1 ms and more. Other processes still meet the busy timeout.
         self.writer_lock: AbstractContextManager[Any] = nullcontext()
         self._checked = False  # the quick check before this connection's first write
+        path = getattr(dialect, "path", None)
+        self._file_identity = None if path is None else _file_identity(path)
+
+    def connection_lost(self) -> bool:
+        """Whether this connection can no longer reach its database, so that only a new one
+        can: closed by the server (PostgreSQL: a restart, a failover, pg_terminate_backend),
+        or its file moved, deleted or replaced (SQLite would go on writing to the old one)."""
+        if self._connection is None:
+            return True
+        path = getattr(self._dialect, "path", None)
+        if path is not None:
+            return _file_identity(path) != self._file_identity
+        try:
+            self._connection.execute("SELECT 1")
+        except Exception:
+            return True
+        return False
 
     @property
     def _conn(self) -> Connection:
@@ -133,3 +152,12 @@ def no_incident(incident_id: str) -> NotFoundError:
         _("no incident {id}").format(id=incident_id),
         hint=_("run `crisiscomm list` to see the incidents"),
     )
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """The device and inode of a database file, or None when there is no such file."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino)

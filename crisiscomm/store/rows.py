@@ -94,6 +94,8 @@ class TimerRow:
     retired_at: datetime | None
     late_by_seconds: float | None
     data: dict[str, Any]
+    failures: int = 0  # firings that failed (0002_timer_retry.sql)
+    next_try_at: datetime | None = None  # after a failed firing: not tried again before
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from crisiscomm.clock import format_utc, parse_utc
@@ -22,8 +22,14 @@ from crisiscomm.store.rows import NewTimer, TimerRow
 __all__ = ["TimerAlreadyFired", "TimerTables"]
 
 TIMER_COLUMNS = (
-    "id, incident_id, kind, key, due_at, generation, fired_at, retired_at, late_by_seconds, data"
+    "id, incident_id, kind, key, due_at, generation, fired_at, retired_at, late_by_seconds, data, "
+    "failures, next_try_at"
 )
+# a timer whose firing failed waits for its next try (0002_timer_retry.sql)
+READY = "(next_try_at IS NULL OR next_try_at <= :now)"
+# the first wait after a failed firing, doubled after each, up to RETRY_CAP
+RETRY_FIRST = timedelta(seconds=1)
+RETRY_CAP = timedelta(minutes=10)
 INSERT_TIMER = """
     INSERT INTO timers (incident_id, kind, key, due_at, generation, data)
     VALUES (:incident_id, :kind, :key, :due_at, :generation, :data)
@@ -47,16 +53,50 @@ PENDING_TIMERS = f"""
 """
 DUE_TIMERS = f"""
     SELECT {TIMER_COLUMNS} FROM timers
-    WHERE fired_at IS NULL AND retired_at IS NULL AND due_at <= :now
+    WHERE fired_at IS NULL AND retired_at IS NULL AND due_at <= :now AND {READY}
     ORDER BY due_at, id
     LIMIT :limit
 """
-PENDING_WAKEUPS = """
-    SELECT id, incident_id, due_at FROM timers
-    WHERE fired_at IS NULL AND retired_at IS NULL AND due_at <= :until
-      AND (id > :after_id OR due_at > :after_due)
+# PostgreSQL, inside a firing batch: the due timers of incidents no other batch (another
+# `serve`) or officer holds, their incidents locked for this batch. Replicas so share the
+# due timers instead of queueing behind each other's row locks; what one skips, the one
+# holding it fires. Incidents are locked before their timers, as every writer does.
+DUE_TIMERS_UNLOCKED = f"""
+    WITH due AS MATERIALIZED (
+        SELECT incident_id, min(due_at) AS first_due FROM timers
+        WHERE fired_at IS NULL AND retired_at IS NULL AND due_at <= :now AND {READY}
+        GROUP BY incident_id
+        ORDER BY first_due, incident_id
+        LIMIT :limit
+    ), taken AS MATERIALIZED (
+        SELECT incidents.id FROM incidents JOIN due ON due.incident_id = incidents.id
+        ORDER BY incidents.id
+        FOR UPDATE OF incidents SKIP LOCKED
+    )
+    SELECT {TIMER_COLUMNS} FROM timers
+    WHERE incident_id IN (SELECT id FROM taken)
+      AND fired_at IS NULL AND retired_at IS NULL AND due_at <= :now AND {READY}
     ORDER BY due_at, id
     LIMIT :limit
+"""
+# a backed-off timer wakes the scheduler at its next try, not at its due time (always after
+# it: `due_at <= :until` is implied, and lets the pending timers' index narrow the search)
+PENDING_WAKEUPS = """
+    SELECT id, incident_id, COALESCE(next_try_at, due_at) FROM timers
+    WHERE fired_at IS NULL AND retired_at IS NULL AND due_at <= :until
+      AND COALESCE(next_try_at, due_at) <= :until
+      AND (id > :after_id OR COALESCE(next_try_at, due_at) > :after_due)
+    ORDER BY COALESCE(next_try_at, due_at), id
+    LIMIT :limit
+"""
+# when a firing pass should next look at the timers already due (none: None)
+NEXT_TRY = """
+    SELECT min(COALESCE(next_try_at, due_at)) FROM timers
+    WHERE fired_at IS NULL AND retired_at IS NULL AND due_at <= :now
+"""
+RECORD_FAILURE = """
+    UPDATE timers SET failures = failures + 1, next_try_at = :next_try_at
+    WHERE id = :id AND fired_at IS NULL AND retired_at IS NULL
 """
 CLAIM_TIMER = """
     UPDATE timers SET fired_at = :fired_at, late_by_seconds = :late_by_seconds
@@ -82,11 +122,32 @@ class TimerTables(StoreConnection):
             records = self._execute(sql, incident_id=incident_id).fetchall()
         return [_timer(record) for record in records]
 
-    def due_timers(self, now: datetime, limit: int = 100) -> list[TimerRow]:
-        """Pending timers of every incident due at `now` or earlier, the most overdue first."""
+    def due_timers(self, now: datetime, limit: int = 100, *, take: bool = False) -> list[TimerRow]:
+        """Pending timers of every incident due at `now` or earlier, the most overdue first
+        (those waiting for their next try after a failed firing excepted).
+
+        With `take`, inside a batch on PostgreSQL: only those of incidents nobody else holds,
+        locked until the batch ends (another `serve` takes the others).
+        """
+        sql = DUE_TIMERS_UNLOCKED if take and self.backend == "postgresql" else DUE_TIMERS
         with self._driver_errors():
-            records = self._execute(DUE_TIMERS, now=format_utc(now), limit=limit).fetchall()
+            records = self._execute(sql, now=format_utc(now), limit=limit).fetchall()
         return [_timer(record) for record in records]
+
+    def next_try(self, now: datetime) -> datetime | None:
+        """The earliest moment a timer already due at `now` may be fired, if one is left:
+        its due time, or its next try after a failed firing."""
+        with self._driver_errors():
+            at = self._fetchone(NEXT_TRY, now=format_utc(now))[0]
+        return None if at is None else parse_utc(at)
+
+    def record_timer_failure(self, timer: TimerRow, now: datetime) -> datetime:
+        """Count a failed firing of `timer` and put its next try off: 1 s after the first
+        failure, doubled after each, up to RETRY_CAP. When the next try is (returned)."""
+        next_try = now + min(RETRY_CAP, RETRY_FIRST * 2 ** min(timer.failures, 20))
+        with self._transaction():
+            self._execute(RECORD_FAILURE, id=timer.id, next_try_at=format_utc(next_try))
+        return next_try
 
     def pending_wakeups(
         self,
@@ -174,7 +235,8 @@ class TimerTables(StoreConnection):
 
 
 def _timer(record: Sequence[Any]) -> TimerRow:
-    id_, incident_id, kind, key, due_at, generation, fired_at, retired_at, late, data = record
+    id_, incident_id, kind, key, due_at, generation, fired_at, retired_at, late, data = record[:10]
+    failures, next_try_at = record[10:]
     return TimerRow(
         id=int(id_),
         incident_id=incident_id,
@@ -186,4 +248,6 @@ def _timer(record: Sequence[Any]) -> TimerRow:
         retired_at=None if retired_at is None else parse_utc(retired_at),
         late_by_seconds=None if late is None else float(late),
         data=json.loads(data),
+        failures=int(failures),
+        next_try_at=None if next_try_at is None else parse_utc(next_try_at),
     )

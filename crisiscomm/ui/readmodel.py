@@ -53,6 +53,7 @@ class TimerLine:
     key: str
     due_at: datetime
     reaches: str
+    next_try_at: datetime | None = None  # its firing failed: not tried again before this
 
 
 @dataclass(frozen=True)
@@ -340,7 +341,7 @@ def detail(*, store: Store, incident_id: str) -> Detail:
         checklist=checklist,
         facts=dict(incident.data.get("facts") or {}),
         timers=[
-            TimerLine(t.kind, t.key, t.due_at, _reaches(playbook, incident.state, t))
+            TimerLine(t.kind, t.key, t.due_at, _reaches(playbook, incident.state, t), t.next_try_at)
             for t in view.timers
         ],
         possible=list(view.possible),

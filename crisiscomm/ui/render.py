@@ -180,6 +180,8 @@ def detail_plain(detail: Detail, now: datetime) -> str:
                 f"    {t.kind:<10} {local_text(t.due_at, zone)}  "
                 f"{humanize(t.due_at - now)}  -> {t.reaches}"
             )
+            if t.next_try_at is not None:
+                out.append("      " + _next_try(t.next_try_at, zone))
     if detail.possible:
         out.append("  " + _("next:     {triggers}").format(triggers=", ".join(detail.possible)))
     if detail.events:
@@ -370,7 +372,8 @@ def detail_view(detail: Detail, now: datetime) -> RenderableType:
             timers.add_row(
                 t.key,
                 Text(
-                    f"{local_text(t.due_at, zone)}\n{left}",
+                    f"{local_text(t.due_at, zone)}\n{left}"
+                    + ("" if t.next_try_at is None else "\n" + _next_try(t.next_try_at, zone)),
                     style="bold red" if t.due_at < now else "",
                 ),
                 t.reaches,
@@ -387,3 +390,8 @@ def detail_view(detail: Detail, now: datetime) -> RenderableType:
             events.add_row(local_text(e.at, zone), e.actor, e.type)
         parts.append(events)
     return Group(*parts)
+
+
+def _next_try(at: datetime, zone: str) -> str:
+    """A timer whose firing failed: when `serve` tries it again."""
+    return _("firing failed; next try {at}").format(at=local_text(at, zone))

@@ -85,8 +85,9 @@ def literal_secret(linter: Linter) -> None:
 )
 def channel_config(linter: Linter) -> None:
     """A channel key its type does not take, a webhook `url` that is not http(s)://,
-    `ca_file` on an http:// address, smtp settings that cannot work, an smtp `sender`
-    without `@`, or a statement sent by an smtp channel that has no `to`.
+    `ca_file` on an http:// address, smtp settings that cannot work, a `timeout` longer
+    than a send may take (30s, half the outbox lease), an smtp `sender` without `@`, or a
+    statement sent by an smtp channel that has no `to`.
     """
     for name, statement in linter.statements.items():
         for index, channel in enumerate(statement.get("channels") or []):
@@ -138,6 +139,18 @@ def channel_config(linter: Linter) -> None:
                 _("`ca_file` is used only for https:// addresses"),
                 _("use the receiver's https:// address, or remove `ca_file`"),
             )
+        if "timeout" in channel and kind in ("smtp", "webhook"):
+            from crisiscomm.durations import format_duration
+            from crisiscomm.playbook.channels import MAX_TIMEOUT, timeout_too_long
+
+            too_long = timeout_too_long(channel["timeout"])
+            if too_long is not None:
+                linter.report(
+                    "channel-config",
+                    ("channels", name, "timeout"),
+                    _("channel `{c}`: {problem}").format(c=name, problem=too_long),
+                    _("write `timeout: {most}` or less").format(most=format_duration(MAX_TIMEOUT)),
+                )
         if kind == "smtp":
             # what can be checked of an e-mail server's settings without connecting
             from crisiscomm.playbook.channels import smtp_problems

@@ -1,46 +1,31 @@
-"""`crisiscomm serve`: wake up when a timer is due, fire it, deliver the outbox.
+"""The Server: APScheduler's wake-ups, the firing passes, the sync, the delivery thread.
 
-APScheduler 3 only wakes the engine (DESIGN.md invariant 5). Our timers table is the
-truth; the scheduler's jobs are disposable, rebuilt from it at start and re-synced every
-`sync_interval` seconds so timers created by other processes (an officer's
-`open-incident`) are picked up. Its known pitfalls, and the guards here:
-
-- `misfire_grace_time` defaults to 1 s, after which a late job is silently skipped:
-  every job has `misfire_grace_time=None` (fire late, never skip), and missed or failed
-  jobs are logged from the scheduler's events;
-- job stores must not be shared between processes and jobs whose function cannot be
-  imported are dropped: the default in-memory store, rebuilt from the database;
-- naive datetimes and local time zones: aware UTC `DateTrigger`s only;
-- jobs carry primitive arguments (timer id, incident id), never objects.
-
-Firing claims the timer in the same transaction as its outcome, so several `serve`
-processes on one database fire each timer exactly once.
+See the package docstring for the scheduler's pitfalls and their guards.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from crisiscomm.clock import Clock, SystemClock, format_utc
+from crisiscomm.clock import Clock, SystemClock
+from crisiscomm.serve.database import Database
+from crisiscomm.serve.log import log, log_failure, log_firing
 
 if TYPE_CHECKING:
-    from apscheduler.events import JobExecutionEvent
+    from apscheduler.events import JobExecutionEvent, JobSubmissionEvent
     from apscheduler.schedulers.base import BaseScheduler
 
-    from crisiscomm.engine.service import Firing
     from crisiscomm.store import Store
 
-__all__ = ["JsonLogFormatter", "Server", "channel_problems", "tick"]
-
-logger = logging.getLogger(__name__)
+__all__ = ["Server", "channel_problems", "tick"]
 
 # how far ahead timers are turned into scheduler jobs at each sync
 HORIZON = timedelta(minutes=10)
@@ -49,28 +34,17 @@ DELIVERY_BATCH = 100
 FULL_SYNC_EVERY = 30
 RECHECK_SYNCS = 5  # an incremental sync also reads ids the last ones saw (see `sync`)
 MAX_DELIVERY_WAIT_SECONDS = 1.0
-STOP_CHECK_SECONDS = 0.5  # how often the main thread looks up from waiting for a stop
+STOP_CHECK_SECONDS = 0.2  # how often the main thread looks up from waiting for a stop
 DELIVERY_GATHER_SECONDS = 0.05
-
-
-class JsonLogFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message and the record's `fields`."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-            **getattr(record, "fields", {}),
-        }
-        if record.exc_info:
-            line["error"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False, default=str)
-
-
-def _log(level: int, message: str, **fields: Any) -> None:
-    logger.log(level, message, extra={"fields": fields})
+# after a firing pass: the next one, for due timers it left (another `serve` held them,
+# or they wait for their next try); after a failed pass, sooner, then backing off
+RETRY_FIRST = 0.25
+RETRY_CAP = 10.0
+GIVE_UP_AFTER = 300.0  # seconds the database may stay unreachable before `serve` exits
+STOP_WAIT_SECONDS = 10.0  # at a stop, how long the running pass and sync may take to end
+# jobs of the firing executor never skip for "maximum number of running instances": its one
+# worker runs them one after the other anyway
+MAX_INSTANCES = 1_000_000
 
 
 def _deliver(
@@ -78,9 +52,10 @@ def _deliver(
     clock: Clock,
     before_each: Callable[[], object] | None = None,
     stopping: Callable[[], bool] = lambda: False,
+    **options: Any,
 ) -> dict[str, int]:
     """Deliver everything the outbox holds due, batch after batch, until `stopping()`;
-    counts by outcome."""
+    counts by outcome. `options` go to `deliver_due` (lease, first_retry)."""
     from crisiscomm.notify.outbox import deliver_due
 
     counts = {"sent": 0, "retried": 0, "dead": 0}
@@ -92,6 +67,7 @@ def _deliver(
             limit=DELIVERY_BATCH,
             before_each=before_each,
             stopping=stopping,
+            **options,
         )
         counts["sent"] += report.sent
         counts["retried"] += report.retried
@@ -132,13 +108,21 @@ class Server:
     ones at each wake-up, in batches of one transaction), a second worker re-syncs the
     jobs, and a delivery thread drains the outbox whenever a firing queued something (and
     every `sync_interval` for retries).
+
+    `give_up_after`: seconds the database may stay unreachable before `run` stops with
+    `exit_code` 1. `lease` and `first_retry` (timedeltas, None for the defaults) go to
+    the outbox delivery.
     """
 
     target: str | None
     clock: Clock = field(default_factory=SystemClock)
     sync_interval: float = 1.0
-    scheduled: dict[int, str] = field(default_factory=dict)  # timer id -> due time as stored
-    _local: threading.local = field(default_factory=threading.local)
+    give_up_after: float = GIVE_UP_AFTER
+    lease: timedelta | None = None
+    first_retry: timedelta | None = None
+    # timer id -> wake-up time as stored, for each timer whose job has not yet run
+    scheduled: dict[int, str] = field(default_factory=dict)
+    exit_code: int = 0
     _scheduler: BaseScheduler | None = None
     _wake_delivery: threading.Event = field(default_factory=threading.Event)
     # this process's threads take turns writing on it, not by SQLite's busy polling
@@ -149,32 +133,46 @@ class Server:
     _seen_until: datetime | None = None  # the horizon the last complete sync covered
     _stopping: threading.Event = field(default_factory=threading.Event)
     _idle: threading.Event = field(default_factory=threading.Event)  # set: no firing running
+    _sync_idle: threading.Event = field(default_factory=threading.Event)  # set: no sync
+    _failed_passes: int = 0  # firing passes failed in a row
 
     def __post_init__(self) -> None:
         self._idle.set()
+        self._sync_idle.set()
+        self.database = Database(self.target, self._writer_lock)
 
     def store(self) -> Store:
         """This thread's connection (SQLite connections belong to the thread that opened
-        them; the scheduler runs jobs in its worker threads)."""
-        from crisiscomm.store import open_store
+        them; the scheduler runs jobs in its worker threads), reopened after a loss."""
+        return self.database.store()
 
-        if getattr(self._local, "store", None) is None:
-            store = open_store(self.target)
-            if store.backend == "sqlite":
-                store.writer_lock = self._writer_lock
-            self._local.store = store
-        opened: Store = self._local.store
-        return opened
+    def _failed(self, what: str, event: str, error: Exception) -> None:
+        """One log line for a failed sync, firing pass or delivery pass; a debug line only
+        while the database is known lost (that was said once, and its return will be)."""
+        lost = self.database.failed()
+        log_failure(logging.DEBUG if lost else logging.ERROR, what, error, event=event)
 
     def sync(self) -> None:
-        """Give every pending timer due within the horizon a job (once).
+        """Give every pending timer due within the horizon a job (once); see `_sync`."""
+        if self._stopping.is_set():
+            return
+        self._sync_idle.clear()
+        try:
+            self._sync()
+            self.database.check()
+        except Exception as error:
+            self._failed("sync failed", "sync.error", error)
+        finally:
+            self._sync_idle.set()
 
-        Each sync reads only the timers it has not seen (ids above what the sync
+    def _sync(self) -> None:
+        """Each sync reads only the timers it has not seen (ids above what the sync
         RECHECK_SYNCS syncs ago had seen, and those the horizon has reached since): PostgreSQL
         hands out ids before commit, so a transaction can commit an id below one already
         seen; looking back a few syncs finds those of any transaction shorter than that.
         Every FULL_SYNC_EVERY-th sync reads them all, for slower ones, and so a timer whose
-        firing failed gets its next try.
+        firing failed gets its next try. A stop ends it between two jobs: a job added while
+        the scheduler shuts down would wait for its lock (APScheduler's pitfall).
         """
         from apscheduler.triggers.date import DateTrigger
 
@@ -183,17 +181,15 @@ class Server:
         assert self._scheduler is not None
         until = self.clock.now() + HORIZON
         full = self._syncs % FULL_SYNC_EVERY == 0
-        self._syncs += 1
         wakeups = self.store().pending_wakeups(
             until,
             SYNC_BATCH,
             after_id=0 if full else self._seen_ids[0],
             after_due=None if full else self._seen_until,
         )
-        if len(wakeups) < SYNC_BATCH:  # saw everything up to `until`
-            self._seen_until = until
-            self._seen_ids.append(max([self._seen_ids[-1], *(wakeup[0] for wakeup in wakeups)]))
         for timer_id, incident_id, due in wakeups:
+            if self._stopping.is_set():
+                return  # this sync did not finish: the next one (at the next start) reads again
             if self.scheduled.get(timer_id) == due:
                 continue
             self.scheduled[timer_id] = due
@@ -205,24 +201,41 @@ class Server:
                 replace_existing=True,
                 misfire_grace_time=None,
                 coalesce=False,
+                max_instances=MAX_INSTANCES,
             )
+        self._syncs += 1
+        if len(wakeups) < SYNC_BATCH:  # saw everything up to `until`
+            self._seen_until = until
+            self._seen_ids.append(max([self._seen_ids[-1], *(wakeup[0] for wakeup in wakeups)]))
 
     def fire(self, timer_id: int, incident_id: str) -> None:
         """Job: fire every timer due now, this one among them, unless a batch of this
-        process fired it already (or it was retired: then the batch finds nothing)."""
-        if self.scheduled.pop(timer_id, None) is None:
+        process fired it already (or it was retired: then the batch finds nothing).
+
+        The timer counts as scheduled until its job has run: a sync meanwhile gives it no
+        second job; after it, if it is still pending, the next sync (or the pass's retry)
+        gives it one.
+        """
+        if timer_id not in self.scheduled:
             return
-        self.fire_due()
+        try:
+            self.fire_due()
+        finally:
+            self.scheduled.pop(timer_id, None)
 
     def fire_due(self) -> None:
         """Fire what is due, batch after batch; log each firing; wake the delivery.
 
-        A timer whose firing failed stays due: the next pass (the next wake-up of any timer,
-        or its own job, which the next full sync gives it again) tries it once more; this
-        pass does not, so it cannot hold back the timers behind it.
+        Never raises (a job that raised would get APScheduler's own traceback line): a pass
+        that fails is logged once and tried again (`_retry`), sooner at first, then less and
+        less often while it keeps failing. A timer whose firing failed waits for its next
+        try (the store puts it off, see `record_timer_failure`); a pass never tries a timer
+        twice, so it cannot hold back the timers behind it.
         """
         from crisiscomm.engine import service
 
+        if self._stopping.is_set():
+            return
         self._idle.clear()
         failed: set[int] = set()  # tried again at a later pass, not again in this one
         try:
@@ -231,16 +244,53 @@ class Server:
                     store=self.store(), clock=self.clock, limit=service.FIRE_BATCH, skip=failed
                 )
                 for firing in firings:
-                    self.scheduled.pop(firing.timer.id, None)
-                    _log_firing(firing)
-                    if firing.error is not None:
+                    log_firing(firing)
+                    if firing.error is None:
+                        self.scheduled.pop(firing.timer.id, None)
+                    else:
                         failed.add(firing.timer.id)
                 if any(firing.fired for firing in firings):
                     self._wake_delivery.set()
                 if len(firings) < service.FIRE_BATCH:
-                    return
+                    break
+        except Exception as error:
+            self._failed_passes += 1
+            self._failed("firing timers failed; they stay due", "timer.pass_error", error)
+            delay = min(RETRY_CAP, RETRY_FIRST * 2 ** min(self._failed_passes - 1, 10))
+            self._retry(self.clock.now() + timedelta(seconds=delay))
+        else:
+            self._failed_passes = 0
+            self._retry_left()
         finally:
             self._idle.set()
+
+    def _retry_left(self) -> None:
+        """After a pass: a next one when the earliest due timer it left may be tried (held
+        by another `serve` at the time, or put off after its firing failed)."""
+        try:
+            at = self.store().next_try(self.clock.now())
+        except Exception as error:
+            self._failed("looking for timers left due failed", "timer.pass_error", error)
+            at = self.clock.now() + timedelta(seconds=RETRY_FIRST)
+        if at is not None:
+            self._retry(max(at, self.clock.now() + timedelta(seconds=RETRY_FIRST)))
+
+    def _retry(self, at: datetime) -> None:
+        """A firing pass at `at` (the scheduler keeps real time: a simulated clock's `at`
+        is moved to the same distance from now)."""
+        from apscheduler.triggers.date import DateTrigger
+
+        if self._scheduler is None or self._stopping.is_set():
+            return
+        run_date = SystemClock().now() + max(timedelta(0), at - self.clock.now())
+        self._scheduler.add_job(
+            self.fire_due,
+            DateTrigger(run_date=run_date, timezone=UTC),
+            id="retry",
+            replace_existing=True,
+            misfire_grace_time=None,
+            max_instances=MAX_INSTANCES,
+        )
 
     def _not_firing(self) -> None:
         """Before each delivery: wait while timers are firing. Python runs one thread at
@@ -257,29 +307,35 @@ class Server:
             self._wake_delivery.clear()
             if not self._stopping.is_set():
                 self.deliver()
+        self.database.close()
 
     def deliver(self) -> None:
-        """Deliver due outbox rows; delivery problems are logged, never fatal."""
+        """Deliver due outbox rows; delivery problems are logged (one line), never fatal."""
+        options: dict[str, Any] = {}
+        if self.lease is not None:
+            options["lease"] = self.lease
+        if self.first_retry is not None:
+            options["first_retry"] = self.first_retry
         try:
-            counts = _deliver(self.store(), self.clock, self._not_firing, self._stopping.is_set)
-        except Exception:  # a broken channel must not stop timers from firing
-            logger.exception("outbox delivery failed", extra={"fields": {"event": "outbox.error"}})
+            counts = _deliver(
+                self.store(), self.clock, self._not_firing, self._stopping.is_set, **options
+            )
+        except Exception as error:  # a broken channel must not stop timers from firing
+            self._failed("outbox delivery failed", "outbox.error", error)
             return
         if any(counts.values()):
-            _log(logging.INFO, "outbox delivered", event="outbox.delivered", **counts)
+            log(logging.INFO, "outbox delivered", event="outbox.delivered", **counts)
 
-    def _on_job_event(self, event: JobExecutionEvent) -> None:
+    def _on_job_event(self, event: JobExecutionEvent | JobSubmissionEvent) -> None:
         from apscheduler.events import EVENT_JOB_MISSED
 
+        job: str = event.job_id
+        if job.startswith("timer-"):  # it did not run: the next sync gives it a job again
+            self.scheduled.pop(int(job.removeprefix("timer-")), None)
         if event.code == EVENT_JOB_MISSED:
-            _log(logging.WARNING, "job missed", event="job.missed", job=event.job_id)
-        elif event.exception is not None:
-            _log(
-                logging.ERROR,
-                f"job failed: {type(event.exception).__name__}: {event.exception}",
-                event="job.error",
-                job=event.job_id,
-            )
+            log(logging.WARNING, "job missed", event="job.missed", job=job)
+        else:
+            log(logging.WARNING, "job skipped", event="job.skipped", job=job)
 
     def run(
         self, *, install_signals: bool = True, started: Callable[[], None] | None = None
@@ -288,9 +344,11 @@ class Server:
 
         The scheduler runs in the background; this thread waits for the stop, which can come
         at any moment, start-up included, and then lets the running firing pass and the
-        delivery of the row in hand finish (rows not yet tried go back to the outbox).
+        delivery of the row in hand finish (rows not yet tried go back to the outbox). It
+        also stops, with `exit_code` 1, once the database has been unreachable for
+        `give_up_after` seconds.
         """
-        from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED
+        from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
         from apscheduler.executors.pool import ThreadPoolExecutor
         from apscheduler.schedulers.background import BackgroundScheduler
         from apscheduler.triggers.interval import IntervalTrigger
@@ -304,7 +362,7 @@ class Server:
             job_defaults={"misfire_grace_time": None, "coalesce": False, "max_instances": 1},
         )
         self._scheduler = scheduler
-        scheduler.add_listener(self._on_job_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR)
+        scheduler.add_listener(self._on_job_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
         scheduler.add_job(
             self.sync,
             IntervalTrigger(seconds=self.sync_interval, timezone=UTC),
@@ -321,9 +379,9 @@ class Server:
             for number in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(number, lambda _signum, _frame: self.stop())
         for problem in channel_problems(self.store()):
-            _log(logging.WARNING, f"channel problem: {problem}", event="channel.problem")
+            log(logging.WARNING, f"channel problem: {problem}", event="channel.problem")
         where = self.store().where  # a mistyped path shows here: serve starts it empty
-        _log(
+        log(
             logging.INFO,
             f"serve started on {where}",
             event="serve.started",
@@ -337,52 +395,47 @@ class Server:
             if not self._stopping.is_set():
                 scheduler.start()
             while not self._stopping.wait(STOP_CHECK_SECONDS):
-                pass
+                self._give_up_if_away()
         finally:
             self.stop()
             if scheduler.running:
-                _shut_down(scheduler)
+                self._shut_down(scheduler)
             delivery.join()
-        _log(logging.INFO, "serve stopped", event="serve.stopped")
+        log(logging.INFO, "serve stopped", event="serve.stopped", exit_code=self.exit_code)
+
+    def _give_up_if_away(self) -> None:
+        away = self.database.down_for()
+        if away > self.give_up_after:
+            self.exit_code = 1
+            log(
+                logging.ERROR,
+                f"the database {self.database.where} has been unreachable for {away:.0f} s: "
+                "stopping (a supervisor such as systemd restarts serve)",
+                event="serve.gave_up",
+                database=self.database.where,
+                down_seconds=round(away, 3),
+            )
+            self.stop()
 
     def stop(self) -> None:
         """Ask `run` to stop (safe from a signal handler and from any thread)."""
         self._stopping.set()
         self._wake_delivery.set()
 
+    def _shut_down(self, scheduler: BaseScheduler) -> None:
+        """Stop the scheduler; the firing pass and the sync in hand end first.
 
-def _shut_down(scheduler: BaseScheduler) -> None:
-    """Stop the scheduler; the firing pass in hand ends (between batches) first.
-
-    APScheduler's pitfall: `shutdown` marks the scheduler stopped at once, and a wake-up
-    that is handing jobs to the worker at that moment fails to remove a job it ran
-    (JobLookupError, a traceback from the scheduler's thread). So: no more wake-ups, then
-    drop the jobs (this waits for a wake-up in progress; they are rebuilt from the timers
-    table at the next start), then shut down.
-    """
-    scheduler.pause()
-    scheduler.remove_all_jobs()
-    scheduler.shutdown(wait=True)
-
-
-def _log_firing(firing: Firing) -> None:
-    timer = firing.timer
-    fields = {
-        "timer": timer.id,
-        "incident": timer.incident_id,
-        "kind": timer.kind,
-        "due_at": format_utc(timer.due_at),
-        "late_by_seconds": round(firing.late_by_seconds, 3),
-    }
-    if firing.error is not None:
-        error = firing.error
-        _log(
-            logging.ERROR,
-            f"timer failed, it stays due: {type(error).__name__}: {error}",
-            event="timer.error",
-            **fields,
-        )
-    elif firing.fired:
-        _log(logging.INFO, "timer fired", event="timer.fired", **fields)
-    else:
-        _log(logging.DEBUG, "timer already handled", event="timer.skipped", **fields)
+        APScheduler's pitfalls: `shutdown(wait=True)` holds the job-store lock while it
+        waits for the workers, so a sync blocked in `add_job` on that lock never ends; and
+        `shutdown` marks the scheduler stopped at once, so a wake-up handing jobs to the
+        worker at that moment fails to remove a job it ran (JobLookupError). So: the sync
+        stops adding jobs (it sees the stop), no more wake-ups, the pass and the sync end
+        (waited for here, under no lock), the jobs are dropped (rebuilt from the timers
+        table at the next start), and only then the scheduler shuts down, without waiting.
+        """
+        scheduler.pause()
+        deadline = time.monotonic() + STOP_WAIT_SECONDS
+        for done in (self._sync_idle, self._idle):
+            done.wait(max(0.0, deadline - time.monotonic()))
+        scheduler.remove_all_jobs()
+        scheduler.shutdown(wait=False)
