@@ -6,7 +6,8 @@
     ├── PlaybookError               exit 1: a file that cannot be used as written
     │   └── LoadError               YAML that is unsafe or malformed (carries file:line:col)
     ├── RefusedError                exit 1: the engine refuses an action (a guard, four-eyes ...)
-    │   └── ConflictError           exit 1: the incident changed since it was read
+    │   ├── ConflictError           exit 1: the incident changed since it was read
+    │   └── SignatureError          exit 1: a signature or signing key that cannot be trusted
     └── StoreError                  exit 1: the database cannot be opened, read or written
 
 Every message is written for a press officer or a playbook author: it says what is wrong
@@ -27,6 +28,7 @@ __all__ = [
     "NotFoundError",
     "PlaybookError",
     "RefusedError",
+    "SignatureError",
     "StoreError",
     "UsageError",
 ]
@@ -85,6 +87,11 @@ class RefusedError(CrisisCommError):
 
 class ConflictError(RefusedError):
     """Another officer changed the incident between our read and our write."""
+
+
+class SignatureError(RefusedError):
+    """A signature that is malformed, for another purpose, by another key or for another
+    text; or a signing key that cannot be used (wrong passphrase, not Ed25519, damaged)."""
 
 
 class StoreError(CrisisCommError):
