@@ -61,9 +61,16 @@ def test_every_shipped_playbook_from_open_to_closed(
         for name, value in fact_samples(playbook).items()
         for arg in ("--fact", f"{name}={value}")
     ]
+    opener = str(playbook.members("duty_officer")[0]["id"])  # a person of the office
     opened = json.loads(
         officer.ok(
-            "open-incident", path.stem, "--title", "Drill of the test suite", "--json", *facts
+            "open-incident",
+            path.stem,
+            "--title",
+            "Drill of the test suite",
+            "--json",
+            *facts,
+            actor=opener,
         )
     )
     incident_id = opened["id"]

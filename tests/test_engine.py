@@ -502,6 +502,7 @@ def test_no_step_changes_the_incident_as_read(
     """Steps copy the incident's data only two levels deep (engine.context.own_data): a step that
     changed something deeper in place would change the incident as read, and this fails."""
     from crisiscomm.engine.autopilot import fact_samples, path_to, plan_transition
+    from crisiscomm.engine.permissions import notified_roles
     from crisiscomm.playbook.compile import compile_playbook
     from crisiscomm.playbook.model import canonical_json
     from crisiscomm.store.rows import IncidentRow
@@ -519,6 +520,7 @@ def test_no_step_changes_the_incident_as_read(
     compiled = compile_playbook(Path(flood))
     route = path_to(compiled, "closed")
     facts = [f"{k}={v}" for k, v in fact_samples(compiled).items()]
+    duty = str(compiled.members("duty_officer")[0]["id"])  # people of the office
     incident_id = service.open_incident(
         store=store,
         clock=clock,
@@ -526,7 +528,7 @@ def test_no_step_changes_the_incident_as_read(
         title="Flood",
         severity=None,
         facts=facts,
-        actor="duty",
+        actor=duty,
     ).id
     kwargs: dict[str, Any] = {"store": store, "clock": clock, "incident_id": incident_id}
     edited: set[str] = set()
@@ -544,8 +546,10 @@ def test_no_step_changes_the_incident_as_read(
                     edited.add(step.args[0])  # before its first approval: a second version
                     text = tmp_path / "edited.txt"
                     text.write_text(f"Tahrir: {step.args[0]}", encoding="utf-8")
+                    author = compiled.statements[step.args[0]]["author"]
+                    editor = str(compiled.members(author)[-1]["id"])
                     service.edit_statement(
-                        **kwargs, statement=step.args[0], language="uz", file=text, actor="editor"
+                        **kwargs, statement=step.args[0], language="uz", file=text, actor=editor
                     )
                 service.approve(**common, name=step.args[0])
             elif step.command == "release":
@@ -553,9 +557,11 @@ def test_no_step_changes_the_incident_as_read(
             else:
                 service.advance(**common, trigger=step.args[0], note=step.args[1])
             if step.command == "advance" and transition is not route[-1]:
-                service.set_facts(**kwargs, assignments=["settlements=13"], actor="duty")
-                service.acknowledge(**kwargs, actor="duty")
-                service.add_note(**kwargs, text="Qayd", actor="duty")
+                _playbook, now_in = load(store=store, incident_id=incident_id)
+                told = compiled.members(notified_roles(compiled, now_in)[0])[0]["id"]
+                service.set_facts(**kwargs, assignments=["settlements=13"], actor=duty)
+                service.acknowledge(**kwargs, actor=str(told))
+                service.add_note(**kwargs, text="Qayd", actor=duty)
                 clock.advance(timedelta(hours=2))
                 service.fire_due(store=store, clock=clock)
     assert service.view(store=store, incident_id=incident_id).incident.closed_at is not None

@@ -72,7 +72,8 @@ def test_crisiscomm_actor_and_the_login_name_are_refused_too(
     assert service.current_actor("aziz") == "aziz"  # --as still wins over the variable
 
     monkeypatch.delenv("CRISISCOMM_ACTOR")
-    monkeypatch.setattr(service.getpass, "getuser", lambda: SYSTEM_ACTOR)  # a service account
+    # a service account: the operating-system account is read by one function
+    monkeypatch.setattr("crisiscomm.store.store.account_name", lambda: SYSTEM_ACTOR)
     with pytest.raises(UsageError) as caught:
         service.current_actor(None)
     assert caught.value.message == message("crisiscomm", "your login name")

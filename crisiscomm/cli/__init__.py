@@ -72,6 +72,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "note",
         "Put a note on the incident's record.",
     ),
+    "oncall": (
+        "oncall",
+        "oncall",
+        "Print who holds each role of the office now: the person on duty, members, deputies.",
+    ),
     "open-incident": (
         "incident",
         "open_incident",

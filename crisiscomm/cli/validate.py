@@ -39,9 +39,10 @@ def validate(
 ) -> int:
     """Check playbooks and protocols: YAML safety, the format (JSON Schema) and lint rules.
 
-    PATHS are files or folders (searched recursively for *.yaml and *.yml). With no PATHS,
-    ./playbooks and ./protocols are checked. Exit code: 0 clean, 1 findings (warnings only
-    with --strict), 2 usage error.
+    PATHS are files or folders (searched recursively for *.yaml and *.yml): playbooks,
+    protocols, drill scenarios and the office (office.yaml), each told apart by its first
+    key. With no PATHS, ./office.yaml, ./playbooks, ./protocols and ./drills are checked.
+    Exit code: 0 clean, 1 findings (warnings only with --strict), 2 usage error.
 
     \b
     Examples:
@@ -57,6 +58,8 @@ def validate(
 
     if not paths:
         paths = tuple(Path(d) for d in DEFAULT_DIRS if Path(d).is_dir())
+        if Path("office.yaml").is_file():  # the office the playbooks take their team from
+            paths = (Path("office.yaml"), *paths)
         if not paths:
             raise UsageError(
                 _("no PATHS given and no ./playbooks or ./protocols folder here"),

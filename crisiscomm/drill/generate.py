@@ -67,6 +67,10 @@ def skeletons(playbook_ref: str, *, playbook_path_text: str | None = None) -> li
     ):
         for state, transitions in sorted(paths.items(), key=lambda item: len(item[1])):
             clock = SimulatedClock(datetime(2026, 4, 3, 4, 0, tzinfo=UTC))
+            owner = playbook.state(playbook.initial).get("owner")
+            members = playbook.members(owner) if owner else []
+            # a person of the office where there is one (who opens the incident)
+            planner = str(members[0].get("id") or members[0].get("login")) if members else "planner"
             incident = service.open_incident(
                 store=store,
                 clock=clock,
@@ -74,7 +78,7 @@ def skeletons(playbook_ref: str, *, playbook_path_text: str | None = None) -> li
                 title="plan",
                 severity=None,
                 facts=[f"{k}={v}" for k, v in facts.items()],
-                actor="planner",
+                actor=planner,
             )
             lines: list[str] = []
             at = timedelta(0)

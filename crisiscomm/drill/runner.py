@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crisiscomm.clock import SimulatedClock
+from crisiscomm.engine.context import EXERCISE_CONTROL
 from crisiscomm.errors import RefusedError, UsageError
 from crisiscomm.i18n import _
 from crisiscomm.notify.channels import Channel, ChannelFactory
@@ -47,7 +48,7 @@ __all__ = [
 ]
 
 MARK = "EXERCISE EXERCISE EXERCISE"
-CONTROLLER = "exercise-control"  # who records an inject's facts and text on the record
+CONTROLLER = EXERCISE_CONTROL  # who records an inject's facts and text on the record
 
 
 def mark(text: str) -> str:
@@ -208,10 +209,14 @@ def _edit(store: Store, clock: SimulatedClock, incident_id: str, response: Respo
 
 
 def opener(scenario: Scenario) -> str:
-    """Who opens the exercise's incident: the first member of the initial state's owner."""
+    """Who opens the exercise's incident: the first scripted responder who holds the
+    initial state's owner role (the team the scenario plays), else its first member."""
     playbook = scenario.playbook
     owner = playbook.state(playbook.initial).get("owner")
     members = playbook.members(owner) if owner else []
+    for response in scenario.responses:
+        if owner and playbook.may_act_for(response.actor, owner):
+            return response.actor
     return str(members[0].get("login") or members[0]["name"]) if members else CONTROLLER
 
 

@@ -58,6 +58,19 @@ def path_to(playbook: Playbook, goal: str, start: str | None = None) -> list[dic
     raise ValueError(f"state {goal} cannot be reached from {first}")
 
 
+def _holder(playbook: Playbook, roles: list[str], avoid: set[str] | None = None) -> str:
+    """Someone who may act for the first of `roles` that has people (ANYONE without)."""
+    for role in roles:
+        if role and playbook.members(role):
+            return _person(playbook, role, avoid or set())
+    return ANYONE
+
+
+def _owner(playbook: Playbook, incident: IncidentRow) -> list[str]:
+    owner = playbook.state(incident.state).get("owner")
+    return [str(owner)] if owner else []
+
+
 def _person(playbook: Playbook, role: str, avoid: set[str]) -> str:
     for member in playbook.members(role):
         name = str(member.get("login") or member["name"])
@@ -76,7 +89,7 @@ def _clearance(
         return []
     definition = playbook.statements[statement]
     author_role = definition.get("author")
-    author = _person(playbook, author_role, set()) if author_role else ANYONE
+    author = _holder(playbook, [author_role] if author_role else _owner(playbook, incident))
     steps: list[Step] = []
     versions = record.get("versions") or []
     if not versions:
@@ -90,7 +103,9 @@ def _clearance(
             steps.append(Step("approve", (statement,), approver))
             writers.add(approver)
     if release:
-        steps.append(Step("release", (statement,), author))
+        releasers = list(definition.get("release_by") or [])
+        releaser = _holder(playbook, releasers) if releasers else author
+        steps.append(Step("release", (statement,), releaser))
     return steps
 
 
@@ -104,7 +119,8 @@ def plan_transition(
         done = incident.data.get("checklist", {}).get(incident.state, {})
         for item in playbook.state(incident.state).get("checklist") or []:
             if item["id"] not in done:
-                steps.append(Step("check", (item["id"],), ANYONE))
+                roles = [*([item["role"]] if item.get("role") else []), *_owner(playbook, incident)]
+                steps.append(Step("check", (item["id"],), _holder(playbook, roles)))
     for statement in guards.get("cleared") or []:
         steps += _clearance(playbook, incident, statement, release=False)
     for statement in guards.get("released") or []:
@@ -114,7 +130,7 @@ def plan_transition(
         approver = _person(playbook, role, used)
         steps.append(Step("approve", (transition["trigger"],), approver))
         used.add(approver)
-    roles = transition.get("roles") or []
-    actor = _person(playbook, roles[0], set()) if roles else ANYONE
+    roles = transition.get("roles") or _owner(playbook, incident)
+    actor = _holder(playbook, list(roles))
     steps.append(Step("advance", (transition["trigger"], "drill step"), actor))
     return steps

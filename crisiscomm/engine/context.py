@@ -18,6 +18,8 @@ from crisiscomm.playbook.model import Playbook
 from crisiscomm.store.rows import IncidentRow
 
 __all__ = [
+    "EXERCISE_CONTROL",
+    "SYSTEM_ACTOR",
     "TemplateValues",
     "cadence_interval",
     "next_update_at",
@@ -25,6 +27,11 @@ __all__ = [
     "refuse_if_closed",
     "template_values",
 ]
+
+# the name the record gives crisiscomm's own acts (reminders, escalations); no person's
+SYSTEM_ACTOR = "crisiscomm"
+# who records a drill's injects (their facts and texts); no person's either
+EXERCISE_CONTROL = "exercise-control"
 
 
 def own_data(incident: IncidentRow) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from crisiscomm.clock import format_utc, parse_utc
 from crisiscomm.engine.context import (
+    SYSTEM_ACTOR,
     cadence_interval,
     own_data,
     refuse_if_closed,
@@ -28,8 +29,6 @@ from crisiscomm.i18n import _
 from crisiscomm.playbook.model import Playbook
 from crisiscomm.store.rows import IncidentRow, NewEvent, NewTimer, OutboxMessage
 from crisiscomm.templates import render_lenient
-
-SYSTEM_ACTOR = "crisiscomm"
 
 __all__ = [
     "SYSTEM_ACTOR",
@@ -197,11 +196,9 @@ def _enter_state(
             from crisiscomm.engine.clearance import first_step, step_timers
             from crisiscomm.engine.statements import add_version
 
-            # the template wrote this text, not the officer who fired the trigger: they stay
-            # free to approve it (four-eyes binds whoever edits it next)
-            version = add_version(
-                data, params["statement"], texts, used, actor=SYSTEM_ACTOR, now=now
-            )
+            # the template wrote the words, but the draft is the act of whoever entered the
+            # state: they are its author, and four-eyes binds them (no text without an author)
+            version = add_version(data, params["statement"], texts, used, actor=actor, now=now)
             events.append(
                 NewEvent(
                     now,
@@ -310,6 +307,10 @@ def guard_failures(
     state = incident.state
     iid = incident.id
     allowed = transition.get("roles") or []
+    if not allowed and playbook.people:  # with an office, the state's owner moves it on
+        from crisiscomm.engine.permissions import owner
+
+        allowed = owner(playbook, incident)
     if allowed and not any(playbook.may_act_for(actor, role) for role in allowed):
         reasons.append(
             _("only members of {roles} may fire `{t}`; you are `{actor}` (use --as NAME)").format(
@@ -448,6 +449,15 @@ def check_item(
             ),
             hint=_("its items: {names}").format(names=", ".join(items) or "-"),
         )
+    from crisiscomm.engine.permissions import owner, refuse_unless_holder
+
+    role = items[item].get("role")
+    refuse_unless_holder(
+        playbook,
+        actor,
+        [*([role] if role else []), *owner(playbook, incident)],
+        act=_("check `{item}`").format(item=item),
+    )
     data = own_data(incident)
     done = data["checklist"].setdefault(incident.state, {})
     if item in done:
@@ -484,7 +494,15 @@ def set_facts(
 
 def acknowledge(playbook: Playbook, incident: IncidentRow, *, actor: str, now: datetime) -> Outcome:
     """`I have it`: stops reminders to this person for the current state; not the deadline."""
+    from crisiscomm.engine.permissions import notified_roles, refuse_unless_holder
+
     refuse_if_closed(playbook, incident)
+    refuse_unless_holder(
+        playbook,
+        actor,
+        notified_roles(playbook, incident),
+        act=_("acknowledge {id}: nothing in this state is sent to them").format(id=incident.id),
+    )
     data = own_data(incident)
     acks = data["acks"]
     if acks.get("generation") != incident.generation:

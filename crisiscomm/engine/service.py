@@ -9,15 +9,13 @@ and `show` must not pay for the state machine and the statement code.
 
 from __future__ import annotations
 
-import getpass
-import os
-import unicodedata
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from crisiscomm.engine.identity import current_actor, resolve_actor
 from crisiscomm.errors import UsageError
 from crisiscomm.i18n import _
 from crisiscomm.playbook.model import Playbook
@@ -52,44 +50,6 @@ __all__ = [
 ]
 
 _PLAYBOOKS: dict[str, Playbook] = {}
-
-
-def current_actor(explicit: str | None) -> str:
-    """Who is acting: `--as`, else CRISISCOMM_ACTOR, else the login name; never the name
-    the record gives crisiscomm's own acts (reminders, escalations, the drafts it makes)."""
-    for candidate, source in ((explicit, "--as"), (os.environ.get("CRISISCOMM_ACTOR"), None)):
-        if candidate and candidate.strip():
-            return _not_the_system(candidate.strip(), source or "CRISISCOMM_ACTOR")
-    try:
-        login = getpass.getuser()
-    except (OSError, KeyError):  # no login name (some containers)
-        raise UsageError(
-            _("cannot tell who you are"), hint=_("give --as NAME or set CRISISCOMM_ACTOR")
-        ) from None
-    return _not_the_system(login, _("your login name"))
-
-
-# Cyrillic and Greek letters that look like the Latin letters of the system's name
-_LOOKALIKES = str.maketrans("сіѕомοιμ", "cisomoim")
-
-
-def _not_the_system(name: str, source: str) -> str:
-    """`name`, unless a reader would take it for the system's own name in the record."""
-    from crisiscomm.engine.incident import SYSTEM_ACTOR
-
-    def seen(text: str) -> str:  # what a reader sees: no case, spacing or invisible marks
-        folded = unicodedata.normalize("NFKC", text).casefold().translate(_LOOKALIKES)
-        return "".join(char for char in folded if char.isalnum())
-
-    if seen(name) == seen(SYSTEM_ACTOR):
-        raise UsageError(
-            _(
-                "`{name}` ({source}) is the name the record gives crisiscomm's own acts "
-                "(reminders, escalations, the drafts it makes); no person may act under it"
-            ).format(name=name, source=source),
-            hint=_("give your own name with --as NAME or CRISISCOMM_ACTOR"),
-        )
-    return name
 
 
 def pinned_playbook(store: Store, content_hash: str) -> Playbook:
@@ -132,12 +92,26 @@ def _commit(
 def _step(
     store: Store,
     incident_id: str,
-    run: Callable[[Playbook, IncidentRow], Outcome],
+    run: Callable[[Playbook, IncidentRow, str], Outcome],
     *,
+    actor: str,
     statements: bool = True,
 ) -> IncidentRow:
+    """Run one engine step as `actor` (resolved to the office's person) and commit it."""
     playbook, incident = load(store=store, incident_id=incident_id, statements=statements)
-    return _commit(store, incident, run(playbook, incident))
+    who, entered_by = resolve_actor(store, playbook, actor)
+    return _commit(store, incident, _entered(run(playbook, incident, who), who, entered_by))
+
+
+def _entered(outcome: Outcome, who: str, entered_by: str | None) -> Outcome:
+    """The outcome with `entered_by` on the acts one person entered for another."""
+    if entered_by is None:
+        return outcome
+    events = [
+        replace(e, data={**e.data, "entered_by": entered_by}) if e.actor == who else e
+        for e in outcome.events
+    ]
+    return replace(outcome, events=events)
 
 
 def open_incident(
@@ -159,6 +133,7 @@ def open_incident(
     from crisiscomm.playbook.compile import compiled_playbook
 
     playbook = compiled_playbook(Library().find_playbook(playbook_ref))
+    actor, entered_by = resolve_actor(store, playbook, actor)
     values = parse_assignments(facts)
     now = clock.now()
     # Validate everything before taking a number, so a refused opening leaves no gap.
@@ -183,6 +158,7 @@ def open_incident(
         now=now,
     )
     _PLAYBOOKS[playbook.content_hash] = playbook
+    outcome = _entered(outcome, actor, entered_by)
     return store.create_incident(
         incident=outcome.incident,
         playbook_content=playbook.canonical_json(),
@@ -201,7 +177,10 @@ def advance(
     return _step(
         store,
         incident_id,
-        lambda p, i: steps.advance(p, i, trigger=trigger, note=note, actor=actor, now=clock.now()),
+        actor=actor,
+        run=lambda p, i, who: steps.advance(
+            p, i, trigger=trigger, note=note, actor=who, now=clock.now()
+        ),
     )
 
 
@@ -214,7 +193,8 @@ def check_item(
     return _step(
         store,
         incident_id,
-        lambda p, i: steps.check_item(p, i, item=item, actor=actor, now=clock.now()),
+        actor=actor,
+        run=lambda p, i, who: steps.check_item(p, i, item=item, actor=who, now=clock.now()),
         statements=False,
     )
 
@@ -235,7 +215,8 @@ def set_facts(
     return _step(
         store,
         incident_id,
-        lambda p, i: steps.set_facts(p, i, values=values, actor=actor, now=clock.now()),
+        actor=actor,
+        run=lambda p, i, who: steps.set_facts(p, i, values=values, actor=who, now=clock.now()),
         statements=False,
     )
 
@@ -247,7 +228,8 @@ def acknowledge(*, store: Store, clock: Clock, incident_id: str, actor: str) -> 
     return _step(
         store,
         incident_id,
-        lambda p, i: steps.acknowledge(p, i, actor=actor, now=clock.now()),
+        actor=actor,
+        run=lambda p, i, who: steps.acknowledge(p, i, actor=who, now=clock.now()),
         statements=False,
     )
 
@@ -259,7 +241,8 @@ def add_note(*, store: Store, clock: Clock, incident_id: str, text: str, actor: 
     return _step(
         store,
         incident_id,
-        lambda _p, i: steps.add_note(i, text=text, actor=actor, now=clock.now()),
+        actor=actor,
+        run=lambda _p, i, who: steps.add_note(i, text=text, actor=who, now=clock.now()),
         statements=False,
     )
 
@@ -273,7 +256,10 @@ def draft_statement(
     return _step(
         store,
         incident_id,
-        lambda p, i: statements.draft(p, i, statement=statement, actor=actor, now=clock.now()),
+        actor=actor,
+        run=lambda p, i, who: statements.draft(
+            p, i, statement=statement, actor=who, now=clock.now()
+        ),
     )
 
 
@@ -294,8 +280,9 @@ def edit_statement(
     return _step(
         store,
         incident_id,
-        lambda p, i: statements.edit(
-            p, i, statement=statement, language=language, text=text, actor=actor, now=clock.now()
+        actor=actor,
+        run=lambda p, i, who: statements.edit(
+            p, i, statement=statement, language=language, text=text, actor=who, now=clock.now()
         ),
     )
 
@@ -324,7 +311,8 @@ def approve(*, store: Store, clock: Clock, incident_id: str, name: str, actor: s
     return _step(
         store,
         incident_id,
-        lambda p, i: statements.approve(p, i, name=name, actor=actor, now=clock.now()),
+        actor=actor,
+        run=lambda p, i, who: statements.approve(p, i, name=name, actor=who, now=clock.now()),
     )
 
 
@@ -337,7 +325,10 @@ def release_statement(
     return _step(
         store,
         incident_id,
-        lambda p, i: statements.release(p, i, statement=statement, actor=actor, now=clock.now()),
+        actor=actor,
+        run=lambda p, i, who: statements.release(
+            p, i, statement=statement, actor=who, now=clock.now()
+        ),
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from crisiscomm.clock import format_utc, parse_utc
 from crisiscomm.engine.clearance import first_step, step_timers
 from crisiscomm.engine.context import (
+    SYSTEM_ACTOR,
     cadence_interval,
     next_update_at,
     own_data,
@@ -174,6 +175,7 @@ def draft(
     """Render a statement's template in every language as a new version."""
     refuse_if_closed(playbook, incident)
     statement = resolve_statement(playbook, statement)
+    _refuse_unless_writer(playbook, incident, statement, actor, act=_("draft `{s}`"))
     texts, values = draft_texts(playbook, incident, statement, now)
     latest = latest_version(incident, statement)
     if latest is not None and latest["texts"] == texts:
@@ -219,6 +221,7 @@ def edit(
     """A new version with one language's text replaced; earlier approvals no longer apply."""
     refuse_if_closed(playbook, incident)
     statement = resolve_statement(playbook, statement)
+    _refuse_unless_writer(playbook, incident, statement, actor, act=_("edit `{s}`"))
     if language not in playbook.languages:
         raise UsageError(
             _("`{lang}` is not a language of playbook {p}").format(lang=language, p=playbook.id),
@@ -398,6 +401,49 @@ def _approve_trigger(
     return Outcome(replace(incident, data=data), [event])
 
 
+def _refuse_unless_writer(
+    playbook: Playbook, incident: IncidentRow, statement: str, actor: str, *, act: str
+) -> None:
+    """Drafting and editing belong to the statement's author role (else the state's owner)."""
+    from crisiscomm.engine.permissions import owner, refuse_unless_holder
+
+    author = playbook.statements[statement].get("author")
+    roles = [author] if author else owner(playbook, incident)
+    refuse_unless_holder(playbook, actor, roles, act=act.format(s=statement))
+
+
+def _refuse_one_person_release(
+    playbook: Playbook,
+    incident: IncidentRow,
+    statement: str,
+    version: dict[str, Any],
+    actor: str,
+) -> None:
+    """At least two different people stand behind every release: its author, its
+    approvers and who releases it, counted as people (the system's name is nobody)."""
+    names = [
+        version["author"],
+        *(a["actor"] for a in _approvals_of(incident, statement, version["hash"])),
+        actor,
+    ]
+    people: list[str] = []
+    for name in names:
+        if name != SYSTEM_ACTOR and not any(playbook.same_person(name, p) for p in people):
+            people.append(name)
+    if len(people) < 2:
+        raise RefusedError(
+            _(
+                "version {v} of `{s}` has only {who} behind it: a release needs at least two "
+                "people (its author and another who cleared or releases it)"
+            ).format(
+                v=version["version"],
+                s=statement,
+                who=playbook.display_name(people[0]) if people else "-",
+            ),
+            hint=_("another member of its clearance chain approves it, or releases it"),
+        )
+
+
 def text_problem(text: str, language: str) -> str | None:
     """Why a statement text may not go out to the public, or None: it must have something
     visible (not only spaces or zero-width characters) and no placeholder left unfilled."""
@@ -430,8 +476,15 @@ def release(
     playbook: Playbook, incident: IncidentRow, *, statement: str, actor: str, now: datetime
 ) -> Outcome:
     """Release the newest version: fully cleared, in every language; re-arms the cadence."""
+    from crisiscomm.engine.permissions import owner, refuse_unless_holder
+
     refuse_if_closed(playbook, incident)
     statement = resolve_statement(playbook, statement)
+    definition = playbook.statements[statement]
+    releasers = definition.get("release_by") or (
+        [definition["author"]] if definition.get("author") else owner(playbook, incident)
+    )
+    refuse_unless_holder(playbook, actor, releasers, act=_("release `{s}`").format(s=statement))
     version = latest_version(incident, statement)
     if version is None:
         raise RefusedError(
@@ -467,6 +520,7 @@ def release(
             hint=f"crisiscomm approve {incident.id} {statement}",
         )
     record = incident.data["statements"][statement]
+    _refuse_one_person_release(playbook, incident, statement, version, actor)
     if any(r["hash"] == version["hash"] for r in record.get("released") or []):
         raise RefusedError(
             _("version {v} of `{s}` was already released").format(

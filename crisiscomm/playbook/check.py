@@ -9,7 +9,7 @@ from crisiscomm.documents.findings import Finding
 from crisiscomm.documents.kinds import Kind
 from crisiscomm.documents.library import Library
 from crisiscomm.documents.source import MarkedDict
-from crisiscomm.errors import LoadError
+from crisiscomm.errors import CrisisCommError, LoadError
 from crisiscomm.playbook.lint import lint
 from crisiscomm.playbook.schema import containers, schema_findings
 
@@ -18,14 +18,18 @@ __all__ = ["PLAYBOOK", "playbook_findings"]
 
 def playbook_findings(path: Path, document: MarkedDict, library: Library) -> list[Finding]:
     """Every finding for a playbook or protocol file (and what it inherits by `extends`)."""
+    from crisiscomm.playbook.team import resolve_with_office
+
     try:
-        merged, chain = library.resolve(path)
+        merged, chain, _office, team = resolve_with_office(path, library)
     except LoadError as error:
         return [Finding(error.location, error.rule, error.message, hint=error.hint)]
+    except CrisisCommError as error:  # CRISISCOMM_OFFICE names no file
+        return [Finding(document.location, "unknown-person", error.message, hint=error.hint)]
     findings = schema_findings(merged, already_valid=_valid_base(chain, library))
     if findings:
-        return findings
-    return lint(merged)
+        return [*team, *findings]
+    return [*team, *lint(merged)]
 
 
 def _valid_base(chain: list[Path], library: Library) -> frozenset[int]:

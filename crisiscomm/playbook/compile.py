@@ -42,8 +42,11 @@ def compile_playbook(path: Path, *, library: Library | None = None) -> Playbook:
                 n=len(errors) - 1, path=display_path(path)
             )
         raise PlaybookError(message, hint=first.hint)
-    merged, chain = library.resolve(path)
-    return Playbook.from_content(_plain(merged), files=tuple(display_path(p) for p in chain))
+    from crisiscomm.playbook.team import resolve_with_office
+
+    merged, chain, office, _team = resolve_with_office(path, library)
+    files = [*chain, office] if office is not None else chain
+    return Playbook.from_content(_plain(merged), files=tuple(display_path(p) for p in files))
 
 
 _COMPILED: dict[Path, tuple[list[Path], list[tuple[int, int]], Playbook]] = {}

@@ -11,6 +11,7 @@ from crisiscomm.documents.findings import Finding
 from crisiscomm.documents.rules import LOADING_RULES, Rule, register
 from crisiscomm.documents.rules import RULES as ALL_RULES
 from crisiscomm.documents.source import MarkedDict
+from crisiscomm.playbook import team  # noqa: F401  (registers the team's rules)
 from crisiscomm.playbook.rules import channels, references, statements, structure, timing
 from crisiscomm.playbook.rules.core import Linter, LintRule
 
@@ -53,6 +54,9 @@ CHECKS: tuple[LintRule, ...] = (
 RULES: dict[str, Rule] = {rule_id: ALL_RULES[rule_id] for rule_id in LOADING_RULES}
 for _check in CHECKS:
     RULES[_check.id] = register(_check.id, _check.summary, _check.severity)
+# what laying the office's team over a playbook finds (team.py registers them)
+for _id in ("unknown-person", "inline-team"):
+    RULES[_id] = ALL_RULES[_id]
 
 
 def lint(document: MarkedDict) -> list[Finding]:

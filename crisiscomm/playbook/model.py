@@ -23,6 +23,21 @@ __all__ = ["Playbook", "canonical_json"]
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
+def _fold(name: str) -> str:
+    return " ".join(str(name).split()).casefold()
+
+
+def _names(member: Mapping[str, Any]) -> set[str]:
+    """Every folded name a member is known by."""
+    names = [
+        member.get("id"),
+        member.get("login"),
+        member.get("name"),
+        *(member.get("aliases") or []),
+    ]
+    return {_fold(str(n)) for n in names if n}
+
+
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no spaces: the same content always gives the same text."""
     return json.dumps(
@@ -158,14 +173,46 @@ class Playbook:
         definition = self.roles.get(role) or {}
         return [*(definition.get("members") or []), *(definition.get("deputies") or [])]
 
+    # -- people: from the office (office.yaml), else the playbook's own members ----------
+
+    @property
+    def people(self) -> Mapping[str, Any]:
+        """The office's people by id; empty for a playbook without an office."""
+        return self.content.get("people") or _EMPTY
+
+    @property
+    def office_id(self) -> str:
+        """The id of the office the team came from ("" without one)."""
+        return str((self.content.get("office") or {}).get("id") or "")
+
+    @property
+    def acting_for_allowed(self) -> bool:
+        """Whether the office lets one person enter acts for another (`--as`)."""
+        return (self.content.get("office") or {}).get("acting_for") == "allowed"
+
+    def person_id(self, typed: str) -> str | None:
+        """The office person a typed name means (id, login, alias or full name, ignoring
+        case and spaces), or None."""
+        wanted = _fold(typed)
+        if wanted in self.people:
+            return wanted
+        found = {pid for pid, person in self.people.items() if wanted in _names(person)}
+        return found.pop() if len(found) == 1 else None
+
+    def display_name(self, actor: str) -> str:
+        """How the record shows an actor: the person's full name if the office knows them."""
+        person = self.people.get(actor)
+        return str(person["name"]) if person else actor
+
     def roles_of(self, actor: str) -> set[str]:
-        """The roles whose members include `actor` (by login or name, case-insensitive)."""
-        wanted = actor.casefold()
+        """The roles whose members (or deputies) include `actor` (by id, login, alias or
+        name, case-insensitive)."""
+        wanted = _fold(actor)
         return {
             role
             for role in self.roles
             for member in self.members(role)
-            if wanted in {str(member.get("login", "")).casefold(), str(member["name"]).casefold()}
+            if isinstance(member, dict) and wanted in _names(member)
         }
 
     def may_act_for(self, actor: str, role: str) -> bool:
@@ -173,13 +220,12 @@ class Playbook:
         return not self.members(role) or role in self.roles_of(actor)
 
     def same_person(self, first: str, second: str) -> bool:
-        """Whether two actor names are one person: equal ignoring case, or the same member
-        (one by login, the other by full name)."""
-        a, b = first.casefold(), second.casefold()
+        """Whether two actor names are one person: equal ignoring case, or names of the same
+        member (one by login, the other by full name, id or alias)."""
+        a, b = _fold(first), _fold(second)
         if a == b:
             return True
+        members = [m for role in self.roles for m in self.members(role)]
         return any(
-            {a, b} <= {str(m.get("login", "")).casefold(), str(m["name"]).casefold()}
-            for role in self.roles
-            for m in self.members(role)
+            {a, b} <= _names(m) for m in [*members, *self.people.values()] if isinstance(m, dict)
         )

@@ -38,6 +38,7 @@ __all__ = [
     "Migration",
     "Store",
     "TimerAlreadyFired",
+    "account_name",
     "default_db_path",
     "migrations",
     "open_store",
@@ -128,8 +129,30 @@ def open_store(
     return store
 
 
+def account_name() -> str:
+    """The operating-system account running this process (not $USER, which anyone sets)."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):  # no passwd entry (some containers), or Windows
+        import getpass
+
+        return getpass.getuser()
+
+
 class Store(IncidentTables, EventTables, TimerTables, OutboxTables):
     """One open database. Use `open_store`; close it, or use it as a context manager."""
+
+    def identity(self) -> str:
+        """Who this connection acts for, on the database's word: PostgreSQL's
+        `session_user` (the login it authenticated); for SQLite, a file with no logins,
+        the operating-system account running the command."""
+        if self.backend == "sqlite":
+            return account_name()
+        with self._driver_errors():
+            row = self._conn.execute("SELECT session_user").fetchone()
+        return str(row[0])
 
     # -- lifecycle ------------------------------------------------------------------------
 

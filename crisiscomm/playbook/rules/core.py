@@ -158,6 +158,8 @@ class Linter:
                 yield ("statements", name, "author"), statement["author"]
             for index, role in enumerate(statement.get("clearance") or []):
                 yield ("statements", name, "clearance", index), role
+            for index, role in enumerate(statement.get("release_by") or []):
+                yield ("statements", name, "release_by", index), role
             for step, deadline in (statement.get("clearance_deadlines") or {}).items():
                 for index, role in enumerate(deadline.get("escalate_to") or []):
                     path = ("statements", name, "clearance_deadlines", step, "escalate_to", index)
