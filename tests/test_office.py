@@ -373,3 +373,30 @@ def test_on_postgresql_the_database_login_is_the_actor(
     assert "you are rustam: the office does not let anyone act for someone else" in (
         capsys.readouterr().err
     )
+
+
+# -- notices reach the person on duty --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("local", "reached"),
+    [
+        ("2026-12-01 10:00", ["Aziz Karimov"]),  # his week
+        ("2026-12-08 10:00", ["Bekzod Nurmatov"]),  # the hand-over was Monday 09:00
+        ("2026-11-01 10:00", ["Bekzod Nurmatov"]),  # before the rotation starts: the deputy
+    ],
+)
+def test_an_escalation_reaches_the_person_on_duty(
+    office_repo: Path, store: Store, local: str, reached: list[str]
+) -> None:
+    from datetime import timedelta
+
+    clock = SimulatedClock(datetime.fromisoformat(local).replace(tzinfo=TASHKENT).astimezone(UTC))
+    incident = service.open_incident(
+        store=store, clock=clock, playbook_ref=str(office_repo / "playbooks" / "press.yaml"),
+        title="T", severity=None, facts=["region=Nukus"], actor="aziz",
+    )  # fmt: skip
+    clock.advance(timedelta(minutes=10))  # the first escalation step: to the duty officer
+    service.fire_due(store=store, clock=clock)
+    [reminder] = [m for m in store.outbox(incident.id) if m.payload["text"].startswith("Reminder")]
+    assert reminder.payload["people"] == reached

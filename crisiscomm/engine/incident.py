@@ -94,17 +94,19 @@ def notifications(
     values: Mapping[str, str],
     only: list[str] | None = None,
     key: str | None = None,
+    now: datetime | None = None,
 ) -> list[OutboxMessage]:
     """Outbox rows telling the members of `roles` (or `only` those people), one per
     channel, one per address for e-mail.
 
     Rows carry the channel's name, never its settings: secrets stay in the environment.
     With `key`, idempotency keys are derived from it (a retried firing adds no duplicates).
+    With `now`, a role the office rotates reaches the person on duty (else its deputies).
     """
     if channels is None:
         channels = [n for n, c in playbook.channels.items() if c.get("type") == "console"]
     text = render_lenient(message, values)
-    people = [m for role in roles for m in playbook.members(role)]
+    people = [m for role in roles for m in playbook.told(role, now)]
     if only is not None:
         people = [m for m in people if m["name"] in only]
     names = list(dict.fromkeys(str(m["name"]) for m in people))
@@ -180,6 +182,7 @@ def _enter_state(
                 subject=render_lenient(_("$incident_id: $state_title"), values),
                 kind="on_enter",
                 values=values,
+                now=now,
             )
         elif name == "draft_statement":
             from crisiscomm.engine.statements import draft_texts

@@ -107,6 +107,7 @@ def _notify(
         values=values,
         only=only,
         key=f"{incident.id}:timer:{timer.id}",
+        now=now,
     )
 
 

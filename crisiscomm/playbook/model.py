@@ -12,9 +12,10 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from crisiscomm.durations import parse_duration
 
@@ -203,6 +204,22 @@ class Playbook:
         """How the record shows an actor: the person's full name if the office knows them."""
         person = self.people.get(actor)
         return str(person["name"]) if person else actor
+
+    def told(self, role: str, at: datetime | None) -> list[dict[str, Any]]:
+        """Who a notice to `role` reaches at `at`: the person on duty where the office has a
+        rotation for the role (its deputies when nobody is), else every member and deputy."""
+        rotations = self.content.get("rotations") or {}
+        rotation = (rotations.get("roles") or {}).get(role)
+        if rotation is None or at is None:
+            return self.members(role)
+        from crisiscomm.office.rotations import on_duty
+
+        person = on_duty(rotation, at, ZoneInfo(str(rotations.get("timezone") or "UTC")))
+        held = [m for m in self.members(role) if isinstance(m, dict) and m.get("id") == person]
+        if held:
+            return held[:1]
+        deputies = (self.roles.get(role) or {}).get("deputies") or []
+        return list(deputies) or self.members(role)
 
     def roles_of(self, actor: str) -> set[str]:
         """The roles whose members (or deputies) include `actor` (by id, login, alias or

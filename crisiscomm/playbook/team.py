@@ -183,6 +183,14 @@ class _Team:
             key_location=office.key_locations["people"],
             value_location=office.value_locations["people"],
         )
+        rotations = office.get("rotations")
+        if isinstance(rotations, MarkedDict):  # who holds a duty role when: who is told
+            result.put(
+                "rotations",
+                {"timezone": office["timezone"], "roles": rotations},
+                key_location=office.key_locations["rotations"],
+                value_location=office.value_locations["rotations"],
+            )
         settings = office.get("settings") or {}
         result.put(
             "office",
