@@ -35,6 +35,13 @@ REPO = Path(__file__).resolve().parents[1]
 PLAYBOOK = REPO / "playbooks" / "flood.yaml"
 
 
+def duty_officer() -> str:
+    """A person of the office who opens incidents (the flood playbook's team is the office's)."""
+    playbook = compile_playbook(PLAYBOOK, library=Library())
+    member = playbook.members("duty_officer")[0]
+    return str(member.get("id") or member.get("login") or member["name"])
+
+
 def false_alarm_actor() -> str:
     """A person allowed to fire `false_alarm` in the flood playbook."""
     playbook = compile_playbook(PLAYBOOK, library=Library())
@@ -68,6 +75,7 @@ def drive(store: Store, count: int, *, open_left: int = 0) -> tuple[int, int]:
     facts = [f"{k}={v}" for k, v in fact_samples(playbook).items()]
     route = path_to(playbook, "closed")
     clock = SimulatedClock(datetime(2026, 4, 3, 1, 0, tzinfo=UTC))
+    opener = duty_officer()
     commits = 0
     commands: list[Step] = []
     for number in range(count):
@@ -78,7 +86,7 @@ def drive(store: Store, count: int, *, open_left: int = 0) -> tuple[int, int]:
             title=f"Flood {number}",
             severity=None,
             facts=facts,
-            actor="duty",
+            actor=opener,
         )
         commits += 1
         if number >= count - open_left:
@@ -220,7 +228,7 @@ def listing(folder: Path) -> None:
                 title=f"Old {number}",
                 severity=None,
                 facts=facts,
-                actor="duty",
+                actor=duty_officer(),
             )
             service.advance(
                 store=store,

@@ -111,6 +111,17 @@ def sql(target: str, statement: str) -> list[tuple[Any, ...]]:
         lite.close()
 
 
+def disarm_event_guard(target: str) -> None:
+    """Take away the triggers that keep the event log append-only (migration 0003), as an
+    attacker who owns the database can: drop them (SQLite), or disable them as the tables'
+    owner (PostgreSQL). What `audit verify` must then still catch is their tampering."""
+    if target.startswith("postgresql://"):
+        sql(target, "ALTER TABLE events DISABLE TRIGGER USER")
+        return
+    for name in ("events_append_only_update", "events_append_only_delete"):
+        sql(target, f"DROP TRIGGER {name}")
+
+
 def new_incident(
     *, opened_at: datetime = T0, title: str = "Nókis qalasında suw tasqını", **fields: Any
 ) -> IncidentRow:

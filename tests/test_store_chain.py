@@ -11,6 +11,7 @@ from crisiscomm.playbook.model import canonical_json
 from crisiscomm.store import ChainProblem, Store
 from crisiscomm.store.chain import event_hash
 from tests.conftest_store import (  # noqa: F401 (fixtures, used by name)
+    disarm_event_guard,
     note,
     open_incident,
     pg_admin_fixture,
@@ -23,13 +24,16 @@ ID = "INC-2026-0001"
 
 
 @pytest.fixture
-def five(store: Store) -> Store:
-    """INC-2026-0001 with events 1..5, and a healthy INC-2026-0002 beside it."""
+def five(store: Store, target: str) -> Store:
+    """INC-2026-0001 with events 1..5, and a healthy INC-2026-0002 beside it; the event
+    log's triggers taken away, as the database's owner could, so that the tests can
+    tamper with events (tests/test_event_log_guard.py: anyone else is refused)."""
     incident = open_incident(store)
     for text in ["Нукус", "Қоңырат", "Xojeli", "Мойнақ"]:
         incident = note(store, incident, text)
     note(store, open_incident(store), "untouched")
     assert store.verify_chain() == []
+    disarm_event_guard(target)
     return store
 
 

@@ -52,6 +52,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "check",
         "Tick a checklist item of the incident's current state.",
     ),
+    "db": (
+        "db",
+        "db",
+        "Set up the office's PostgreSQL database: each officer acts through their own login.",
+    ),
     "drill": (
         "drill",
         "drill",

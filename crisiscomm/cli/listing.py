@@ -1,6 +1,8 @@
-"""Reading commands: list, show, timeline, audit verify."""
+"""Reading commands: list, show, timeline, audit verify, audit signatures."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
@@ -155,13 +157,16 @@ def verify(incident_id: str | None, db: str | None) -> int:
     """Recompute the hash chain of the events; name the first event edited, removed or reordered.
 
     The database's own integrity check runs first (SQLite): a damaged file is named with
-    the pages SQLite reports, and its chains are not checked.
+    the pages SQLite reports, and its chains are not checked. Where the office requires
+    signatures, every approval and release must carry its person's valid signature: the
+    first one missing, wrong, by another person's key or by a revoked key is named.
     Exit 0 when every chain holds, 1 when one does not or the file is damaged.
 
     \b
     Example:
       crisiscomm audit verify INC-2026-0042
     """
+    from crisiscomm.engine import signatures
     from crisiscomm.i18n import _
 
     with open_db(db) as store:
@@ -172,6 +177,10 @@ def verify(incident_id: str | None, db: str | None) -> int:
         if incident_id:
             incident_id = store.get_incident(incident_id.strip().upper()).id
         problems = store.verify_chain(incident_id)
+        broken = {problem.incident_id for problem in problems}
+        problems += [  # signatures are worth checking only in a chain that holds
+            p for p in signatures.audit(store, incident_id) if p.incident_id not in broken
+        ]
     for problem in problems:
         click.echo(
             _("{id}: event {seq}: {problem}").format(
@@ -181,6 +190,39 @@ def verify(incident_id: str | None, db: str | None) -> int:
     if problems:
         return 1
     click.echo(_("audit: every event chain holds"))
+    return 0
+
+
+@audit.command("signatures")
+@click.argument("incident_id", metavar="ID")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for allowed_signers and the signed texts with their .sig files.",
+)
+@db_option
+def audit_signatures(incident_id: str, out: Path, db: str | None) -> int:
+    """Export an incident's signed approvals and releases for checking with OpenSSH alone.
+
+    Writes allowed_signers (the office's keys) and, per signed act, the exact text signed
+    and its .sig file, then prints the `ssh-keygen -Y verify` command for each.
+
+    \b
+    Example:
+      crisiscomm audit signatures INC-2026-0042 --out audit/
+    """
+    from crisiscomm.engine import signatures
+    from crisiscomm.i18n import _
+
+    with open_db(db) as store:
+        commands = signatures.export(store, incident_id.strip().upper(), out)
+    if not commands:
+        click.echo(_("audit: {id} has no signed act").format(id=incident_id.strip().upper()))
+        return 0
+    for command in commands:
+        click.echo(command)
     return 0
 
 

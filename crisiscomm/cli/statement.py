@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -198,15 +200,68 @@ def _print_statement(
         click.echo(f"\n[{language}]\n{chosen['texts'].get(language, '')}")
 
 
+key_option = click.option(
+    "--key",
+    "key",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Your Ed25519 private key, where the office requires signatures "
+    "(default: CRISISCOMM_KEY, else ~/.ssh/id_ed25519).",
+)
+
+
+def signing_key(key: Path | None) -> Callable[[], tuple[bytes, str | None]]:
+    """Where the signing key comes from: read (and its passphrase asked: from
+    CRISISCOMM_KEY_PASSPHRASE, else a prompt) only when the office requires a signature."""
+
+    def read() -> tuple[bytes, str | None]:
+        from crisiscomm.engine.signatures import needs_passphrase
+        from crisiscomm.errors import SignatureError
+        from crisiscomm.i18n import _
+
+        where = key or Path(os.environ.get("CRISISCOMM_KEY") or Path.home() / ".ssh" / "id_ed25519")
+        try:
+            private_key = where.read_bytes()
+        except OSError as error:
+            raise SignatureError(
+                _(
+                    "the office requires signed clearance, and your key {path} cannot be read: "
+                    "{reason}"
+                ).format(path=where, reason=error.strerror or error),
+                hint=_(
+                    "give your Ed25519 private key with --key FILE or CRISISCOMM_KEY; make one "
+                    "with `ssh-keygen -t ed25519` and have its .pub line added to your `keys:` "
+                    "in office.yaml"
+                ),
+            ) from None
+        if not needs_passphrase(private_key):
+            return private_key, None
+        passphrase = os.environ.get("CRISISCOMM_KEY_PASSPHRASE")
+        if passphrase is None:
+            passphrase = click.prompt(
+                _("Passphrase for {path}").format(path=where),
+                hide_input=True,
+                default="",
+                show_default=False,
+                err=True,
+            )
+        return private_key, passphrase
+
+    return read
+
+
 @click.command()
 @click.argument("incident_id", metavar="ID")
 @click.argument("name", metavar="STATEMENT_OR_TRIGGER")
 @actor_option
+@key_option
 @db_option
-def approve(incident_id: str, name: str, actor: str | None, db: str | None) -> int:
+def approve(
+    incident_id: str, name: str, actor: str | None, key: Path | None, db: str | None
+) -> int:
     """Approve the newest version of a statement (next in its clearance chain), or a trigger.
 
-    The author of a statement may not approve it; an edit after approval voids it.
+    The author of a statement may not approve it; an edit after approval voids it. Where
+    the office requires signatures, the approval is signed with your key (--key).
 
     \b
     Example:
@@ -219,7 +274,12 @@ def approve(incident_id: str, name: str, actor: str | None, db: str | None) -> i
     who = service.current_actor(actor)
     with open_db(db) as store:
         incident = service.approve(
-            store=store, clock=SystemClock(), incident_id=incident_id, name=name, actor=who
+            store=store,
+            clock=SystemClock(),
+            incident_id=incident_id,
+            name=name,
+            actor=who,
+            signing_key=signing_key(key),
         )
         note_stranger(store, incident, who)
     click.echo(_("{id}: `{name}` approved by {who}").format(id=incident.id, name=name, who=who))
@@ -230,9 +290,14 @@ def approve(incident_id: str, name: str, actor: str | None, db: str | None) -> i
 @click.argument("incident_id", metavar="ID")
 @click.argument("name", metavar="STATEMENT")
 @actor_option
+@key_option
 @db_option
-def release(incident_id: str, name: str, actor: str | None, db: str | None) -> int:
+def release(
+    incident_id: str, name: str, actor: str | None, key: Path | None, db: str | None
+) -> int:
     """Release a fully cleared statement through its channels.
+
+    Where the office requires signatures, the release is signed with your key (--key).
 
     \b
     Example:
@@ -250,6 +315,7 @@ def release(incident_id: str, name: str, actor: str | None, db: str | None) -> i
             incident_id=incident_id,
             statement=name,
             actor=who,
+            signing_key=signing_key(key),
         )
         note_stranger(store, incident, who)
     click.echo(

@@ -23,6 +23,7 @@ from crisiscomm.playbook.model import Playbook
 if TYPE_CHECKING:
     from crisiscomm.clock import Clock
     from crisiscomm.engine.outcome import Outcome
+    from crisiscomm.engine.signatures import KeySource
     from crisiscomm.store import Store
     from crisiscomm.store.rows import EventRow, IncidentRow, TimerRow
 
@@ -304,30 +305,52 @@ def _read_text(file: Path) -> str:
         ) from None
 
 
-def approve(*, store: Store, clock: Clock, incident_id: str, name: str, actor: str) -> IncidentRow:
-    """Approve a statement (next in its clearance chain) or a trigger."""
+def approve(
+    *,
+    store: Store,
+    clock: Clock,
+    incident_id: str,
+    name: str,
+    actor: str,
+    signing_key: KeySource | None = None,
+) -> IncidentRow:
+    """Approve a statement (next in its clearance chain) or a trigger; signed with
+    `signing_key` where the office requires it."""
     from crisiscomm.engine import statements
+    from crisiscomm.engine.signatures import signer_from
 
+    signer = signer_from(signing_key)
     return _step(
         store,
         incident_id,
         actor=actor,
-        run=lambda p, i, who: statements.approve(p, i, name=name, actor=who, now=clock.now()),
+        run=lambda p, i, who: statements.approve(
+            p, i, name=name, actor=who, now=clock.now(), signer=signer
+        ),
     )
 
 
 def release_statement(
-    *, store: Store, clock: Clock, incident_id: str, statement: str, actor: str
+    *,
+    store: Store,
+    clock: Clock,
+    incident_id: str,
+    statement: str,
+    actor: str,
+    signing_key: KeySource | None = None,
 ) -> IncidentRow:
-    """Release a fully cleared statement through its channels."""
+    """Release a fully cleared statement through its channels; signed with `signing_key`
+    where the office requires it."""
     from crisiscomm.engine import statements
+    from crisiscomm.engine.signatures import signer_from
 
+    signer = signer_from(signing_key)
     return _step(
         store,
         incident_id,
         actor=actor,
         run=lambda p, i, who: statements.release(
-            p, i, statement=statement, actor=who, now=clock.now()
+            p, i, statement=statement, actor=who, now=clock.now(), signer=signer
         ),
     )
 

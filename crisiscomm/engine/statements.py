@@ -17,14 +17,15 @@ from typing import Any
 from crisiscomm.clock import format_utc, parse_utc
 from crisiscomm.engine.clearance import first_step, step_timers
 from crisiscomm.engine.context import (
-    SYSTEM_ACTOR,
     cadence_interval,
     next_update_at,
     own_data,
     refuse_if_closed,
     template_values,
 )
+from crisiscomm.engine.four_eyes import refuse_one_person_release
 from crisiscomm.engine.outcome import Outcome
+from crisiscomm.engine.signatures import Signer, signed
 from crisiscomm.errors import RefusedError, UsageError
 from crisiscomm.i18n import _
 from crisiscomm.playbook.model import Playbook, canonical_json
@@ -266,13 +267,21 @@ def edit(
 
 
 def approve(
-    playbook: Playbook, incident: IncidentRow, *, name: str, actor: str, now: datetime
+    playbook: Playbook,
+    incident: IncidentRow,
+    *,
+    name: str,
+    actor: str,
+    now: datetime,
+    signer: Signer | None = None,
 ) -> Outcome:
-    """Approve the newest version of a statement (in clearance order) or a trigger."""
+    """Approve the newest version of a statement (in clearance order) or a trigger; signed
+    by `signer` where the office requires signatures (signatures.py)."""
     refuse_if_closed(playbook, incident)
     triggers = {t["trigger"]: t for t in playbook.transitions_from(incident.state)}
     if name not in playbook.statements and name in triggers:
-        return _approve_trigger(playbook, incident, trigger=triggers[name], actor=actor, now=now)
+        trigger = triggers[name]
+        return _approve_trigger(playbook, incident, trigger, actor=actor, now=now, signer=signer)
     statement = resolve_statement(playbook, name)
     version = latest_version(incident, statement)
     if version is None:
@@ -339,6 +348,7 @@ def approve(
             "role": role,
         },
     )
+    event = signed(playbook, incident, event, signer)
     # the version now waits for the next step, whose deadlines start counting
     chase = step_timers(
         playbook,
@@ -352,7 +362,13 @@ def approve(
 
 
 def _approve_trigger(
-    playbook: Playbook, incident: IncidentRow, *, trigger: dict[str, Any], actor: str, now: datetime
+    playbook: Playbook,
+    incident: IncidentRow,
+    trigger: dict[str, Any],
+    *,
+    actor: str,
+    now: datetime,
+    signer: Signer | None,
 ) -> Outcome:
     name = trigger["trigger"]
     needed = (trigger.get("guards") or {}).get("approvals") or []
@@ -397,7 +413,9 @@ def _approve_trigger(
     data["approvals"].setdefault(name, []).append(
         {"role": role, "actor": actor, "at": format_utc(now), "generation": incident.generation}
     )
-    event = NewEvent(now, actor, "trigger.approved", {"trigger": name, "role": role})
+    # a signature covers the state entry it was given in (its generation)
+    about = {"trigger": name, "role": role, "state": incident.state, "entry": incident.generation}
+    event = signed(playbook, incident, NewEvent(now, actor, "trigger.approved", about), signer)
     return Outcome(replace(incident, data=data), [event])
 
 
@@ -410,38 +428,6 @@ def _refuse_unless_writer(
     author = playbook.statements[statement].get("author")
     roles = [author] if author else owner(playbook, incident)
     refuse_unless_holder(playbook, actor, roles, act=act.format(s=statement))
-
-
-def _refuse_one_person_release(
-    playbook: Playbook,
-    incident: IncidentRow,
-    statement: str,
-    version: dict[str, Any],
-    actor: str,
-) -> None:
-    """At least two different people stand behind every release: its author, its
-    approvers and who releases it, counted as people (the system's name is nobody)."""
-    names = [
-        version["author"],
-        *(a["actor"] for a in _approvals_of(incident, statement, version["hash"])),
-        actor,
-    ]
-    people: list[str] = []
-    for name in names:
-        if name != SYSTEM_ACTOR and not any(playbook.same_person(name, p) for p in people):
-            people.append(name)
-    if len(people) < 2:
-        raise RefusedError(
-            _(
-                "version {v} of `{s}` has only {who} behind it: a release needs at least two "
-                "people (its author and another who cleared or releases it)"
-            ).format(
-                v=version["version"],
-                s=statement,
-                who=playbook.display_name(people[0]) if people else "-",
-            ),
-            hint=_("another member of its clearance chain approves it, or releases it"),
-        )
 
 
 def text_problem(text: str, language: str) -> str | None:
@@ -473,7 +459,13 @@ def _promised_update(
 
 
 def release(
-    playbook: Playbook, incident: IncidentRow, *, statement: str, actor: str, now: datetime
+    playbook: Playbook,
+    incident: IncidentRow,
+    *,
+    statement: str,
+    actor: str,
+    now: datetime,
+    signer: Signer | None = None,
 ) -> Outcome:
     """Release the newest version: fully cleared, in every language; re-arms the cadence."""
     from crisiscomm.engine.permissions import owner, refuse_unless_holder
@@ -520,7 +512,8 @@ def release(
             hint=f"crisiscomm approve {incident.id} {statement}",
         )
     record = incident.data["statements"][statement]
-    _refuse_one_person_release(playbook, incident, statement, version, actor)
+    approvers = [a["actor"] for a in _approvals_of(incident, statement, version["hash"])]
+    refuse_one_person_release(playbook, statement, version, approvers, actor)
     if any(r["hash"] == version["hash"] for r in record.get("released") or []):
         raise RefusedError(
             _("version {v} of `{s}` was already released").format(
@@ -581,8 +574,10 @@ def release(
             "hash": version["hash"],
             "channels": list(definition.get("channels") or []),
             "next_update_at": release_record.get("next_update_at"),
+            "role": next((r for r in releasers if playbook.may_act_for(actor, r)), ""),
         },
     )
+    event = signed(playbook, incident, event, signer)
     return Outcome(
         replace(incident, data=data), [event], timers, False, outbox, statements_changed=True
     )

@@ -34,7 +34,8 @@ register(
     Severity.WARNING,
 )
 
-PERSON_KEYS = ("name", "position", "language", "email", "phone", "telegram")
+# what a playbook takes of each person; `keys`: the public keys that sign their clearance
+PERSON_KEYS = ("name", "position", "language", "email", "phone", "telegram", "keys")
 
 
 def resolve_with_office(

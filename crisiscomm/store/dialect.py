@@ -1,8 +1,9 @@
 """The few places where SQLite and PostgreSQL differ; the rest of the SQL is shared by both.
 
 A dialect connects, names the database for messages (a PostgreSQL URL without its password),
-translates the store's `:name` parameters for psycopg, fills the one DDL blank of the
-migrations, and turns a driver's exception into a StoreError a press officer can act on.
+translates the store's `:name` parameters for psycopg, fills the DDL blanks of the
+migrations (keeping only their lines meant for it), and turns a driver's exception into a
+StoreError a press officer can act on.
 psycopg is imported only here, and only for a `postgresql://` target.
 """
 
@@ -74,9 +75,22 @@ class Dialect:
         return text
 
     def ddl(self, text: str) -> str:
-        """A migration's text with this database's column types filled in."""
-        return text.replace("{serial_primary_key}", self.serial_primary_key).replace(
-            "{clustered}", self.clustered
+        """A migration's text with this database's column types filled in, and without
+        the lines meant for the other database: those between `-- only sqlite` (or
+        `-- only postgresql`) and `-- end only`."""
+        kept: list[str] = []
+        only = ""
+        for line in text.splitlines():
+            marker = _ONLY.match(line)
+            if marker:
+                only = marker.group(1) or ""
+                continue
+            if not only or only == self.name:
+                kept.append(line)
+        return (
+            "\n".join(kept)
+            .replace("{serial_primary_key}", self.serial_primary_key)
+            .replace("{clustered}", self.clustered)
         )
 
     def store_error(self, error: Exception) -> StoreError | None:
@@ -429,6 +443,8 @@ def dialect_for(target: str | Path, timeout: float) -> Dialect:
     return SQLiteDialect(path, timeout)
 
 
+# `-- only sqlite`, `-- only postgresql` (group 1), `-- end only` (no group)
+_ONLY = re.compile(r"^\s*--\s*(?:only\s+(\w+)|end\s+only)\s*$")
 _PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 

@@ -37,10 +37,16 @@ CHAIN_EVENTS_OF = f"SELECT {EVENT_COLUMNS} FROM events WHERE incident_id = :id O
 class EventTables(StoreConnection):
     """The events table, and the chain heads the incident rows keep."""
 
-    def events(self, incident_id: str) -> list[EventRow]:
-        """The incident's events in order (none for an unknown incident)."""
+    def events(self, incident_id: str, *, types: Sequence[str] = ()) -> list[EventRow]:
+        """The incident's events in order (none for an unknown incident); with `types`,
+        only events of those types (read and parsed in the database, not here)."""
+        named = {f"type{n}": kind for n, kind in enumerate(types)}
+        query = EVENTS
+        if named:
+            wanted = ", ".join(f":{name}" for name in named)
+            query = EVENTS.replace("ORDER BY seq", f"AND type IN ({wanted}) ORDER BY seq")
         with self._driver_errors():
-            records = self._execute(EVENTS, incident_id=incident_id).fetchall()
+            records = self._execute(query, incident_id=incident_id, **named).fetchall()
         return [_event(record) for record in records]
 
     def verify_chain(self, incident_id: str | None = None) -> list[ChainProblem]:

@@ -62,10 +62,25 @@ class Migration:
     path: Path
 
     def statements(self, dialect: Dialect) -> list[str]:
-        """The migration's statements for this database (comment lines dropped)."""
-        lines = self.path.read_text(encoding="utf-8").splitlines()
-        text = "\n".join(line for line in lines if not line.lstrip().startswith("--"))
-        return [s.strip() for s in dialect.ddl(text).split(";") if s.strip()]
+        """The migration's statements for this database (comment lines dropped).
+
+        A statement ends with a `;` at the end of a line, outside a `$$`-quoted body: a
+        trigger's or function's body holds statements of its own.
+        """
+        lines = dialect.ddl(self.path.read_text(encoding="utf-8")).splitlines()
+        found: list[str] = []
+        current: list[str] = []
+        quoted = False
+        for line in lines:
+            if line.lstrip().startswith("--") and not quoted:
+                continue
+            current.append(line)
+            quoted ^= line.count("$$") % 2 == 1
+            if not quoted and line.rstrip().endswith(";"):
+                found.append("\n".join(current).strip().removesuffix(";").strip())
+                current = []
+        found.append("\n".join(current).strip())
+        return [statement for statement in found if statement]
 
 
 def migrations(folder: Path | None = None) -> list[Migration]:

@@ -1,0 +1,37 @@
+-- The PostgreSQL group role crisiscomm_officer: exactly what an officer's commands (and
+-- `serve`) need on crisiscomm's tables, and no more. `crisiscomm db grant LOGIN` runs it as
+-- the tables' owner, on the schema crisiscomm uses (the first of the search_path), after
+-- bringing the schema up to date; running it again resets the role's rights (after an
+-- upgrade: a new table). {login} is filled in by crisiscomm/cli/db.py, quoted.
+--
+-- The event log stays append-only: no UPDATE, DELETE or TRUNCATE on events, and an officer
+-- does not own the tables, so cannot drop or disable their triggers (migration 0003).
+-- Nothing here touches other programs' tables in a shared schema.
+
+DO $$
+BEGIN
+    CREATE ROLE crisiscomm_officer NOLOGIN;
+EXCEPTION WHEN duplicate_object THEN
+    NULL;
+END
+$$;
+
+REVOKE ALL ON schema_version, playbooks, counters, incidents, incident_statements, events,
+    timers, outbox FROM crisiscomm_officer;
+GRANT SELECT ON schema_version, playbooks, counters, incidents, incident_statements, events,
+    timers, outbox TO crisiscomm_officer;
+GRANT INSERT ON playbooks, counters, incidents, incident_statements, events, timers, outbox
+    TO crisiscomm_officer;
+-- counters: the next incident number; the rest: an incident's state, statements, timers and
+-- notifications change as it runs (and SELECT ... FOR UPDATE needs UPDATE)
+GRANT UPDATE ON counters, incidents, incident_statements, timers, outbox TO crisiscomm_officer;
+
+DO $$
+BEGIN
+    EXECUTE 'GRANT USAGE ON SCHEMA ' || quote_ident(current_schema()) || ' TO crisiscomm_officer';
+    EXECUTE 'GRANT USAGE ON SEQUENCE ' || pg_get_serial_sequence('timers', 'id')
+        || ', ' || pg_get_serial_sequence('outbox', 'id') || ' TO crisiscomm_officer';
+END
+$$;
+
+GRANT crisiscomm_officer TO {login};
