@@ -559,3 +559,40 @@ def test_a_line_the_disk_cut_short_is_taken_back(
     channel.sync()
     lines = (tmp_path / "n.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["idempotency_key"] for line in lines] == ["k1", "k2"]
+
+
+@pytest.mark.timeout(30)
+def test_a_lane_done_while_local_rows_are_sent_does_not_hold_the_pass(
+    store: Store,
+    clock: SimulatedClock,
+    playbook: str,
+    webhook: Webhook,
+    console: io.StringIO,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A lane's last report read between two local rows used to go uncounted, and the pass
+    then waited for it forever (`serve` delivered nothing more). Here the local rows are
+    sent only once the lane has finished, so its `done` is read there."""
+    import time
+
+    from crisiscomm.notify import outbox
+
+    webhook.always_fail = True  # the lane fails at once, and is done
+    open_flood(store, clock, playbook)
+    original = outbox._Delivery.record_reports
+
+    waited: list[bool] = []
+
+    def after_the_lane(self: Any) -> None:
+        deadline = time.monotonic() + 10
+        while not waited and self.reports.empty() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if not waited:
+            time.sleep(0.2)  # its last reports, `done` among them, are in the queue
+            waited.append(True)
+        original(self)
+
+    monkeypatch.setattr(outbox._Delivery, "record_reports", after_the_lane)
+    # the old pass never returned here: pytest-timeout ends it (the store is this thread's)
+    report = deliver(store, clock, console)
+    assert counts(report)[1] == 1  # the webhook's row: retried later

@@ -20,7 +20,7 @@ from crisiscomm.documents.source import Location, MarkedDict
 from crisiscomm.errors import LoadError, UsageError
 from crisiscomm.i18n import _
 
-__all__ = ["Kind", "Report", "check_file", "check_paths", "collect_files"]
+__all__ = ["Kind", "Report", "check_file", "check_paths", "collect_files", "refuse_errors"]
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -122,3 +122,18 @@ def check_paths(
             on_file(path)
     report.findings.sort()
     return report
+
+
+def refuse_errors(findings: list[Finding], path: Path) -> None:
+    """Raise PlaybookError naming the first error among `findings` (and how many more)."""
+    from crisiscomm.errors import PlaybookError
+
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    if errors:
+        first = errors[0]
+        message = f"{first.location}: {first.message} [{first.rule}]"
+        if len(errors) > 1:
+            message += " " + _("(and {n} more; run `crisiscomm validate {path}`)").format(
+                n=len(errors) - 1, path=display_path(path)
+            )
+        raise PlaybookError(message, hint=first.hint)

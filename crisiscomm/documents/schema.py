@@ -8,16 +8,22 @@ fast validator, `leaf_errors` picks the telling alternative of an anyOf/oneOf er
 from __future__ import annotations
 
 import difflib
+import functools
+import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from crisiscomm.documents.findings import Finding
 from crisiscomm.documents.source import Location, location_of
 from crisiscomm.i18n import _
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
 
-__all__ = ["error_message", "inline_refs", "leaf_errors"]
+__all__ = ["error_message", "findings_of", "inline_refs", "leaf_errors", "validator_for"]
 
 
 def inline_refs(node: Any, definitions: dict[str, Any]) -> Any:
@@ -183,3 +189,25 @@ def leaf_errors(error: ValidationError) -> Iterator[ValidationError]:
 
     same_type = [e for e in error.context if e.validator != "type"]
     yield from leaf_errors(best_match(same_type or error.context))
+
+
+@functools.cache
+def validator_for(schema_path: Path) -> Draft202012Validator:
+    """The validator of a kind's schema file, built once per process (`jsonschema.validate`
+    would re-check the schema itself on every call)."""
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(inline_refs(schema, schema["$defs"]))
+
+
+def findings_of(validator: Draft202012Validator, document: Any, rule: str) -> list[Finding]:
+    """Every place `document` breaks the validator's schema, as findings under `rule`."""
+    findings = []
+    for error in validator.iter_errors(document):
+        for leaf in leaf_errors(error):
+            message, hint, where = error_message(leaf, document)
+            location = where or location_of(document, list(leaf.absolute_path))
+            findings.append(Finding(location or Location("?", 1, 1), rule, message, hint=hint))
+    return sorted(findings)

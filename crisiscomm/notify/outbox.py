@@ -161,6 +161,7 @@ class _Delivery:
         self.reports: queue.SimpleQueue[LaneReport] = queue.SimpleQueue()
         self.crash: BaseException | None = None
         self.started = self.renewed = 0.0
+        self.lanes_open = 0
 
     def run(self, rows: list[OutboxRow]) -> None:
         self.started = self.renewed = time.monotonic()
@@ -172,6 +173,9 @@ class _Delivery:
             return
         from concurrent.futures import ThreadPoolExecutor
 
+        # counted down by `record` as each lane says it is done, wherever its report is
+        # read (also between local rows), so the pass never waits for a report already read
+        self.lanes_open = len(lanes)
         workers = min(MAX_LANES, len(lanes))
         with ThreadPoolExecutor(workers, thread_name_prefix="crisiscomm-lane") as executor:
             for lane in lanes:
@@ -186,7 +190,7 @@ class _Delivery:
                 )
             try:
                 self.send_local(local)
-                self.wait_for(len(lanes))
+                self.wait_for()
             except BaseException as error:
                 self.crash = self.crash or error  # the lanes stop at their next row
                 raise
@@ -243,17 +247,15 @@ class _Delivery:
         finally:
             self.mark_sent()
 
-    def wait_for(self, lanes: int) -> None:
+    def wait_for(self) -> None:
         """Record the lanes' reports until every lane is done, keeping their rows' leases."""
         wake = min(1.0, self.lease.total_seconds() / 4)
-        while lanes:
+        while self.lanes_open > 0:
             try:
                 report = self.reports.get(timeout=wake)
             except queue.Empty:
                 pass
             else:
-                if report.done:
-                    lanes -= 1
                 self.record(report)
             self.keep_leases()
 
@@ -278,6 +280,8 @@ class _Delivery:
 
     def record(self, report: LaneReport) -> None:
         """Record what a lane reports: sent, failed, waiting with its channel, returned."""
+        if report.done:
+            self.lanes_open -= 1
         if report.crash is not None:
             self.crash = self.crash or report.crash
         if report.sent:

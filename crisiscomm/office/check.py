@@ -7,8 +7,6 @@ a rotation with a gap, a login two people share.
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -17,14 +15,12 @@ from typing import TYPE_CHECKING, Any
 from crisiscomm.documents.findings import Finding, Severity
 from crisiscomm.documents.kinds import Kind
 from crisiscomm.documents.rules import register
-from crisiscomm.documents.source import Location, MarkedDict, location_of
+from crisiscomm.documents.source import MarkedDict, location_of
 from crisiscomm.i18n import _
 from crisiscomm.office.model import fold
 from crisiscomm.office.rotations import gaps, local_time
 
 if TYPE_CHECKING:
-    from jsonschema import Draft202012Validator
-
     from crisiscomm.documents.library import Library
 
 __all__ = ["OFFICE", "SCHEMA_PATH", "office_findings"]
@@ -43,29 +39,10 @@ register("office-login", "two people of the office share a login or alias")
 register("office-setting", "a time zone, language or date the office gives cannot be used")
 
 
-@functools.cache
-def _validator() -> Draft202012Validator:
-    from jsonschema import Draft202012Validator
-
-    from crisiscomm.documents.schema import inline_refs
-
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(inline_refs(schema, schema["$defs"]))
-
-
 def _schema_findings(document: Any) -> list[Finding]:
-    from crisiscomm.documents.schema import error_message, leaf_errors
+    from crisiscomm.documents.schema import findings_of, validator_for
 
-    findings = []
-    for error in _validator().iter_errors(document):
-        for leaf in leaf_errors(error):
-            message, hint, where = error_message(leaf, document)
-            location = where or location_of(document, list(leaf.absolute_path))
-            findings.append(
-                Finding(location or Location("?", 1, 1), "office-schema", message, hint=hint)
-            )
-    return sorted(findings)
+    return findings_of(validator_for(SCHEMA_PATH), document, "office-schema")
 
 
 class _Checker:

@@ -13,9 +13,8 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from crisiscomm.documents.findings import Severity
 from crisiscomm.documents.library import Library, display_path
-from crisiscomm.errors import NotFoundError, PlaybookError
+from crisiscomm.errors import NotFoundError
 from crisiscomm.i18n import _
 from crisiscomm.office.model import Office
 
@@ -82,7 +81,7 @@ _COMPILED: dict[Path, tuple[tuple[int, int], Office]] = {}
 def compiled_office(path: Path, *, library: Library | None = None) -> Office:
     """The office in `path`, checked; PlaybookError naming the first error. Reused while the
     file is unchanged."""
-    from crisiscomm.documents.kinds import check_file
+    from crisiscomm.documents.kinds import check_file, refuse_errors
     from crisiscomm.office.check import OFFICE
 
     key = path.resolve()
@@ -91,15 +90,7 @@ def compiled_office(path: Path, *, library: Library | None = None) -> Office:
     if key in _COMPILED and _COMPILED[key][0] == stamp:
         return _COMPILED[key][1]
     library = library or Library()
-    errors = [f for f in check_file(path, library, [OFFICE]) if f.severity is Severity.ERROR]
-    if errors:
-        first = errors[0]
-        message = f"{first.location}: {first.message} [{first.rule}]"
-        if len(errors) > 1:
-            message += " " + _("(and {n} more; run `crisiscomm validate {path}`)").format(
-                n=len(errors) - 1, path=display_path(path)
-            )
-        raise PlaybookError(message, hint=first.hint)
+    refuse_errors(check_file(path, library, [OFFICE]), path)
     content = _plain(library.load(path))
     assert isinstance(content, dict)  # the kind's check refused anything else
     office = Office.from_content(content, path=display_path(path))

@@ -5,11 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from crisiscomm.documents.findings import Severity
-from crisiscomm.documents.kinds import check_file
+from crisiscomm.documents.kinds import check_file, refuse_errors
 from crisiscomm.documents.library import Library, display_path
-from crisiscomm.errors import PlaybookError
-from crisiscomm.i18n import _
 from crisiscomm.playbook.check import PLAYBOOK
 from crisiscomm.playbook.model import Playbook
 
@@ -32,16 +29,7 @@ def _plain(value: Any) -> Any:
 def compile_playbook(path: Path, *, library: Library | None = None) -> Playbook:
     """Load, merge and check a playbook; raise PlaybookError naming the first error."""
     library = library or Library()
-    findings = check_file(path, library, [PLAYBOOK])
-    errors = [f for f in findings if f.severity is Severity.ERROR]
-    if errors:
-        first = errors[0]
-        message = f"{first.location}: {first.message} [{first.rule}]"
-        if len(errors) > 1:
-            message += " " + _("(and {n} more; run `crisiscomm validate {path}`)").format(
-                n=len(errors) - 1, path=display_path(path)
-            )
-        raise PlaybookError(message, hint=first.hint)
+    refuse_errors(check_file(path, library, [PLAYBOOK]), path)
     from crisiscomm.playbook.team import resolve_with_office
 
     merged, chain, office, _team = resolve_with_office(path, library)
