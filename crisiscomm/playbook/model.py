@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -197,8 +198,34 @@ class Playbook:
         wanted = _fold(typed)
         if wanted in self.people:
             return wanted
-        found = {pid for pid, person in self.people.items() if wanted in _names(person)}
-        return found.pop() if len(found) == 1 else None
+        return self._person_index.get(wanted)
+
+    @cached_property
+    def _person_index(self) -> dict[str, str | None]:
+        """Every folded name of the office's people -> their id (None where two share it)."""
+        index: dict[str, str | None] = {}
+        for pid, person in self.people.items():
+            for name in _names(person):
+                index[name] = pid if index.get(name, pid) == pid else None
+        return index
+
+    @cached_property
+    def _role_names(self) -> dict[str, frozenset[str]]:
+        """Per role, every folded name its members and deputies are known by."""
+        return {
+            role: frozenset(
+                name for m in self.members(role) if isinstance(m, dict) for name in _names(m)
+            )
+            for role in self.roles
+        }
+
+    @cached_property
+    def _people_names(self) -> list[frozenset[str]]:
+        """The folded names of each member of any role and each person, one set each."""
+        members = [m for role in self.roles for m in self.members(role)]
+        return [
+            frozenset(_names(m)) for m in [*members, *self.people.values()] if isinstance(m, dict)
+        ]
 
     def display_name(self, actor: str) -> str:
         """How the record shows an actor: the person's full name if the office knows them."""
@@ -225,12 +252,7 @@ class Playbook:
         """The roles whose members (or deputies) include `actor` (by id, login, alias or
         name, case-insensitive)."""
         wanted = _fold(actor)
-        return {
-            role
-            for role in self.roles
-            for member in self.members(role)
-            if isinstance(member, dict) and wanted in _names(member)
-        }
+        return {role for role, names in self._role_names.items() if wanted in names}
 
     def may_act_for(self, actor: str, role: str) -> bool:
         """Members act for their role; a role the playbook lists no people for is open to all."""
@@ -240,9 +262,4 @@ class Playbook:
         """Whether two actor names are one person: equal ignoring case, or names of the same
         member (one by login, the other by full name, id or alias)."""
         a, b = _fold(first), _fold(second)
-        if a == b:
-            return True
-        members = [m for role in self.roles for m in self.members(role)]
-        return any(
-            {a, b} <= _names(m) for m in [*members, *self.people.values()] if isinstance(m, dict)
-        )
+        return a == b or any(a in names and b in names for names in self._people_names)
