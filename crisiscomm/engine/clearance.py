@@ -23,7 +23,7 @@ from crisiscomm.clock import format_utc
 from crisiscomm.playbook.model import Playbook
 from crisiscomm.store.rows import IncidentRow, NewTimer
 
-__all__ = ["STAGES", "first_step", "step_timers"]
+__all__ = ["STAGES", "first_step", "new_version_timers", "step_timers"]
 
 STAGES = ("remind", "deputies", "escalate")
 
@@ -67,3 +67,22 @@ def first_step(playbook: Playbook, statement: str) -> str | None:
     """The step a new version waits for first."""
     chain = playbook.statements[statement].get("clearance") or []
     return chain[0] if chain else None
+
+
+def new_version_timers(
+    playbook: Playbook,
+    incident: IncidentRow,
+    *,
+    statement: str,
+    version: dict[str, Any],
+    now: datetime,
+) -> list[NewTimer]:
+    """The deadlines a new version of `statement` starts with: those of its first step."""
+    return step_timers(
+        playbook,
+        incident,
+        statement=statement,
+        version=version,
+        role=first_step(playbook, statement),
+        now=now,
+    )

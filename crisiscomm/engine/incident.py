@@ -196,7 +196,7 @@ def _enter_state(
                     )
                 )
                 continue
-            from crisiscomm.engine.clearance import first_step, step_timers
+            from crisiscomm.engine.clearance import new_version_timers
             from crisiscomm.engine.statements import add_version
 
             # the template wrote the words, but the draft is the act of whoever entered the
@@ -214,13 +214,8 @@ def _enter_state(
                     },
                 )
             )
-            timers += step_timers(
-                playbook,
-                entered,
-                statement=params["statement"],
-                version=version,
-                role=first_step(playbook, params["statement"]),
-                now=now,
+            timers += new_version_timers(
+                playbook, entered, statement=params["statement"], version=version, now=now
             )
     if playbook.is_final(state):
         events.append(NewEvent(now, actor, "closed", {"state": state}))

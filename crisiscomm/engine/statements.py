@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from crisiscomm.clock import format_utc, parse_utc
-from crisiscomm.engine.clearance import first_step, step_timers
+from crisiscomm.engine.clearance import new_version_timers, step_timers
 from crisiscomm.engine.context import (
     cadence_interval,
     next_update_at,
@@ -198,14 +198,7 @@ def draft(
         "statement.drafted",
         {"statement": statement, "version": version["version"], "hash": version["hash"]},
     )
-    chase = step_timers(
-        playbook,
-        incident,
-        statement=statement,
-        version=version,
-        role=first_step(playbook, statement),
-        now=now,
-    )
+    chase = new_version_timers(playbook, incident, statement=statement, version=version, now=now)
     return Outcome(replace(incident, data=data), [event], chase, statements_changed=True)
 
 
@@ -255,14 +248,7 @@ def edit(
             "language": language,
         },
     )
-    chase = step_timers(
-        playbook,
-        incident,
-        statement=statement,
-        version=version,
-        role=first_step(playbook, statement),
-        now=now,
-    )
+    chase = new_version_timers(playbook, incident, statement=statement, version=version, now=now)
     return Outcome(replace(incident, data=data), [event], chase, statements_changed=True)
 
 

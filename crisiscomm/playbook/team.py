@@ -56,6 +56,19 @@ def resolve_with_office(
     return team.build(), chain, office_path, team.findings
 
 
+def _copy(marked: MarkedDict) -> MarkedDict:
+    """A shallow copy that keeps where each key and value was written."""
+    result = MarkedDict(marked.location)
+    for key, value in marked.items():
+        result.put(
+            key,
+            value,
+            key_location=marked.key_locations[key],
+            value_location=marked.value_locations[key],
+        )
+    return result
+
+
 class _Team:
     def __init__(self, book: MarkedDict, office: MarkedDict) -> None:
         self.book = book
@@ -101,14 +114,7 @@ class _Team:
 
     def role(self, name: str, role: MarkedDict | None, office_role: Any) -> MarkedDict:
         base = role if role is not None else office_role
-        result = MarkedDict(base.location)
-        for key, value in base.items():
-            result.put(
-                key,
-                value,
-                key_location=base.key_locations[key],
-                value_location=base.value_locations[key],
-            )
+        result = _copy(base)
         for key in ("members", "deputies"):
             given = role.get(key) if role is not None else None
             source = given if given is not None else (office_role or {}).get(key)
@@ -145,14 +151,7 @@ class _Team:
 
     def build(self) -> MarkedDict:
         book, office = self.book, self.office
-        result = MarkedDict(book.location)
-        for key, value in book.items():
-            result.put(
-                key,
-                value,
-                key_location=book.key_locations[key],
-                value_location=book.value_locations[key],
-            )
+        result = _copy(book)
         office_roles: dict[str, Any] = dict(office.get("roles") or {})
         book_roles: dict[str, Any] = dict(book.get("roles") or {})
         roles_at = book.value_locations.get("roles", office.value_locations.get("roles"))
