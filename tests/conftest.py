@@ -58,6 +58,19 @@ def _isolated_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NO_COLOR", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _english(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Tests read English unless they ask for another language; whatever language a test
+    chose in this process is undone after it."""
+    from crisiscomm import i18n
+
+    monkeypatch.setenv("CRISISCOMM_LANG", "en")
+    monkeypatch.setenv("LANGUAGE", "en")
+    monkeypatch.delenv("CRISISCOMM_OFFICE", raising=False)
+    yield
+    i18n.use("en")
+
+
 # -- the press fixture playbook's usual first steps, as its people take them ------------
 
 

@@ -15,7 +15,7 @@ MAX_LINES = 600
 
 # Floors, lowest first: a module imports from lower floors, or from its own package.
 FLOORS: list[tuple[str, ...]] = [
-    ("crisiscomm", "errors", "clock", "i18n", "durations", "templates", "texts"),  # leaves
+    ("crisiscomm", "errors", "clock", "i18n", "durations", "templates", "texts", "formats"),  # leaves
     ("documents",),  # the YAML kinds' shared floor
     ("office",),  # the office kind: people, roles, rotations
     ("playbook",),  # the playbook kind and the compiled model

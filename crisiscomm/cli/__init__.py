@@ -17,7 +17,7 @@ import click
 
 from crisiscomm import __version__
 from crisiscomm.errors import CrisisCommError
-from crisiscomm.i18n import _
+from crisiscomm.i18n import N_, _
 
 __all__ = ["cli", "main"]
 
@@ -30,126 +30,164 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "ack": (
         "incident",
         "ack",
-        'Acknowledge ("I have it"): stops reminders to you in this state, not the deadline.',
+        N_('Acknowledge ("I have it"): stops reminders to you in this state, not the deadline.'),
     ),
     "advance": (
         "incident",
         "advance",
-        "Fire a trigger: move the incident on.",
+        N_("Fire a trigger: move the incident on."),
     ),
     "approve": (
         "statement",
         "approve",
-        "Approve the newest version of a statement (next in its clearance chain), or a trigger.",
+        N_(
+            "Approve the newest version of a statement (next in its clearance chain), or a trigger."
+        ),
     ),
     "audit": (
         "listing",
         "audit",
-        "Check the integrity of the record.",
+        N_("Check the integrity of the record."),
     ),
     "check": (
         "incident",
         "check",
-        "Tick a checklist item of the incident's current state.",
+        N_("Tick a checklist item of the incident's current state."),
     ),
     "db": (
         "db",
         "db",
-        "Set up the office's PostgreSQL database: each officer acts through their own login.",
+        N_("Set up the office's PostgreSQL database: each officer acts through their own login."),
     ),
     "drill": (
         "drill",
         "drill",
-        "Rehearse playbooks: run drill scenarios on a simulated clock, unattended or played.",
+        N_("Rehearse playbooks: run drill scenarios on a simulated clock, unattended or played."),
     ),
     "graph": (
         "graph",
         "graph",
-        "Print the merged playbook as a Mermaid stateDiagram-v2 (renders on GitHub and GitLab).",
+        N_(
+            "Print the merged playbook as a Mermaid stateDiagram-v2 (renders on GitHub and GitLab)."
+        ),
     ),
     "list": (
         "listing",
         "list_incidents",
-        "List incidents, newest first (open ones only unless --all).",
+        N_("List incidents, newest first (open ones only unless --all)."),
     ),
     "note": (
         "incident",
         "note",
-        "Put a note on the incident's record.",
+        N_("Put a note on the incident's record."),
     ),
     "oncall": (
         "oncall",
         "oncall",
-        "Print who holds each role of the office now: the person on duty, members, deputies.",
+        N_("Print who holds each role of the office now: the person on duty, members, deputies."),
     ),
     "open-incident": (
         "incident",
         "open_incident",
-        "Open an incident of a playbook and print its id, state, owner, deadline and checklist.",
+        N_(
+            "Open an incident of a playbook and print its id, state, owner, deadline and checklist."
+        ),
     ),
     "outbox": (
         "outbox",
         "outbox",
-        "List notifications waiting to go out and dead letters, newest first.",
+        N_("List notifications waiting to go out and dead letters, newest first."),
     ),
     "release": (
         "statement",
         "release",
-        "Release a fully cleared statement through its channels.",
+        N_("Release a fully cleared statement through its channels."),
     ),
     "schema": (
         "schema",
         "schema",
-        "Print the JSON Schema of playbooks and protocols (Draft 2020-12).",
+        N_("Print the JSON Schema of playbooks and protocols (Draft 2020-12)."),
     ),
     "serve": (
         "serve",
         "serve",
-        "Fire deadlines, escalations, reminders and update checks on time; deliver notifications.",
+        N_(
+            "Fire deadlines, escalations, reminders and update checks on time; "
+            "deliver notifications."
+        ),
     ),
     "set": (
         "incident",
         "set_facts",
-        "Record facts of the incident (typed by the playbook).",
+        N_("Record facts of the incident (typed by the playbook)."),
     ),
     "show": (
         "listing",
         "show",
-        "Show one incident: state, owner, checklist, facts, "
-        "statements and their clearance, the timers ahead and the "
-        "last events.",
+        N_(
+            "Show one incident: state, owner, checklist, facts, "
+            "statements and their clearance, the timers ahead and the "
+            "last events."
+        ),
     ),
     "statement": (
         "statement",
         "statement",
-        "Draft, edit and show public statements of an incident.",
+        N_("Draft, edit and show public statements of an incident."),
     ),
     "status": (
         "ui",
         "status",
-        "Every open incident in one table: state, owner, next deadline, clearance, dead letters.",
+        N_(
+            "Every open incident in one table: state, owner, next deadline, clearance, "
+            "dead letters."
+        ),
     ),
     "tick": (
         "serve",
         "tick",
-        "Fire what is due and deliver the outbox once, then exit (for cron or a systemd timer).",
+        N_(
+            "Fire what is due and deliver the outbox once, then exit (for cron or a systemd timer)."
+        ),
     ),
     "timeline": (
         "listing",
         "timeline",
-        "The incident's record: every event in order, with who did it and when.",
+        N_("The incident's record: every event in order, with who did it and when."),
     ),
     "validate": (
         "validate",
         "validate",
-        "Check playbooks and protocols: YAML safety, the format (JSON Schema) and lint rules.",
+        N_("Check playbooks and protocols: YAML safety, the format (JSON Schema) and lint rules."),
     ),
     "watch": (
         "ui",
         "watch",
-        "A live dashboard of the open incidents; keys: arrows, Enter, a (acknowledge), ?, q.",
+        N_("A live dashboard of the open incidents; keys: arrows, Enter, a (acknowledge), ?, q."),
     ),
 }
+
+
+_LOCALISED: set[int] = set()
+
+
+def localise(command: click.Command) -> click.Command:
+    """Translate a command's help texts (its docstring, `help=` of its options) in place,
+    once, into the language in use; the subcommands of a group too. Help texts are written
+    in English where the command is defined, before the language is chosen."""
+    if id(command) in _LOCALISED:
+        return command
+    _LOCALISED.add(id(command))
+    for attribute in ("help", "short_help", "epilog"):
+        if text := getattr(command, attribute, None):
+            setattr(command, attribute, _(text))
+    for param in command.params:
+        if isinstance(param, click.Option) and param.help:
+            param.help = _(param.help)
+    if isinstance(command, click.Group) and not isinstance(command, LazyGroup):
+        for subcommand in command.commands.values():
+            localise(subcommand)
+    return command
 
 
 class LazyGroup(click.Group):
@@ -166,16 +204,30 @@ class LazyGroup(click.Group):
         module, attribute, _summary = COMMANDS[cmd_name]
         command = getattr(importlib.import_module(f"crisiscomm.cli.{module}"), attribute)
         assert isinstance(command, click.Command)
-        return command
+        return localise(command)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx) if name in COMMANDS]
+        rows = [
+            (name, _(COMMANDS[name][2])) for name in self.list_commands(ctx) if name in COMMANDS
+        ]
         with formatter.section(_("Commands")):
             formatter.write_dl(rows)
 
 
+def _no_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """`--lang` is taken off the command line before click sees it (see main)."""
+
+
 @click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "-V", "--version", prog_name="crisiscomm")
+@click.option(
+    "--lang",
+    metavar="LANG",
+    expose_value=False,
+    callback=_no_lang,
+    help="Language of messages: kaa, uz, ru or en (default: CRISISCOMM_LANG, the office's "
+    "setting, then your locale). Works with every command.",
+)
 def cli() -> None:
     """crisiscomm: crisis communication protocols as code.
 
@@ -197,9 +249,18 @@ def _print_error(message: str, hint: str | None = None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code: 0 ok, 1 findings/refused, 2 usage, 3 internal."""
+    from crisiscomm.cli.language import choose, speak, split_lang_option
+
+    lang_option, args = split_lang_option(sys.argv[1:] if argv is None else argv)
+    try:
+        speak(choose(lang_option))
+    except CrisisCommError as error:
+        _print_error(error.message, error.hint)
+        return error.exit_code
+    localise(cli)
     try:
         result = cli.main(
-            args=list(argv) if argv is not None else None,
+            args=args,
             prog_name="crisiscomm",
             standalone_mode=False,
         )
