@@ -72,6 +72,11 @@ def test_office_setting_is_read_from_the_current_folder(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     assert office_language({}) is None
+    (tmp_path / "office.yaml").write_text(
+        "settings:\n  acting_for: allowed\n# each person's `language:` is theirs\npeople: {}\n",
+        encoding="utf-8",
+    )
+    assert office_language({}) is None
     (tmp_path / "office.yaml").write_text("settings: {language: kaa}\n", encoding="utf-8")
     assert office_language({}) == "kaa"
     # a broken office is for `validate` to explain; the language falls through

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gettext
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -24,6 +25,10 @@ from crisiscomm.i18n import _
 __all__ = ["choose", "office_language", "speak", "split_lang_option"]
 
 OPTION = "--lang"
+# the top-level `settings:` key up to the next top-level key
+_SETTINGS = re.compile(r"^settings\s*:.*?(?=^[^\s#]|\Z)", re.MULTILINE | re.DOTALL)
+# `language:` on a line that is not a comment, block or flow style
+_LANGUAGE_KEY = re.compile(r"^[^#\n]*\blanguage\s*:", re.MULTILINE)
 
 
 def split_lang_option(argv: Sequence[str]) -> tuple[str | None, list[str]]:
@@ -64,16 +69,26 @@ def _explicit(name: str, source: str) -> str:
 
 
 def office_language(environ: Mapping[str, str]) -> str | None:
-    """The office's `settings.language`, read from its file without checking the rest."""
-    import yaml
+    """The office's `settings.language`, read from its file without checking the rest.
 
+    Every command comes here before it starts, so the file is parsed only when its
+    top-level `settings:` section mentions a language at all.
+    """
     named = environ.get("CRISISCOMM_OFFICE")
     path = Path(named) if named else Path("office.yaml")
     try:
-        with path.open(encoding="utf-8") as file:
-            content = yaml.load(file, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
         return None  # no office here, or one `validate` will explain; not our business now
+    section = _SETTINGS.search(text)
+    if section is None or not _LANGUAGE_KEY.search(section.group(0)):
+        return None
+    import yaml
+
+    try:
+        content = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return None
     settings = content.get("settings") if isinstance(content, dict) else None
     chosen = settings.get("language") if isinstance(settings, dict) else None
     return i18n.normalise(chosen) if isinstance(chosen, str) else None
