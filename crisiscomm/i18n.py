@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import gettext
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
@@ -29,6 +31,7 @@ __all__ = [
     "language",
     "ngettext",
     "normalise",
+    "speaking",
     "translator",
     "use",
 ]
@@ -60,6 +63,11 @@ def translator(code: str) -> gettext.NullTranslations:
 
 _current = SOURCE
 _translation: gettext.NullTranslations = translator(SOURCE)
+# a text for one person (a notification in their language) is made under `speaking()`,
+# which holds in this thread only: the process's language stays as it is elsewhere
+_speaking: ContextVar[tuple[str, gettext.NullTranslations] | None] = ContextVar(
+    "speaking", default=None
+)
 
 
 def normalise(name: str) -> str | None:
@@ -100,14 +108,28 @@ def use(code: str) -> None:
     _current, _translation = code, translator(code)
 
 
+@contextmanager
+def speaking(code: str) -> Iterator[None]:
+    """Speak `code` inside the block, in this thread only (`_()` and `language()` follow)."""
+    if code not in LANGUAGE_NAMES:
+        raise ValueError(code)
+    token = _speaking.set((code, translator(code)))
+    try:
+        yield
+    finally:
+        _speaking.reset(token)
+
+
 def language() -> str:
-    """The interface language now in use."""
-    return _current
+    """The language now in use: the block's under `speaking()`, else the process's."""
+    override = _speaking.get()
+    return override[0] if override else _current
 
 
 def _(message: str) -> str:
     """Translate a UI message."""
-    return _translation.gettext(message)
+    override = _speaking.get()
+    return (override[1] if override else _translation).gettext(message)
 
 
 def N_(message: str) -> str:
@@ -117,4 +139,5 @@ def N_(message: str) -> str:
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """Translate a UI message that depends on a count."""
-    return _translation.ngettext(singular, plural, n)
+    override = _speaking.get()
+    return (override[1] if override else _translation).ngettext(singular, plural, n)

@@ -55,6 +55,34 @@ def test_lang_option_is_taken_anywhere_before_double_dash() -> None:
     assert split_lang_option(["note", "--", "--lang", "x"]) == (None, ["note", "--", "--lang", "x"])
 
 
+def test_a_command_s_own_lang_option_stays_its_own() -> None:
+    edit = ["statement", "edit", "INC-1", "holding", "--lang", "kaa", "--text", "T"]
+    assert split_lang_option(["--lang", "ru", *edit]) == ("ru", edit)
+    assert split_lang_option(edit) == (None, edit)
+    show = ["statement", "show", "INC-1", "holding", "--lang", "ru"]
+    assert split_lang_option(show) == ("ru", show[:-2])
+
+
+def test_the_commands_with_a_lang_option_of_their_own_are_known() -> None:
+    import click
+
+    from crisiscomm.cli import COMMANDS, LazyGroup, cli
+    from crisiscomm.cli.language import OWN_LANG
+
+    def walk(command: click.Command, path: tuple[str, ...]) -> set[tuple[str, ...]]:
+        owning = {path} if any("--lang" in p.opts for p in command.params) else set()
+        if isinstance(command, click.Group) and not isinstance(command, LazyGroup):
+            for name, sub in command.commands.items():
+                owning |= walk(sub, (*path, name))
+        return owning
+
+    context = click.Context(cli)
+    found = set().union(
+        *(walk(cli.get_command(context, name), (name,)) for name in COMMANDS)  # type: ignore[arg-type]
+    )
+    assert found == OWN_LANG
+
+
 def test_choice_order(tmp_path: Path) -> None:
     office = tmp_path / "elsewhere" / "office.yaml"
     office.parent.mkdir()

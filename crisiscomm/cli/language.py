@@ -25,6 +25,8 @@ from crisiscomm.i18n import _
 __all__ = ["choose", "office_language", "speak", "split_lang_option"]
 
 OPTION = "--lang"
+# commands with a `--lang` option of their own
+OWN_LANG = {("statement", "edit")}
 # the top-level `settings:` key up to the next top-level key
 _SETTINGS = re.compile(r"^settings\s*:.*?(?=^[^\s#]|\Z)", re.MULTILINE | re.DOTALL)
 # `language:` on a line that is not a comment, block or flow style
@@ -32,12 +34,19 @@ _LANGUAGE_KEY = re.compile(r"^[^#\n]*\blanguage\s*:", re.MULTILINE)
 
 
 def split_lang_option(argv: Sequence[str]) -> tuple[str | None, list[str]]:
-    """The value of `--lang X` / `--lang=X` and the arguments without it (up to `--`)."""
+    """The value of `--lang X` / `--lang=X` and the arguments without it (up to `--`).
+
+    After a command that has a `--lang` of its own (`statement edit`: the language of the
+    text), `--lang` is that command's; the interface language then goes before the command
+    name (`crisiscomm --lang ru statement edit ... --lang kaa`).
+    """
     chosen: str | None = None
     rest: list[str] = []
+    words: list[str] = []
     args = iter(argv)
     for arg in args:
-        if arg == "--":
+        owned = tuple(words[:2]) in OWN_LANG
+        if arg == "--" or (owned and (arg == OPTION or arg.startswith(OPTION + "="))):
             rest.append(arg)
             rest.extend(args)
             break
@@ -47,6 +56,8 @@ def split_lang_option(argv: Sequence[str]) -> tuple[str | None, list[str]]:
             chosen = arg.partition("=")[2]
         else:
             rest.append(arg)
+            if not arg.startswith("-"):
+                words.append(arg)
     return chosen, rest
 
 
