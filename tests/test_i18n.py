@@ -234,3 +234,24 @@ def test_the_wheel_carries_the_compiled_catalogs(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for code in catalogs.LANGUAGES:
         assert f"crisiscomm/locale/{code}/LC_MESSAGES/crisiscomm.mo" in names
+
+
+def test_no_message_hides_inside_an_f_string() -> None:
+    """Babel's extractor reads an f-string as one string: a `_()` inside one never reaches
+    the catalogs. Translate first, then format: `_("by {person}").format(person=...)`."""
+    import ast
+
+    hidden: list[str] = []
+    for path in sorted((REPO / "crisiscomm").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for inner in ast.walk(node):
+                if (
+                    isinstance(inner, ast.Call)
+                    and isinstance(inner.func, ast.Name)
+                    and inner.func.id in {"_", "ngettext", "N_"}
+                ):
+                    hidden.append(f"{path.relative_to(REPO)}:{inner.lineno}")
+    assert hidden == []

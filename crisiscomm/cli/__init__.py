@@ -242,9 +242,9 @@ def cli() -> None:
 
 
 def _print_error(message: str, hint: str | None = None) -> None:
-    click.echo(f"crisiscomm: {_('error')}: {message}", err=True)
+    click.echo(_("crisiscomm: error: {message}").format(message=message), err=True)
     if hint:
-        click.echo(f"  {_('hint')}: {hint}", err=True)
+        click.echo("  " + _("hint: {hint}").format(hint=hint), err=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

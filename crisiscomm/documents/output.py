@@ -47,7 +47,7 @@ def render_text(report: Report, *, color: bool = False) -> str:
             caret = "^" if not color else click.style("^", fg=tone, bold=True)
             out.append(f"       | {' ' * (finding.location.column - 1)}{caret}")
         if finding.hint:
-            out.append(f"       = {_('hint')}: {finding.hint}")
+            out.append("       = " + _("hint: {hint}").format(hint=finding.hint))
     errors = sum(f.severity is Severity.ERROR for f in report.findings)
     warnings = len(report.findings) - errors
     files = len(report.files)
@@ -192,7 +192,7 @@ def render_junit(report: Report, *, strict: bool = False) -> str:
             tag = "failure" if _fails(f, strict) else "system-out"
             element = ElementTree.SubElement(case, tag)
             text = f"{f.location}: {f.severity.value}: {f.message} [{f.rule}]" + (
-                f"\n{_('hint')}: {f.hint}" if f.hint else ""
+                "\n" + _("hint: {hint}").format(hint=f.hint) if f.hint else ""
             )
             if tag == "failure":
                 element.set("message", f.message)

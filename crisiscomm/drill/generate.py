@@ -105,7 +105,7 @@ def skeletons(playbook_ref: str, *, playbook_path_text: str | None = None) -> li
                         f"    command: {_q(command)}",
                     ]
                     if step.command == "advance":
-                        lines.append(f"    note: {_q(_('drill step'))}")
+                        lines.append("    note: " + _q(_("drill step")))
             duration = at + timedelta(hours=1)
             text = "\n".join(
                 [
@@ -125,8 +125,8 @@ def skeletons(playbook_ref: str, *, playbook_path_text: str | None = None) -> li
                     "injects:",
                     "  - id: first-report",
                     "    at: 0m",
-                    f"    source: {_q(_('exercise control'))}",
-                    f"    channel: {_q(_('phone call'))}",
+                    "    source: " + _q(_("exercise control")),
+                    "    channel: " + _q(_("phone call")),
                     f"    text: {_q(first_report)}",
                     "    facts:",
                     *[f"      {name}: {_q(value)}" for name, value in facts.items()],

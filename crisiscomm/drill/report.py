@@ -409,16 +409,23 @@ def to_markdown(report: AfterAction, *, timeline: bool = True) -> str:
             "{d} deadline(s) and {u} promised update(s) missed (see below)"
         ).format(d=deadlines, u=len(missed) - deadlines)
     lines = [
-        f"# {_('After-action report')}: {data['title']}",
+        "# " + _("After-action report: {title}").format(title=data["title"]),
         "",
-        f"{_('EXERCISE')} · {_('scenario')} `{data['scenario']}`"
-        f" · {_('playbook')} `{data['playbook']}` · {data['incident']}"
-        f" · {_('start')} {data['start_local']} · {data['duration']}",
+        _(
+            "EXERCISE · scenario `{scenario}` · playbook `{playbook}` · {incident}"
+            " · start {start} · {duration}"
+        ).format(
+            scenario=data["scenario"],
+            playbook=data["playbook"],
+            incident=data["incident"],
+            start=data["start_local"],
+            duration=data["duration"],
+        ),
         "",
         f"**{verdict}**",
     ]
     if missed:
-        lines += ["", f"## {_('Deadlines and updates missed')}", ""]
+        lines += ["", "## " + _("Deadlines and updates missed"), ""]
         lines += _table(
             [_("offset"), _("missed"), _("due"), _("told")],
             [
@@ -426,7 +433,7 @@ def to_markdown(report: AfterAction, *, timeline: bool = True) -> str:
                 for m in missed
             ],
         )
-    lines += ["", f"## {_('Injects')}", ""]
+    lines += ["", "## " + _("Injects"), ""]
     lines += _table(
         [_("inject"), _("offset"), _("source / channel"), _("expected"), _("outcome")],
         [
@@ -440,14 +447,14 @@ def to_markdown(report: AfterAction, *, timeline: bool = True) -> str:
             for i in data["injects"]
         ],
     )
-    lines += ["", f"## {_('KPIs')}", ""]
+    lines += ["", "## " + _("KPIs"), ""]
     targets = {t.kpi: t.text for t in report.run.scenario.kpi_targets}
     targets.update({o.target.kpi: o.target.text for o in report.run.scenario.objectives})
     lines += _table(
         [_("KPI"), _("measured"), _("target")],
         [[k, show(k, v), targets.get(k, "-")] for k, v in data["kpis"].items()],
     )
-    lines += ["", f"## {_('Escalations fired')}", ""]
+    lines += ["", "## " + _("Escalations fired"), ""]
     lines += _table(
         [_("offset"), _("state"), _("step"), _("to roles"), _("people")],
         [
@@ -461,7 +468,7 @@ def to_markdown(report: AfterAction, *, timeline: bool = True) -> str:
             for e in data["escalations"]
         ],
     )
-    lines += ["", f"## {_('Objectives (HSEEP rating)')}", ""]
+    lines += ["", "## " + _("Objectives (HSEEP rating)"), ""]
     lines += _table(
         [_("objective"), _("target"), _("measured"), _("rating")],
         [
@@ -474,7 +481,7 @@ def to_markdown(report: AfterAction, *, timeline: bool = True) -> str:
             for o in data["objectives"]
         ],
     )
-    lines += ["", f"## {_('Expectations')}", ""]
+    lines += ["", "## " + _("Expectations"), ""]
     lines += _table(
         [_("result"), _("kind"), _("expectation"), _("details"), _("where")],
         [
@@ -482,7 +489,7 @@ def to_markdown(report: AfterAction, *, timeline: bool = True) -> str:
             for c in report.checks
         ],
     )
-    lines += ["", f"## {_('Improvement plan')}", ""]
+    lines += ["", "## " + _("Improvement plan"), ""]
     failed = [f"{c.subject}: {c.detail}" for c in report.checks if not c.passed]
     failed += [
         _("{what} at {offset} (due {due})").format(
@@ -495,7 +502,7 @@ def to_markdown(report: AfterAction, *, timeline: bool = True) -> str:
         [[issue, "", "", ""] for issue in failed] or [["", "", "", ""]],
     )
     if timeline:  # last: the summary comes first, the minute-by-minute record after it
-        lines += ["", f"## {_('Timeline')}", ""]
+        lines += ["", "## " + _("Timeline"), ""]
         lines += _table(
             [_("offset"), _("actor"), _("event"), _("details")],
             [[t["offset"], t["actor"], t["type"], t["text"]] for t in data["timeline"]],
