@@ -183,13 +183,16 @@ def problems_of(message: Message, code: str, plurals: int) -> list[str]:
         return [f"{name} has {len(strings)} plural forms, the language has {plurals}"]
     if not all(strings):
         return [f"{name} is not translated"]
-    wanted = set().union(*(_placeholders(i) for i in ids))
+    # a plural form may leave out what only one English form has ("Did you mean
+    # {possibility}?" / "(Possible options: {possibilities})"), never add to them
+    wanted = set.intersection(*(_placeholders(i) for i in ids))
+    allowed = set().union(*(_placeholders(i) for i in ids))
     found: list[str] = []
     for string in strings:
         given = _placeholders(string)
         if missing := wanted - given:
             found.append(f"{name}: msgstr lacks {', '.join(sorted(missing))}")
-        if unknown := given - wanted:
+        if unknown := given - allowed:
             found.append(f"{name}: msgstr has {', '.join(sorted(unknown))}, not in the msgid")
     return found
 

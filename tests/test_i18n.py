@@ -198,6 +198,12 @@ def test_the_catalog_check_names_what_is_wrong() -> None:
     assert catalogs.problems_of(
         Message(("{n} day", "{n} days"), ("{n} день", "{n} дня")), "ru", 3
     ) == ["ru: msgid '{n} day' has 2 plural forms, the language has 3"]
+    # a plural form may leave out what only one English form has, never add
+    options = ("Did you mean {possibility}?", "(Possible options: {possibilities})")
+    said = ("Вы имели в виду {possibility}?", "(Варианты: {possibilities})", "(Варианты: {x})")
+    assert catalogs.problems_of(Message(options, said), "ru", 3) == [
+        "ru: msgid 'Did you mean {possibility}?': msgstr has x, not in the msgid"
+    ]
     fuzzy = Message("Open", "Открыть", flags=["fuzzy"])
     assert catalogs.problems_of(fuzzy, "ru", 3) == [
         "ru: msgid 'Open' is fuzzy (check the translation, then remove the fuzzy flag)"

@@ -11,11 +11,13 @@ from crisiscomm import __version__
 from crisiscomm.documents.findings import Finding, Severity
 from crisiscomm.documents.kinds import Report
 from crisiscomm.documents.rules import RULES
-from crisiscomm.i18n import _, ngettext
+from crisiscomm.i18n import N_, _, ngettext
 
 __all__ = ["FORMATS", "render"]
 
 INFORMATION_URI = "https://github.com/crisiscomm/crisiscomm"
+# the severity as a person reads it (the machine formats keep the English value)
+SEVERITY_WORDS = {Severity.ERROR: N_("error"), Severity.WARNING: N_("warning")}
 
 
 def _source_line(finding: Finding, cache: dict[str, list[str]]) -> str | None:
@@ -38,7 +40,7 @@ def render_text(report: Report, *, color: bool = False) -> str:
     cache: dict[str, list[str]] = {}
     for finding in report.findings:
         tone = "red" if finding.severity is Severity.ERROR else "yellow"
-        severity = _(finding.severity.value)
+        severity = _(SEVERITY_WORDS[finding.severity])
         head = f"{finding.location}: {click.style(severity, fg=tone) if color else severity}: "
         out.append(f"{head}{finding.message} [{finding.rule}]")
         line = _source_line(finding, cache)
