@@ -19,14 +19,30 @@ office.yaml): a key revoked from a date signs nothing on or after it (the event'
 date in the playbook's time zone). The engine refuses an act whose signature is missing,
 wrong, by another person's key or by a revoked key (nothing is written); `audit` finds the
 first such event in the record, and `export` writes what `ssh-keygen -Y verify` needs.
+
+An audit makes the cheap checks (whose key, revoked or not) as it reads the events, and
+leaves the Ed25519 check of each signature (~0.1 ms) for later: in a record with thousands
+of signatures, worker processes make those while `audit_record` walks the hash chains (a
+small record is checked in the one process: starting workers would cost more). What it
+reports does not depend on where the checks ran: a signature that fails is checked again
+here, for the message the serial check words.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
 import shlex
+import signal
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +63,7 @@ __all__ = [
     "KeySource",
     "Signer",
     "audit",
+    "audit_record",
     "check",
     "export",
     "needs_passphrase",
@@ -56,12 +73,24 @@ __all__ = [
     "signer_from",
 ]
 
+logger = logging.getLogger(__name__)
+
 NAMESPACE = "crisiscomm"
 SIGNED_ACTS = {
     "statement.approved": "approve",
     "trigger.approved": "approve",
     "statement.released": "release",
 }
+
+# What the Ed25519 check of one signature takes: the key's line, the signature, the signed text
+SignatureCheck = tuple[str, str, bytes]
+
+# A record with fewer signatures than this is checked in this one process: starting worker
+# processes (~0.1 s) would cost more than they save. Checks go to workers in chunks.
+PARALLEL_FROM = 2000
+CHUNK = 250
+MAX_WORKERS = 8
+WORKER_NICENESS = 10
 
 # The signing side: the signature of the bytes given (the service makes it from a key file)
 Signer = Callable[[bytes], str]
@@ -150,6 +179,7 @@ def signed(
     return replace(event, data={**event.data, "signature": signature})
 
 
+@functools.lru_cache(maxsize=256)  # an audit reads the same few keys for every act
 def _blob(public_key: str) -> bytes:
     words = public_key.split()
     try:
@@ -199,7 +229,20 @@ def check(
 ) -> None:
     """Return if `signature` over `message` is by a key of `person` not revoked at `at`;
     else raise a SignatureError saying what is wrong and what to do."""
-    from crisiscomm.office.signing import fingerprint, verify  # cryptography: when needed
+    from crisiscomm.office.signing import verify  # cryptography: when needed
+
+    public_key = _signing_key(
+        playbook, person=person, signature=signature, message=message, at=at, act=act
+    )
+    verify(public_key=public_key, signature=signature, namespace=NAMESPACE, message=message)
+
+
+def _signing_key(
+    playbook: Playbook, *, person: str, signature: str, message: bytes, at: datetime, act: str
+) -> str:
+    """The key line of `person` that must have made `signature`, after every check short of
+    the costly Ed25519 one (`check` makes that); SignatureError if one of them fails."""
+    from crisiscomm.office.signing import fingerprint, verify
 
     name = playbook.display_name(person)
     keys = _keys(playbook, person)
@@ -248,8 +291,7 @@ def check(
         )
         mine = keys[0]
     revoked = str(mine.get("revoked") or "")
-    local_day = at.astimezone(ZoneInfo(playbook.timezone)).date().isoformat()
-    if revoked and local_day >= revoked:
+    if revoked and at.astimezone(ZoneInfo(playbook.timezone)).date().isoformat() >= revoked:
         raise SignatureError(
             _("{who}'s key {fp} was revoked on {date}").format(
                 who=name, fp=fingerprint(str(mine["key"])), date=revoked
@@ -259,26 +301,54 @@ def check(
                 "`keys:` of person `{id}` in office.yaml"
             ).format(id=person),
         )
-    verify(public_key=str(mine["key"]), signature=signature, namespace=NAMESPACE, message=message)
+    return str(mine["key"])
+
+
+def _pending_check(playbook: Playbook, event: EventRow) -> SignatureCheck:
+    """What the Ed25519 check of a signed act takes, once every cheap check of it holds;
+    SignatureError for the first cheap check that does not."""
+    try:
+        message = signed_text(event.incident_id, event.type, event.actor, event.data)
+    except KeyError as missing:
+        raise SignatureError(
+            _("the event lacks `{key}`, which its signature covers").format(key=missing.args[0])
+        ) from None
+    signature = str(event.data.get("signature") or "")
+    public_key = _signing_key(
+        playbook,
+        person=event.actor,
+        signature=signature,
+        message=message,
+        at=event.at,
+        act=SIGNED_ACTS[event.type],
+    )
+    return public_key, signature, message
+
+
+def _holding(checks: list[SignatureCheck]) -> list[bool]:
+    """Whether each signature is its key's, over its text (what a worker process runs)."""
+    from crisiscomm.office.signing import verify
+
+    held = []
+    for public_key, signature, message in checks:
+        try:
+            verify(public_key=public_key, signature=signature, namespace=NAMESPACE, message=message)
+        except SignatureError:
+            held.append(False)
+        else:
+            held.append(True)
+    return held
 
 
 def event_problem(playbook: Playbook, event: EventRow) -> str | None:
     """Why an event's signature does not hold (None if it does, or needs none)."""
     if event.type not in SIGNED_ACTS:
         return None
+    from crisiscomm.office.signing import verify
+
     try:
-        message = signed_text(event.incident_id, event.type, event.actor, event.data)
-    except KeyError as missing:
-        return _("the event lacks `{key}`, which its signature covers").format(key=missing.args[0])
-    try:
-        check(
-            playbook,
-            person=event.actor,
-            signature=str(event.data.get("signature") or ""),
-            message=message,
-            at=event.at,
-            act=SIGNED_ACTS[event.type],
-        )
+        public_key, signature, message = _pending_check(playbook, event)
+        verify(public_key=public_key, signature=signature, namespace=NAMESPACE, message=message)
     except SignatureError as error:
         return error.message
     return None
@@ -301,17 +371,148 @@ def _signed_incidents(store: Store, incident_id: str | None) -> list[tuple[Incid
     return found
 
 
+def _cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):  # the cores this process may run on (Linux)
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _worker_started() -> None:
+    """In a worker process: Ctrl-C is the command's to handle (it stops the pool), and the
+    worker ends with the command, even one killed outright (nothing is left running)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(os, "nice"):  # the command's own work (walking the chains) comes first
+        os.nice(WORKER_NICENESS)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_end_with, args=(parent.sentinel,), daemon=True).start()
+
+
+def _end_with(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(1)
+
+
+def _worker_pool() -> ProcessPoolExecutor:
+    # not `fork`: the command may hold threads and database connections a fork would copy
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":  # imported once, by the server the workers are forked from
+        context.set_forkserver_preload(["__main__", __name__, "crisiscomm.office.signing"])
+    return ProcessPoolExecutor(
+        max_workers=min(_cpus(), MAX_WORKERS), mp_context=context, initializer=_worker_started
+    )
+
+
+class _Audit:
+    """One audit of the signatures in a record: the cheap checks as the events are read,
+    the Ed25519 checks (~0.1 ms each) in worker processes once enough of them wait to pay
+    for starting those (`PARALLEL_FROM`), else in this process when the result is asked."""
+
+    def __init__(self) -> None:
+        # per incident read: its first cheap problem, and its checks' range in `_checks`
+        self._incidents: list[tuple[IncidentRow, Playbook, ChainProblem | None, int, int]] = []
+        self._checks: list[SignatureCheck] = []
+        self._events: list[EventRow] = []
+        self._pool: ProcessPoolExecutor | None = None
+        self._tasks: list[Future[list[bool]]] = []
+        self._sent = 0
+        self._serial = False
+
+    def __enter__(self) -> _Audit:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop_workers()
+
+    def _stop_workers(self) -> None:
+        if self._pool is not None:  # on an error too: the chunks not begun are dropped
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def read(self, store: Store, incident_id: str | None) -> None:
+        """Read the signed acts and make the cheap checks; hand the rest on."""
+        for incident, playbook in _signed_incidents(store, incident_id):
+            first, problem = len(self._checks), None
+            for event in store.events(incident.id, types=sorted(SIGNED_ACTS)):
+                try:
+                    self._checks.append(_pending_check(playbook, event))
+                except SignatureError as error:  # the acts after it need no check
+                    problem = ChainProblem(incident.id, event.seq, error.message)
+                    break
+                self._events.append(event)
+            self._incidents.append((incident, playbook, problem, first, len(self._checks)))
+            self._send(every=False)
+
+    def _send(self, *, every: bool) -> None:
+        """Hand the waiting checks to worker processes in chunks (`every`: the last part
+        too), started once `PARALLEL_FROM` checks wait where the machine has cores to spare."""
+        if self._pool is None and (
+            self._serial or len(self._checks) < PARALLEL_FROM or _cpus() < 2
+        ):
+            return
+        try:
+            self._pool = self._pool or _worker_pool()
+            while len(self._checks) - self._sent >= CHUNK or (
+                every and self._sent < len(self._checks)
+            ):
+                chunk = self._checks[self._sent : self._sent + CHUNK]
+                self._tasks.append(self._pool.submit(_holding, chunk))
+                self._sent += len(chunk)
+        except (OSError, BrokenProcessPool) as error:
+            self._in_this_process(error)
+
+    def _in_this_process(self, error: BaseException) -> None:
+        """No worker processes after all (none could start, or one died): the checks run
+        here, with the same result."""
+        logger.info("signatures are checked in this process: %s", error)
+        self._serial = True
+        self._stop_workers()
+
+    def _worked(self) -> list[bool] | None:
+        """The workers' results, in the order sent (None if a worker died)."""
+        try:
+            return [ok for task in self._tasks for ok in task.result()]
+        except BrokenProcessPool as error:
+            self._in_this_process(error)
+            return None
+
+    def problems(self) -> list[ChainProblem]:
+        """Per incident read, its first act whose signature does not hold."""
+        self._send(every=True)
+        held = self._worked() if self._pool is not None else None
+        if held is None:
+            held = _holding(self._checks)
+        problems = []
+        for incident, playbook, problem, first, end in self._incidents:
+            failed = next((n for n in range(first, end) if not held[n]), None)
+            if failed is not None:  # rare: checked again here, for the message as it reads
+                event = self._events[failed]
+                message = event_problem(playbook, event)
+                problem = ChainProblem(incident.id, event.seq, message) if message else problem
+            if problem is not None:
+                problems.append(problem)
+        return problems
+
+
 def audit(store: Store, incident_id: str | None = None) -> list[ChainProblem]:
     """Per incident whose playbook requires signatures, its first act whose signature is
     missing, wrong, by another person's key or by a revoked key."""
-    problems = []
-    for incident, playbook in _signed_incidents(store, incident_id):
-        for event in store.events(incident.id, types=sorted(SIGNED_ACTS)):
-            problem = event_problem(playbook, event)
-            if problem is not None:
-                problems.append(ChainProblem(incident.id, event.seq, problem))
-                break
-    return problems
+    with _Audit() as signatures:
+        signatures.read(store, incident_id)
+        return signatures.problems()
+
+
+def audit_record(store: Store, incident_id: str | None = None) -> list[ChainProblem]:
+    """What `audit verify` finds: per incident, the first event its hash chain breaks at;
+    then, in each incident whose chain holds, its first act whose signature does not. The
+    signatures are checked in worker processes while the chains are walked."""
+    with _Audit() as signatures:
+        signatures.read(store, incident_id)
+        problems = store.verify_chain(incident_id)
+        broken = {problem.incident_id for problem in problems}
+        # signatures are worth naming only in a chain that holds
+        return problems + [p for p in signatures.problems() if p.incident_id not in broken]
 
 
 def export(store: Store, incident_id: str, folder: Path) -> list[str]:
