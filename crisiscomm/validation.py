@@ -14,13 +14,14 @@ from crisiscomm.documents.findings import Finding
 from crisiscomm.documents.kinds import Kind, Report
 from crisiscomm.documents.library import Library
 from crisiscomm.drill.scenario import SCENARIO
+from crisiscomm.inbox.check import CALENDAR, INBOX
 from crisiscomm.office.check import OFFICE
 from crisiscomm.playbook.check import PLAYBOOK
 
 __all__ = ["KINDS", "check_file", "check_paths"]
 
 # the first is also the kind of a mapping that names none (its schema names the key)
-KINDS: tuple[Kind, ...] = (PLAYBOOK, SCENARIO, OFFICE)
+KINDS: tuple[Kind, ...] = (PLAYBOOK, SCENARIO, OFFICE, INBOX, CALENDAR)
 
 
 def check_file(path: Path, library: Library) -> list[Finding]:

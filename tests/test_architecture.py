@@ -15,12 +15,14 @@ MAX_LINES = 600
 
 # Floors, lowest first: a module imports from lower floors, or from its own package.
 FLOORS: list[tuple[str, ...]] = [
-    ("crisiscomm", "errors", "clock", "i18n", "durations", "templates", "texts", "formats"),  # leaves
+    # leaves
+    ("crisiscomm", "errors", "clock", "i18n", "durations", "templates", "texts", "formats"),
     ("documents",),  # the YAML kinds' shared floor
     ("office",),  # the office kind: people, roles, rotations
     ("playbook",),  # the playbook kind and the compiled model
     ("store",),
     ("engine",),
+    ("inbox",),  # the register: its documents, and its items on the engine's terms
     ("notify",),
     ("drill", "ui", "serve"),
     ("validation",),

@@ -94,8 +94,10 @@ def channel_problems(store: Store) -> list[str]:
 def tick(*, store: Store, clock: Clock) -> dict[str, int]:
     """One pass for cron or a systemd timer: fire what is due, deliver the outbox."""
     from crisiscomm.engine import service
+    from crisiscomm.inbox.timers import fire_register_due
 
     fired = service.fire_due(store=store, clock=clock)
+    fired += fire_register_due(store=store, clock=clock)  # the register's deadlines
     return {"fired": fired, **_deliver(store, clock)}
 
 
@@ -135,6 +137,7 @@ class Server:
     _idle: threading.Event = field(default_factory=threading.Event)  # set: no firing running
     _sync_idle: threading.Event = field(default_factory=threading.Event)  # set: no sync
     _failed_passes: int = 0  # firing passes failed in a row
+    _inbox_next: datetime | None = None  # the register's soonest timer a pass is set for
 
     def __post_init__(self) -> None:
         self._idle.set()
@@ -203,6 +206,10 @@ class Server:
                 coalesce=False,
                 max_instances=MAX_INSTANCES,
             )
+        soonest = self.store().next_inbox_timer()  # the register's next deadline or reminder
+        if soonest is not None and soonest <= until and soonest != self._inbox_next:
+            self._inbox_next = soonest
+            self._retry(soonest, job="inbox")
         self._syncs += 1
         if len(wakeups) < SYNC_BATCH:  # saw everything up to `until`
             self._seen_until = until
@@ -253,6 +260,9 @@ class Server:
                     self._wake_delivery.set()
                 if len(firings) < service.FIRE_BATCH:
                     break
+            from crisiscomm.inbox.timers import fire_register_due
+
+            fire_register_due(store=self.store(), clock=self.clock)  # the register's deadlines
         except Exception as error:
             self._failed_passes += 1
             self._failed("firing timers failed; they stay due", "timer.pass_error", error)
@@ -275,7 +285,7 @@ class Server:
         if at is not None:
             self._retry(max(at, self.clock.now() + timedelta(seconds=RETRY_FIRST)))
 
-    def _retry(self, at: datetime) -> None:
+    def _retry(self, at: datetime, *, job: str = "retry") -> None:
         """A firing pass at `at` (the scheduler keeps real time: a simulated clock's `at`
         is moved to the same distance from now)."""
         from apscheduler.triggers.date import DateTrigger
@@ -286,7 +296,7 @@ class Server:
         self._scheduler.add_job(
             self.fire_due,
             DateTrigger(run_date=run_date, timezone=UTC),
-            id="retry",
+            id=job,
             replace_existing=True,
             misfire_grace_time=None,
             max_instances=MAX_INSTANCES,

@@ -11,6 +11,7 @@ Importing this package is cheap (no psycopg until a `postgresql://` target is op
     events.py      the hash-chained event log; verify_chain
     timers.py      timers: reads, claims exactly once, TimerAlreadyFired
     outbox.py      the outbox: what an incident queued, and delivery (take, mark, re-queue)
+    inbox.py       the register's items, their chains, personal data and timers
     chain.py       the event hash, without SQL
     dialect.py     what differs between SQLite and PostgreSQL
     rows.py        the rows read and written: frozen dataclasses

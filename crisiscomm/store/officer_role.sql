@@ -25,12 +25,20 @@ GRANT INSERT ON playbooks, counters, incidents, incident_statements, events, tim
 -- counters: the next incident number; the rest: an incident's state, statements, timers and
 -- notifications change as it runs (and SELECT ... FOR UPDATE needs UPDATE)
 GRANT UPDATE ON counters, incidents, incident_statements, timers, outbox TO crisiscomm_officer;
+-- the register (migration 0004): its events are append-only like the incidents'; personal
+-- data may be erased (UPDATE of inbox_people)
+REVOKE ALL ON inbox_items, inbox_links, inbox_people, inbox_events, inbox_timers
+    FROM crisiscomm_officer;
+GRANT SELECT, INSERT ON inbox_items, inbox_links, inbox_people, inbox_events, inbox_timers
+    TO crisiscomm_officer;
+GRANT UPDATE ON inbox_items, inbox_people, inbox_timers TO crisiscomm_officer;
 
 DO $$
 BEGIN
     EXECUTE 'GRANT USAGE ON SCHEMA ' || quote_ident(current_schema()) || ' TO crisiscomm_officer';
     EXECUTE 'GRANT USAGE ON SEQUENCE ' || pg_get_serial_sequence('timers', 'id')
-        || ', ' || pg_get_serial_sequence('outbox', 'id') || ' TO crisiscomm_officer';
+        || ', ' || pg_get_serial_sequence('outbox', 'id')
+        || ', ' || pg_get_serial_sequence('inbox_timers', 'id') || ' TO crisiscomm_officer';
 END
 $$;
 

@@ -28,6 +28,7 @@ from crisiscomm.errors import StoreError, UsageError
 from crisiscomm.i18n import _
 from crisiscomm.store.dialect import Dialect, SQLiteDialect, dialect_for
 from crisiscomm.store.events import EventTables
+from crisiscomm.store.inbox import InboxTables
 from crisiscomm.store.incidents import IncidentTables
 from crisiscomm.store.outbox import OutboxTables
 from crisiscomm.store.timers import TimerAlreadyFired, TimerTables
@@ -156,7 +157,7 @@ def account_name() -> str:
         return getpass.getuser()
 
 
-class Store(IncidentTables, EventTables, TimerTables, OutboxTables):
+class Store(InboxTables, IncidentTables, EventTables, TimerTables, OutboxTables):
     """One open database. Use `open_store`; close it, or use it as a context manager."""
 
     def identity(self) -> str:

@@ -1,0 +1,11 @@
+"""The register (`crisiscomm inbox`): media queries, questions, appeals and posts.
+
+    register.py   the register document (inbox.yaml): lifecycles, norms; finding and compiling it
+    calendar.py   working days and public holidays (calendars/*.yaml); deadlines from norms
+    check.py      the `crisiscomm-inbox` and `crisiscomm-calendar` kinds `validate` checks
+    service.py    add, assign, answer, refer, extend, link, reach, close: one commit each
+    importing.py  items from a CSV or JSON file: all rows or none, errors by row and column
+    timers.py     what an item's deadline and reminder timers do when due
+
+Above the engine (it resolves who acts as incidents do), below notify and serve.
+"""

@@ -1,0 +1,519 @@
+"""The register's tables: items, their links to incidents, personal data, events and timers.
+
+`InboxTables` writes an item the way incidents.py writes an incident: the item row (under an
+optimistic version check), its hash-chained events (`inbox_events`, the chain of chain.py),
+its new timers, its links and its personal data commit in ONE transaction. A timer is
+claimed exactly once, in the transaction that records its firing. `verify_chain` checks
+the items' chains after the incidents', so `audit verify` covers the register too.
+
+Personal data (a citizen's name and contacts) is only in `inbox_people`; the events hold
+its reference and a keyed hash (`person_hash`), so erasing it keeps every chain valid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from crisiscomm.clock import format_utc, parse_utc
+from crisiscomm.errors import ConflictError, RefusedError
+from crisiscomm.i18n import _
+from crisiscomm.playbook.model import canonical_json
+from crisiscomm.store.chain import StoredEvent, first_problem
+from crisiscomm.store.events import EventTables, chain_events
+from crisiscomm.store.rows import ChainProblem, EventRow, NewEvent, NewTimer, TimerRow
+
+__all__ = [
+    "InboxItem",
+    "InboxTables",
+    "PersonRecord",
+    "no_item",
+    "person_hash",
+]
+
+ITEM_COLUMNS = (
+    "id, kind, status, received_at, channel, source, language, subject, text, assignee, "
+    "answer, external_id, due_at, extended, reach, closed_at, data, generation, version, "
+    "event_count, last_hash"
+)
+INSERT_ITEM = f"""
+    INSERT INTO inbox_items ({ITEM_COLUMNS})
+    VALUES (:id, :kind, :status, :received_at, :channel, :source, :language, :subject, :text,
+            :assignee, :answer, :external_id, :due_at, :extended, :reach, :closed_at, :data,
+            :generation, 1, :event_count, :last_hash)
+"""
+UPDATE_ITEM = """
+    UPDATE inbox_items
+    SET status = :status, assignee = :assignee, answer = :answer, due_at = :due_at,
+        extended = :extended, reach = :reach, closed_at = :closed_at, data = :data,
+        generation = :generation, version = version + 1, event_count = :event_count,
+        last_hash = :last_hash
+    WHERE id = :id AND version = :expected_version
+      AND event_count = :read_event_count AND last_hash = :read_last_hash
+    RETURNING version
+"""
+NEXT_NUMBER = """
+    INSERT INTO counters (name, value) VALUES (:name, 1)
+    ON CONFLICT (name) DO UPDATE SET value = counters.value + 1
+    RETURNING value
+"""
+GET_ITEM = f"SELECT {ITEM_COLUMNS} FROM inbox_items WHERE id = :id"
+ITEM_BY_EXTERNAL = "SELECT id FROM inbox_items WHERE external_id = :external_id"
+INSERT_EVENT = """
+    INSERT INTO inbox_events (item_id, seq, at, actor, type, data, prev_hash, hash)
+    VALUES (:incident_id, :seq, :at, :actor, :type, :data, :prev_hash, :hash)
+"""
+EVENT_COLUMNS = "item_id, seq, at, actor, type, data, prev_hash, hash"
+EVENTS = f"SELECT {EVENT_COLUMNS} FROM inbox_events WHERE item_id = :id ORDER BY seq"
+ALL_EVENTS = f"SELECT {EVENT_COLUMNS} FROM inbox_events ORDER BY item_id, seq"
+HEADS = "SELECT id, event_count, last_hash FROM inbox_items"
+INSERT_LINK = """
+    INSERT INTO inbox_links (item_id, incident_id) VALUES (:item_id, :incident_id)
+    ON CONFLICT (item_id, incident_id) DO NOTHING
+"""
+LINKS = "SELECT incident_id FROM inbox_links WHERE item_id = :id ORDER BY incident_id"
+INSERT_PERSON = """
+    INSERT INTO inbox_people (ref, item_id, name, contact, hash_key)
+    VALUES (:ref, :item_id, :name, :contact, :hash_key)
+"""
+GET_PERSON = "SELECT ref, name, contact, erased_at FROM inbox_people WHERE ref = :ref"
+TIMER_COLUMNS = (
+    "id, item_id, kind, key, due_at, generation, fired_at, retired_at, late_by_seconds, data"
+)
+INSERT_TIMER = """
+    INSERT INTO inbox_timers (item_id, kind, key, due_at, generation, data)
+    VALUES (:item_id, :kind, :key, :due_at, :generation, :data)
+"""
+RETIRE_TIMERS = """
+    UPDATE inbox_timers SET retired_at = :retired_at
+    WHERE item_id = :item_id AND generation < :generation
+      AND fired_at IS NULL AND retired_at IS NULL
+"""
+PENDING_TIMERS = f"""
+    SELECT {TIMER_COLUMNS} FROM inbox_timers
+    WHERE item_id = :item_id AND fired_at IS NULL AND retired_at IS NULL ORDER BY due_at, id
+"""
+DUE_TIMERS = f"""
+    SELECT {TIMER_COLUMNS} FROM inbox_timers
+    WHERE fired_at IS NULL AND retired_at IS NULL AND due_at <= :now
+    ORDER BY due_at, id LIMIT :limit
+"""
+NEXT_DUE = "SELECT min(due_at) FROM inbox_timers WHERE fired_at IS NULL AND retired_at IS NULL"
+CLAIM_TIMER = """
+    UPDATE inbox_timers SET fired_at = :fired_at, late_by_seconds = :late_by_seconds
+    WHERE id = :id AND generation = :generation AND fired_at IS NULL AND retired_at IS NULL
+"""
+LOCK_ITEM = "SELECT id FROM inbox_items WHERE id = :id FOR UPDATE"
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """One register item: where it stands. `data` holds what only some kinds have (the
+    body referred to, the extension's reason, a post's verdict and reach over time, the
+    reference of the personal data); the store never looks inside it."""
+
+    id: str  # "INB-2027-0001"; "" before the store allocates it
+    kind: str  # "media_query" | "question" | "appeal" | "post"
+    status: str
+    received_at: datetime
+    channel: str
+    source: str
+    language: str
+    subject: str
+    text: str
+    assignee: str | None = None
+    answer: str | None = None
+    external_id: str | None = None
+    due_at: datetime | None = None
+    extended: bool = False
+    reach: int | None = None
+    closed_at: datetime | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    generation: int = 1  # +1 whenever the deadline changes: the fencing token of its timers
+    version: int = 0
+    event_count: int = 0
+    last_hash: str = ""
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    """A citizen's name and contacts: personal data, kept out of the log."""
+
+    ref: str
+    name: str | None
+    contact: str | None
+    hash_key: str = field(default_factory=lambda: secrets.token_hex(32))
+    erased_at: datetime | None = None
+
+
+def person_hash(person: PersonRecord) -> str:
+    """The keyed hash the log holds instead of the personal data (the key is erased with it)."""
+    body = canonical_json({"name": person.name, "contact": person.contact})
+    return hmac.new(bytes.fromhex(person.hash_key), body.encode(), hashlib.sha256).hexdigest()
+
+
+def no_item(item_id: str) -> RefusedError:
+    """The refusal for an item id the register does not have."""
+    return RefusedError(
+        _("no register item {id}").format(id=item_id),
+        hint=_("run `crisiscomm inbox list` to see the items"),
+    )
+
+
+class InboxTables(EventTables):
+    """The inbox_items, inbox_links, inbox_people, inbox_events and inbox_timers tables."""
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def add_inbox_items(
+        self,
+        entries: Sequence[tuple[InboxItem, Sequence[NewEvent], Sequence[NewTimer]]],
+        *,
+        people: Sequence[PersonRecord | None] = (),
+        links: Sequence[Sequence[str]] = (),
+    ) -> list[tuple[InboxItem, bool]]:
+        """Store new items, all in one transaction; per entry the item and whether it is new.
+
+        An item whose `external_id` the register already has is not added again: the stored
+        one is returned (importing the same file twice adds nothing). Ids are allocated from
+        the year of `received_at`. `people[n]` and `links[n]` belong to `entries[n]`.
+        """
+        result: list[tuple[InboxItem, bool]] = []
+        with self._transaction():
+            for index, (item, events, timers) in enumerate(entries):
+                if not events:
+                    raise ValueError("a register item is stored with at least one event")
+                if item.external_id is not None:
+                    found = self._fetchone_or_none(ITEM_BY_EXTERNAL, external_id=item.external_id)
+                    if found is not None:
+                        result.append((self._get_item(str(found[0])), False))
+                        continue
+                year = item.received_at.year
+                number = self._fetchone(NEXT_NUMBER, name=f"inbox:{year}")[0]
+                item_id = item.id or f"INB-{year}-{number:04d}"
+                chained, last_hash = chain_events(item_id, 0, "", events)
+                stored = replace(
+                    item, id=item_id, version=1, event_count=len(events), last_hash=last_hash
+                )
+                self._execute(INSERT_ITEM, **_params(stored))
+                person = people[index] if index < len(people) else None
+                if person is not None:
+                    self._execute(
+                        INSERT_PERSON,
+                        ref=person.ref,
+                        item_id=item_id,
+                        name=person.name,
+                        contact=person.contact,
+                        hash_key=person.hash_key,
+                    )
+                for incident_id in links[index] if index < len(links) else ():
+                    self._execute(INSERT_LINK, item_id=item_id, incident_id=incident_id)
+                self._append_item(stored, chained, timers)
+                result.append((stored, True))
+        return result
+
+    def commit_inbox_item(
+        self,
+        *,
+        item: InboxItem,
+        before: InboxItem,
+        events: Sequence[NewEvent],
+        timers: Sequence[NewTimer] = (),
+        links: Sequence[str] = (),
+        claim: TimerRow | None = None,
+        late_by_seconds: float = 0.0,
+    ) -> InboxItem:
+        """Record a change of an item made from `before` (the version the caller read).
+
+        A new `generation` retires the timers of the earlier ones. With `claim`, the change is
+        that timer's firing (TimerAlreadyFired from timers.py if it fired or was retired).
+        ConflictError, nothing written, if someone else changed the item in between.
+        """
+        from crisiscomm.store.timers import TimerAlreadyFired
+
+        if not events:
+            raise ValueError("a change of a register item records at least one event")
+        chained, last_hash = chain_events(item.id, before.event_count, before.last_hash, events)
+        count = before.event_count + len(events)
+        with self._transaction():
+            record = self._fetchone_or_none(
+                UPDATE_ITEM,
+                **{k: v for k, v in _params(item).items() if k in _UPDATED},
+                id=item.id,
+                expected_version=before.version,
+                read_event_count=before.event_count,
+                read_last_hash=before.last_hash,
+                event_count=count,
+                last_hash=last_hash,
+            )
+            if record is None:
+                self._get_item(item.id)  # no_item when it is not there at all
+                raise ConflictError(
+                    _("{id} was changed by someone else meanwhile; nothing was written").format(
+                        id=item.id
+                    ),
+                    hint=_("look at it again (`crisiscomm inbox show {id}`), then retry").format(
+                        id=item.id
+                    ),
+                )
+            if claim is not None and not self._claim_inbox_timer(
+                claim, events[0].at, late_by_seconds
+            ):
+                raise TimerAlreadyFired(claim.id)
+            stored = replace(item, version=int(record[0]), event_count=count, last_hash=last_hash)
+            if stored.generation != before.generation:
+                self._execute(
+                    RETIRE_TIMERS,
+                    retired_at=format_utc(events[0].at),
+                    item_id=item.id,
+                    generation=stored.generation,
+                )
+            for incident_id in links:
+                self._execute(INSERT_LINK, item_id=item.id, incident_id=incident_id)
+            self._append_item(stored, chained, timers)
+        return stored
+
+    def claim_inbox_timer(
+        self, timer: TimerRow, fired_at: datetime, late_by_seconds: float
+    ) -> bool:
+        """Mark an item's timer fired with nothing else recorded; True for the one caller."""
+        with self._transaction():
+            return self._claim_inbox_timer(timer, fired_at, late_by_seconds)
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def get_inbox_item(self, item_id: str) -> InboxItem:
+        """The item as stored; a refusal naming the id when there is none."""
+        with self._driver_errors():
+            return self._get_item(item_id)
+
+    def inbox_items(self, where: str = "", **params: Any) -> list[InboxItem]:
+        """Items, newest first; `where` is a condition the register's service builds from
+        fixed pieces (values only ever as `:name` parameters)."""
+        query = f"SELECT {ITEM_COLUMNS} FROM inbox_items"
+        if where:
+            query += f" WHERE {where}"
+        query += " ORDER BY received_at DESC, id DESC"
+        with self._driver_errors():
+            return [_item(record) for record in self._execute(query, **params).fetchall()]
+
+    def inbox_links(self, item_id: str) -> list[str]:
+        """The incidents an item is linked to."""
+        with self._driver_errors():
+            return [str(row[0]) for row in self._execute(LINKS, id=item_id).fetchall()]
+
+    def inbox_person(self, ref: str) -> PersonRecord | None:
+        """The personal data behind a reference (None when there is none)."""
+        with self._driver_errors():
+            row = self._fetchone_or_none(GET_PERSON, ref=ref)
+        if row is None:
+            return None
+        return PersonRecord(
+            ref=row[0],
+            name=row[1],
+            contact=row[2],
+            hash_key="",
+            erased_at=None if row[3] is None else parse_utc(row[3]),
+        )
+
+    def inbox_events(self, item_id: str) -> list[EventRow]:
+        """The item's events in order."""
+        with self._driver_errors():
+            rows = self._execute(EVENTS, id=item_id).fetchall()
+        return [_event(row) for row in rows]
+
+    def inbox_timers(self, item_id: str) -> list[TimerRow]:
+        """The item's pending timers, soonest first."""
+        with self._driver_errors():
+            rows = self._execute(PENDING_TIMERS, item_id=item_id).fetchall()
+        return [_timer(row) for row in rows]
+
+    def due_inbox_timers(self, now: datetime, limit: int = 100) -> list[TimerRow]:
+        """Pending timers of every item due at `now` or earlier, the most overdue first."""
+        with self._driver_errors():
+            rows = self._execute(DUE_TIMERS, now=format_utc(now), limit=limit).fetchall()
+        return [_timer(row) for row in rows]
+
+    def next_inbox_timer(self) -> datetime | None:
+        """When the soonest pending timer of the register is due (None: there is none)."""
+        with self._driver_errors():
+            at = self._fetchone(NEXT_DUE)[0]
+        return None if at is None else parse_utc(at)
+
+    def verify_chain(self, incident_id: str | None = None) -> list[ChainProblem]:
+        """The incidents' chains (events.py), then the register items' (all, or one item)."""
+        if incident_id is not None and incident_id.startswith("INB-"):
+            return self._verify_items(incident_id)
+        problems = super().verify_chain(incident_id)
+        if incident_id is None:
+            problems += self._verify_items(None)
+        return problems
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _verify_items(self, item_id: str | None) -> list[ChainProblem]:
+        problems: list[ChainProblem] = []
+        with self._transaction(write=False):
+            if item_id is None:
+                heads = self._execute(HEADS).fetchall()
+                rows = self._execute(ALL_EVENTS).fetchall()
+            else:
+                self._get_item(item_id)
+                heads = self._execute(HEADS + " WHERE id = :id", id=item_id).fetchall()
+                rows = self._execute(EVENTS, id=item_id).fetchall()
+        chains: dict[str, list[StoredEvent]] = {}
+        for row in rows:
+            chains.setdefault(str(row[0]), []).append(tuple(row[1:]))
+        for chain_id, count, last in heads:
+            found = first_problem(
+                str(chain_id),
+                chains.pop(str(chain_id), []),
+                event_count=int(count),
+                last_hash=str(last),
+            )
+            if found is not None:
+                problems.append(found)
+        for chain_id in chains:
+            problems.append(
+                ChainProblem(chain_id, 1, _("the item was removed but its events remain"))
+            )
+        return sorted(problems, key=lambda problem: problem.incident_id)
+
+    def _get_item(self, item_id: str) -> InboxItem:
+        record = self._fetchone_or_none(GET_ITEM, id=item_id)
+        if record is None:
+            raise no_item(item_id)
+        return _item(record)
+
+    def _append_item(
+        self, item: InboxItem, chained: list[dict[str, Any]], timers: Sequence[NewTimer]
+    ) -> None:
+        self._executemany(INSERT_EVENT, chained)
+        self._executemany(
+            INSERT_TIMER,
+            [
+                {
+                    "item_id": item.id,
+                    "kind": timer.kind,
+                    "key": timer.key,
+                    "due_at": format_utc(timer.due_at),
+                    "generation": item.generation,
+                    "data": canonical_json(timer.data),
+                }
+                for timer in timers
+            ],
+        )
+
+    def _claim_inbox_timer(self, timer: TimerRow, fired_at: datetime, late: float) -> bool:
+        if self.backend == "postgresql":  # the item first, as every writer locks them
+            self._execute(LOCK_ITEM, id=timer.incident_id)
+        cursor = self._execute(
+            CLAIM_TIMER,
+            id=timer.id,
+            generation=timer.generation,
+            fired_at=format_utc(fired_at),
+            late_by_seconds=late,
+        )
+        return bool(cursor.rowcount == 1)
+
+
+_UPDATED = frozenset(
+    {"status", "assignee", "answer", "due_at", "extended", "reach", "closed_at", "data"}
+    | {"generation"}
+)
+
+
+def _utc(moment: datetime | None) -> str | None:
+    return None if moment is None else format_utc(moment)
+
+
+def _params(item: InboxItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "status": item.status,
+        "received_at": format_utc(item.received_at),
+        "channel": item.channel,
+        "source": item.source,
+        "language": item.language,
+        "subject": item.subject,
+        "text": item.text,
+        "assignee": item.assignee,
+        "answer": item.answer,
+        "external_id": item.external_id,
+        "due_at": _utc(item.due_at),
+        "extended": int(item.extended),
+        "reach": item.reach,
+        "closed_at": _utc(item.closed_at),
+        "data": json.dumps(item.data, ensure_ascii=False, separators=(",", ":")),
+        "generation": item.generation,
+        "event_count": item.event_count,
+        "last_hash": item.last_hash,
+    }
+
+
+def _item(record: Sequence[Any]) -> InboxItem:
+    (id_, kind, status, received_at, channel, source, language, subject, text, assignee) = record[
+        :10
+    ]
+    (answer, external_id, due_at, extended, reach, closed_at, data, generation) = record[10:18]
+    version, event_count, last_hash = record[18:]
+    return InboxItem(
+        id=id_,
+        kind=kind,
+        status=status,
+        received_at=parse_utc(received_at),
+        channel=channel,
+        source=source,
+        language=language,
+        subject=subject,
+        text=text,
+        assignee=assignee,
+        answer=answer,
+        external_id=external_id,
+        due_at=None if due_at is None else parse_utc(due_at),
+        extended=bool(extended),
+        reach=None if reach is None else int(reach),
+        closed_at=None if closed_at is None else parse_utc(closed_at),
+        data=json.loads(data),
+        generation=int(generation),
+        version=int(version),
+        event_count=int(event_count),
+        last_hash=last_hash,
+    )
+
+
+def _event(record: Sequence[Any]) -> EventRow:
+    item_id, seq, at, actor, type_, data, prev_hash, digest = record
+    return EventRow(
+        incident_id=item_id,
+        seq=int(seq),
+        at=parse_utc(at),
+        actor=actor,
+        type=type_,
+        data=json.loads(data),
+        prev_hash=prev_hash,
+        hash=digest,
+    )
+
+
+def _timer(record: Sequence[Any]) -> TimerRow:
+    id_, item_id, kind, key, due_at, generation, fired_at, retired_at, late, data = record
+    return TimerRow(
+        id=int(id_),
+        incident_id=item_id,
+        kind=kind,
+        key=key,
+        due_at=parse_utc(due_at),
+        generation=int(generation),
+        fired_at=None if fired_at is None else parse_utc(fired_at),
+        retired_at=None if retired_at is None else parse_utc(retired_at),
+        late_by_seconds=None if late is None else float(late),
+        data=json.loads(data),
+    )
