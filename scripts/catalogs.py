@@ -18,6 +18,7 @@ import io
 import re
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
@@ -84,12 +85,17 @@ def _help_texts() -> Iterator[tuple[str, str, int]]:
             for subcommand in command.commands.values():
                 yield from walk(subcommand)
 
-    yield from walk(cli.cli)
-    for name, (module, attribute, _summary) in cli.COMMANDS.items():
-        __import__(f"crisiscomm.cli.{module}")
-        command = getattr(sys.modules[f"crisiscomm.cli.{module}"], attribute)
-        assert isinstance(command, click.Command), name
-        yield from walk(command)
+    from crisiscomm import i18n
+
+    # a command shown earlier in this process carries its help in the language it was shown
+    # in; `localise` under English puts the texts as written back
+    with i18n.speaking(i18n.SOURCE):
+        yield from walk(cli.localise(cli.cli))
+        for name, (module, attribute, _summary) in cli.COMMANDS.items():
+            __import__(f"crisiscomm.cli.{module}")
+            command = getattr(sys.modules[f"crisiscomm.cli.{module}"], attribute)
+            assert isinstance(command, click.Command), name
+            yield from walk(cli.localise(command))
 
 
 def _click_messages(catalog: Catalog) -> None:
@@ -106,6 +112,11 @@ def _click_messages(catalog: Catalog) -> None:
         )
 
 
+# click's messages that reach gettext through a variable, out of the extractor's sight:
+# (message, click's module, the source line that sets it)
+CLICK_RUNTIME = (("required", "core.py", 'extra["required"] = "required"'),)
+
+
 def template() -> Catalog:
     """Every message crisiscomm can show, extracted from the code now."""
     catalog = Catalog(project="crisiscomm", header_comment=f"# {HEADER}", fuzzy=False)
@@ -113,7 +124,20 @@ def template() -> Catalog:
     for text, file, line in _help_texts():
         catalog.add(text, locations=[(file, line)], auto_comments=["command help"])
     _click_messages(catalog)
+    for message, module, line in _click_runtime():
+        catalog.add(
+            message, locations=[(f"click/{module}", line)], auto_comments=["click's own message"]
+        )
     return catalog
+
+
+def _click_runtime() -> Iterator[tuple[str, str, int]]:
+    import click
+
+    for message, module, code in CLICK_RUNTIME:
+        source = (Path(click.__file__).parent / module).read_text(encoding="utf-8")
+        line = next((n for n, text in enumerate(source.splitlines(), 1) if code in text), 1)
+        yield message, module, line
 
 
 def _write(catalog: Catalog, path: Path, **options: bool) -> None:
@@ -157,9 +181,16 @@ def update() -> None:
         _write(catalog, path, sort_by_file=True)
 
 
+# Babel dates a catalog it reads without dates "now"; the compiled catalog must depend on
+# the translations only, so that `check` can rebuild it and compare
+FIXED_DATE = datetime(2026, 1, 1, tzinfo=UTC)
+
+
 def mo_bytes(code: str) -> bytes:
+    catalog = read(po_path(code), code)
+    catalog.creation_date = catalog.revision_date = FIXED_DATE
     buffer = io.BytesIO()
-    write_mo(buffer, read(po_path(code), code), use_fuzzy=False)
+    write_mo(buffer, catalog, use_fuzzy=False)
     return buffer.getvalue()
 
 
@@ -185,11 +216,11 @@ def problems_of(message: Message, code: str, plurals: int) -> list[str]:
         return [f"{name} is not translated"]
     # a plural form may leave out what only one English form has ("Did you mean
     # {possibility}?" / "(Possible options: {possibilities})"), never add to them
-    wanted = set.intersection(*(_placeholders(i) for i in ids))
-    allowed = set().union(*(_placeholders(i) for i in ids))
+    wanted = set.intersection(*(_placeholders(str(i)) for i in ids))
+    allowed = set().union(*(_placeholders(str(i)) for i in ids))
     found: list[str] = []
     for string in strings:
-        given = _placeholders(string)
+        given = _placeholders(string or "")
         if missing := wanted - given:
             found.append(f"{name}: msgstr lacks {', '.join(sorted(missing))}")
         if unknown := given - allowed:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -256,10 +257,23 @@ def test_timeline_shows_who_did_what_in_local_time(officer: Officer) -> None:
     incident_id = open_press(officer)
     officer.ok("note", incident_id, "Hokimiyat confirms shelters", actor="Aziz Karimov")
     officer.ok("ack", incident_id, actor="aziz")
-    lines = officer.ok("timeline", incident_id).splitlines()
-    assert [line.split()[3] for line in lines] == ["duty", "Aziz", "aziz"]
-    assert all(" Asia/Tashkent " in line for line in lines)
-    assert "note" in lines[1] and "text=Hokimiyat confirms shelters" in lines[1]
+    officer.ok("set", incident_id, "evacuated=120", actor="aziz")
+    officer.ok("set", incident_id, "evacuated=150", actor="aziz")
+    out = officer.ok("timeline", incident_id)
+    lines = out.splitlines()
+    # the zone named once, a line per local day, then `HH:MM  who  what`
+    assert lines[:2] == [f"{incident_id}  Dam breach", "Times: Asia/Tashkent (UTC+05:00)"]
+    assert re.fullmatch(r"\d\d\.\d\d\.\d{4}", lines[3]), lines[3]
+    events = lines[4:]
+    assert [line.split()[1] for line in events] == ["duty", "Aziz", "aziz", "aziz", "aziz"]
+    assert all(re.match(r"  \d\d:\d\d  ", line) for line in events)
+    assert "opened “Dam breach”: playbook press (" in events[0]
+    assert "severity medium, in detection; region = Nukus" in events[0]
+    assert events[1].endswith("note: Hokimiyat confirms shelters")
+    assert events[2].endswith("acknowledged in detection")
+    assert events[4].endswith("evacuated = 150 (was 120)")
+    # as a person reads it: no UTC, no reprs, no full hashes, no `key=value` dumps
+    assert not re.search(r"\d{4}-\d\d-\d\dT|[0-9a-f]{64}|\{'|=[A-Za-z]", out), out
 
 
 def test_audit_verify_names_an_edited_event(officer: Officer) -> None:

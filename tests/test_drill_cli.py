@@ -98,7 +98,7 @@ def scenario(tmp_path: Path, body: str) -> Path:
         'start: "2026-04-03 03:00"\n'
         "duration: 2h\n"
         "injects:\n"
-        "  - {id: call, at: 0m, source: ops, channel: phone, text: x, facts: {district: B, hotline: '1'}}\n"
+        "  - {id: call, at: 0m, source: ops, channel: phone, text: x, facts: {district: beruniy, hotline: '1'}}\n"
         + body,
         encoding="utf-8",
     )

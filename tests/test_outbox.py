@@ -10,6 +10,7 @@ import random
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -179,7 +180,8 @@ def test_a_receiver_that_always_fails_makes_a_dead_letter_listed_and_requeued(
 
     code, out, err = run(capsys, db, "outbox")
     assert (code, err) == (0, "")
-    first, second = out.splitlines()
+    header, first, second = out.splitlines()
+    assert header == "Times: Asia/Tashkent (UTC+05:00)"  # the incident's zone, named once
     assert first.split()[:6] == [str(dead.id), "dead", incident_id, "newsroom", "duty_officer", "3"]
     assert second.strip().startswith(
         "last error: channel `newsroom`: the webhook http://127.0.0.1:"
@@ -193,6 +195,10 @@ def test_a_receiver_that_always_fails_makes_a_dead_letter_listed_and_requeued(
         len([line for line in out.splitlines() if line.strip().startswith(tuple("0123456789"))])
         == 5
     )
+    sent = next(row for row in rows(store).values() if row.status == "sent")
+    assert sent.sent_at is not None
+    local = sent.sent_at.astimezone(ZoneInfo("Asia/Tashkent")).strftime("%d.%m.%Y %H:%M")
+    assert f"sent {local}" in out  # local time, not UTC
 
     code = main(["outbox", "--db", str(db), "retry", str(dead.id)])  # --db before the command
     out, err = capsys.readouterr()

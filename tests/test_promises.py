@@ -148,7 +148,7 @@ def test_a_clearance_step_that_sits_is_reminded_then_deputies_then_escalated(
     texts = [
         m.payload["text"] for m in store.outbox(incident_id) if m.payload["kind"] == "clearance"
     ]
-    assert len(texts) == 3 and "has waited for your approval (head_of_press)" in texts[0]
+    assert len(texts) == 3 and "has waited for your approval (Head of press)" in texts[0]
 
 
 def test_approving_stops_the_step_and_starts_the_next_steps_deadlines(

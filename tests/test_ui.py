@@ -67,7 +67,9 @@ def test_status_shows_an_overdue_incident_and_its_owner(
     assert "INC-2026-0001" in text
     assert "OVERDUE 5 min" in text and "⚠" in text  # words and a symbol, not only red
     assert "Aziz" in text and "Karimov" in text  # the owner (may wrap in its cell)
-    assert "Asia" not in text or width == 160
+    # the playbook's zone named once, then times without it: the deadline passed at 06:20
+    assert text.count("Asia/Tashkent") == 1 and "Times: Asia/Tashkent (UTC+05:00)" in text
+    assert "(06:20)" in text and "UTC" not in text.replace("(UTC+05:00)", "")
     assert max(len(line) for line in text.splitlines()) <= width
 
 
@@ -98,12 +100,13 @@ def test_show_gives_the_clearance_chain_timers_and_events(
     incident_id = awaiting_legal(store, clock)
     detail = readmodel.detail(store=store, incident_id=incident_id)
     text = text_of(detail_view(detail, clock.now()), width)
-    assert "✓ Head of press:" in text and "dilnoza" in text  # approved by whom ...
-    assert "06:00 Asia/Tashkent" in text  # ... and when, in the playbook's zone, named
+    assert "✓ Head of press:" in text and "dilnoza, 06:00" in text  # approved by whom, when
+    assert "Times: Asia/Tashkent (UTC+05:00)" in text  # in the playbook's zone, named once
+    assert text.count("Asia/Tashkent") == 1
     assert "… waiting for" in text and "Legal" in text and "Rustam" in text
     assert "[initial] → maintenance → resolution → evaluation" in text
     assert "in 40 min" in text and "deadline" in text  # the timer ahead
-    assert "statement.approved" in text  # last events
+    assert "approved statement holding v1 as Head of press" in text  # last events, in words
     assert "Следующее" in text and "aymaǵında" in text  # the texts, per language
     assert "region" in text and "Nukus" in text  # facts
     assert max(len(line) for line in text.splitlines()) <= width
@@ -113,7 +116,7 @@ def test_show_names_who_an_escalation_reaches(store: Store, clock: SimulatedCloc
     incident_id = open_press(store, clock, "Dam breach near Nukus")
     detail = readmodel.detail(store=store, incident_id=incident_id)
     text = detail_plain(detail, clock.now())
-    assert "escalation" in text and "in 15 min  -> Head of press (Dilnoza Yusupova)" in text
+    assert "06:15  escalation step 2  in 15 min  -> Head of press (Dilnoza Yusupova)" in text
     assert "[ ] log_source: Record the source" in text
     assert "[ ] call_back: Call the source back (optional)" in text
 
@@ -192,7 +195,8 @@ def test_show_cli_plain_and_json(
     assert main(["show", incident_id.lower(), "--db", str(db)]) == 0
     out = capsys.readouterr().out
     assert ESCAPE not in out
-    assert "approved by dilnoza (Head of press) at 2026-04-03 06:00 Asia/Tashkent" in out
+    assert "approved by dilnoza (Head of press) at 03.04.2026 06:00" in out  # not "today"
+    assert "  Times: Asia/Tashkent (UTC+05:00)\n" in out and out.count("Asia/Tashkent") == 1
     assert main(["show", incident_id, "--db", str(db), "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["id"] == incident_id and shown["state"] == "statement"

@@ -65,13 +65,16 @@ def test_lists_open_incidents_with_ticking_countdowns(tmp_path: Path) -> None:
     async def script(pilot: Pilot[int]) -> None:
         table = app.query_one("#incidents", DataTable)
         assert app.ids == [second, first]  # newest first
-        assert str(table.get_row(first)[1]) == "in 20:00"  # the state's deadline, not a ladder step
+        # the state's deadline (not a ladder step), and under it when it falls, local time
+        assert str(table.get_row(first)[1]) == "in 20:00\n06:20"
         clock.advance(timedelta(seconds=61))
         app.reload()
-        assert str(table.get_row(first)[1]) == "in 18:59"
+        assert str(table.get_row(first)[1]) == "in 18:59\n06:20"
         clock.advance(timedelta(minutes=30))
         app.reload()
-        assert str(table.get_row(first)[1]) == "⚠ OVERDUE 11:01"
+        assert str(table.get_row(first)[1]) == "⚠ OVERDUE 11:01\n06:20"
+        clock_line = shown(app.query_one("#clock", Static))
+        assert "Times: Asia/Tashkent (UTC+05:00) · now 06:31:01" in clock_line
         assert "outbox: 2 pending" in " ".join(shown(app.query_one("#outbox", Static)).split())
 
     drive(app, script)

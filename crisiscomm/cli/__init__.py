@@ -71,6 +71,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
             "Print the merged playbook as a Mermaid stateDiagram-v2 (renders on GitHub and GitLab)."
         ),
     ),
+    "inbox": (
+        "inbox",
+        "inbox",
+        N_("The register: questions, media queries, appeals and posts, answered on time."),
+    ),
     "list": (
         "listing",
         "list_incidents",
@@ -168,22 +173,34 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
-_LOCALISED: set[int] = set()
+# the English help texts as written, by (object id, attribute): a process may speak more
+# than one language (tests, a drill played in another language), so each time a command
+# is shown its texts are translated anew from these
+_ENGLISH: dict[tuple[int, str], str] = {}
+
+
+def _translate(owner: object, attribute: str) -> None:
+    key = (id(owner), attribute)
+    if key not in _ENGLISH:
+        text = getattr(owner, attribute, None)
+        if not text:
+            return
+        _ENGLISH[key] = text
+    setattr(owner, attribute, _(_ENGLISH[key]))
 
 
 def localise(command: click.Command) -> click.Command:
-    """Translate a command's help texts (its docstring, `help=` of its options) in place,
-    once, into the language in use; the subcommands of a group too. Help texts are written
-    in English where the command is defined, before the language is chosen."""
-    if id(command) in _LOCALISED:
-        return command
-    _LOCALISED.add(id(command))
+    """Translate a command's help texts (its docstring, `help=` of its options) in place
+    into the language in use; the subcommands of a group too. Help texts are written in
+    English where the command is defined, before the language is chosen."""
     for attribute in ("help", "short_help", "epilog"):
-        if text := getattr(command, attribute, None):
-            setattr(command, attribute, _(text))
+        _translate(command, attribute)
     for param in command.params:
-        if isinstance(param, click.Option) and param.help:
-            param.help = _(param.help)
+        if isinstance(param, click.Option):
+            _translate(param, "help")
+    # click makes a command's --help option once, in the language of that moment (its
+    # `_help_option`); made anew, it speaks the language in use
+    command._help_option = None
     if isinstance(command, click.Group) and not isinstance(command, LazyGroup):
         for subcommand in command.commands.values():
             localise(subcommand)

@@ -111,7 +111,7 @@ def note_stranger(store: Store, incident: IncidentRow, who: str) -> None:
 def summary(view: IncidentView) -> str:
     """What an officer needs after every command: state, owner, deadline, checklist, next steps."""
     from crisiscomm.clock import SystemClock
-    from crisiscomm.engine.timefmt import humanize, local_text
+    from crisiscomm.engine.timefmt import humanize, local_text, zoned_text
     from crisiscomm.i18n import _
 
     playbook, incident = view.playbook, view.incident
@@ -129,32 +129,34 @@ def summary(view: IncidentView) -> str:
         "  " + _("severity: {s}").format(s=incident.severity),
     ]
     if owner:
-        title = playbook.roles.get(owner, {}).get("title") or owner
+        title = playbook.role_title(owner)
         names = ", ".join(m["name"] for m in playbook.members(owner)[:3])
         lines.append(
             "  " + _("owner:    {title}").format(title=title) + (f" ({names})" if names else "")
         )
     if incident.closed_at is not None:
         lines.append(
-            "  " + _("closed:   {at}").format(at=local_text(incident.closed_at, playbook.timezone))
+            "  " + _("closed:   {at}").format(at=zoned_text(incident.closed_at, playbook.timezone))
         )
     deadline = next((t for t in view.timers if t.kind == "deadline"), None)
     if deadline is not None:
         lines.append(
             "  "
             + _("deadline: {at} ({left})").format(
-                at=local_text(deadline.due_at, playbook.timezone),
+                at=local_text(deadline.due_at, playbook.timezone, now=now)
+                + " "
+                + playbook.timezone,
                 left=humanize(deadline.due_at - now),
             )
         )
     done = incident.data.get("checklist", {}).get(incident.state, {})
-    items = definition.get("checklist") or []
+    items = playbook.checklist(incident.state)
     if items:
         lines.append("  " + _("checklist:"))
-        for item in items:
-            mark = "[x]" if item["id"] in done else "[ ]"
-            optional = "" if item.get("required", True) else " " + _("(optional)")
-            lines.append(f"    {mark} {item['id']}: {item['text']}{optional}")
+        for item_id, text, required in items:
+            mark = "[x]" if item_id in done else "[ ]"
+            optional = "" if required else " " + _("(optional)")
+            lines.append(f"    {mark} {item_id}: {text}{optional}")
     if view.possible:
         lines.append("  " + _("next:     {triggers}").format(triggers=", ".join(view.possible)))
     return "\n".join(lines)

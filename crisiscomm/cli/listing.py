@@ -106,16 +106,22 @@ def show(incident_id: str, no_color: bool, db: str | None, as_json: bool) -> int
 def timeline(incident_id: str, db: str | None, as_json: bool) -> int:
     """The incident's record: every event in order, with who did it and when.
 
+    Times are in the playbook's time zone, named once at the top; --json prints the record
+    as kept (UTC times, ids, full hashes).
+
     \b
     Example:
       crisiscomm timeline INC-2026-0042
     """
+    import shutil
+    import sys
+
     from crisiscomm.clock import format_utc
     from crisiscomm.engine import service
-    from crisiscomm.engine.timefmt import local_text
+    from crisiscomm.ui.timeline import timeline_text
 
     with open_db(db) as store:
-        playbook, _incident = service.load(store=store, incident_id=incident_id)
+        playbook, incident = service.load(store=store, incident_id=incident_id)
         events = service.timeline(store=store, incident_id=incident_id)
     if as_json:
         echo_json(
@@ -131,12 +137,8 @@ def timeline(incident_id: str, db: str | None, as_json: bool) -> int:
             ]
         )
         return 0
-    for event in events:
-        details = ", ".join(
-            f"{k}={v}" for k, v in event.data.items() if v not in (None, "", [], {})
-        )
-        when = local_text(event.at, playbook.timezone)
-        click.echo(f"{when}  {event.actor:<18}  {event.type:<20}  {details}")
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    click.echo(timeline_text(playbook, incident, events, width=width), nl=False)
     return 0
 
 
@@ -176,11 +178,7 @@ def verify(incident_id: str | None, db: str | None) -> int:
             return 1
         if incident_id:
             incident_id = store.get_incident(incident_id.strip().upper()).id
-        problems = store.verify_chain(incident_id)
-        broken = {problem.incident_id for problem in problems}
-        problems += [  # signatures are worth checking only in a chain that holds
-            p for p in signatures.audit(store, incident_id) if p.incident_id not in broken
-        ]
+        problems = signatures.audit_record(store, incident_id)
     for problem in problems:
         click.echo(
             _("{id}: event {seq}: {problem}").format(

@@ -34,6 +34,7 @@ def oncall(role: str | None, at: str | None, office_file: str | None, as_json: b
     from crisiscomm.clock import SystemClock
     from crisiscomm.errors import UsageError
     from crisiscomm.office.find import compiled_office, find_office
+    from crisiscomm.playbook.model import localized
 
     office = compiled_office(find_office(office_file))
     zone = ZoneInfo(office.timezone)
@@ -61,7 +62,7 @@ def oncall(role: str | None, at: str | None, office_file: str | None, as_json: b
         rows.append(
             {
                 "role": name,
-                "title": str((office.roles[name] or {}).get("title") or name),
+                "title": localized((office.roles[name] or {}).get("title"), default=name),
                 "on_duty": duty.id if duty else None,
                 "on_duty_name": duty.name if duty else None,
                 "members": [p.id for p in office.members(name)],
@@ -72,8 +73,15 @@ def oncall(role: str | None, at: str | None, office_file: str | None, as_json: b
     if as_json:
         echo_json({"office": office.id, "at": local, "timezone": office.timezone, "roles": rows})
         return 0
+    from crisiscomm.engine.timefmt import local_text
+    from crisiscomm.i18n import language
+
     click.echo(
-        _("{office}, {at} ({zone})").format(office=office.title(), at=local, zone=office.timezone)
+        _("{office}, {at} ({zone})").format(
+            office=office.title(language()),
+            at=local_text(moment, office.timezone),
+            zone=office.timezone,
+        )
     )
     people = office.people
     for row in rows:

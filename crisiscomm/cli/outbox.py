@@ -7,8 +7,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from crisiscomm.cli.common import db_option, echo_json, json_option, open_db
+from crisiscomm.i18n import N_
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from crisiscomm.store import Store
     from crisiscomm.store.rows import OutboxRow
 
 LIMIT = 200
@@ -40,14 +44,22 @@ def outbox(
     statuses = ("dead",) if dead_only else ("pending", "sent", "dead") if show_all else None
     with open_db(db) as store:
         rows = store.list_outbox(statuses=statuses or ("pending", "dead"), limit=LIMIT + 1)
+        zones = _zones(store, rows[:LIMIT])
     if as_json:
         echo_json([_row_json(row) for row in rows[:LIMIT]])
         return 0
     if not rows:
         click.echo(_("No dead letters.") if dead_only else _("Nothing waiting in the outbox."))
         return 0
-    for row in rows[:LIMIT]:
-        click.echo(_row_text(row))
+    from crisiscomm.engine.timefmt import times_header
+
+    shown = rows[:LIMIT]
+    row_zones = [zones.get(row.incident_id, "UTC") for row in shown]
+    named = len(set(row_zones)) == 1  # one zone: named once, above the rows
+    if named:
+        click.echo(times_header(row_zones[0], [_when(row) for row in shown]))
+    for row, zone in zip(shown, row_zones, strict=True):
+        click.echo(_row_text(row, zone, named=named))
     if len(rows) > LIMIT:
         click.echo(_("(the newest {n} shown; --json for scripts)").format(n=LIMIT))
     return 0
@@ -81,21 +93,47 @@ def retry(ctx: click.Context, outbox_id: int, db: str | None) -> int:
     return 0
 
 
-def _row_text(row: OutboxRow) -> str:
-    """One line per row, and the last error under it."""
-    from crisiscomm.engine.timefmt import local_text
+def _zones(store: Store, rows: list[OutboxRow]) -> dict[str, str]:
+    """The time zone of each row's incident (its pinned playbook's)."""
+    from crisiscomm.engine.service import pinned_playbook
+    from crisiscomm.errors import CrisisCommError
+
+    zones: dict[str, str] = {}
+    for incident_id in dict.fromkeys(row.incident_id for row in rows):
+        try:
+            incident = store.get_incident(incident_id, statements=False)
+        except CrisisCommError:
+            continue  # a row whose incident is gone: its times stay in UTC, named so
+        zones[incident_id] = pinned_playbook(store, incident.playbook_hash).timezone
+    return zones
+
+
+# a row's status as a person reads it (`--json` keeps the stored word)
+STATUS_WORDS = {"pending": N_("pending"), "sent": N_("sent"), "dead": N_("dead")}
+
+
+def _when(row: OutboxRow) -> datetime:
+    return row.sent_at if row.status == "sent" and row.sent_at else row.next_attempt_at
+
+
+def _row_text(row: OutboxRow, zone: str, *, named: bool) -> str:
+    """One line per row, and the last error under it; times in `zone`, which a header names
+    (`named`) or each time carries."""
+    from crisiscomm.engine.timefmt import local_text, zoned_text
     from crisiscomm.i18n import _, ngettext
 
+    at = local_text(_when(row), zone) if named else zoned_text(_when(row), zone)
     if row.status == "sent" and row.sent_at is not None:
-        when = _("sent {at}").format(at=local_text(row.sent_at, "UTC"))
+        when = _("sent {at}").format(at=at)
     elif row.status == "pending":
-        when = _("next {at}").format(at=local_text(row.next_attempt_at, "UTC"))
+        when = _("next {at}").format(at=at)
     else:
         when = ""
     subject = str(row.payload.get("subject") or row.payload.get("kind") or "")
+    status = _(STATUS_WORDS[row.status]) if row.status in STATUS_WORDS else row.status
     columns = [
         f"{row.id:>6}",
-        f"{row.status:<7}",
+        f"{status:<7}",
         f"{row.incident_id:<14}",
         f"{row.channel:<12}",
         f"{row.recipient:<24}",

@@ -126,7 +126,7 @@ def _print_statement(
 ) -> None:
     from crisiscomm.clock import parse_utc
     from crisiscomm.engine import service, statements
-    from crisiscomm.engine.timefmt import local_text
+    from crisiscomm.engine.timefmt import local_text, times_header
     from crisiscomm.errors import RefusedError
     from crisiscomm.i18n import _
 
@@ -180,6 +180,9 @@ def _print_statement(
     def local(at: str) -> str:
         return local_text(parse_utc(at), playbook.timezone)
 
+    moments = [parse_utc(str(act["at"])) for act in [*approvals, *released]]
+    if moments:
+        click.echo("  " + times_header(playbook.timezone, moments))
     for role in chain:
         given = next((a for a in approvals if a["role"] == role), None)
         state = (
@@ -187,7 +190,7 @@ def _print_statement(
             if given
             else _("waiting")
         )
-        click.echo(f"  {_('clearance')} {role}: {state}")
+        click.echo("  " + _("clearance {role}: {state}").format(role=role, state=state))
     click.echo(
         "  "
         + (

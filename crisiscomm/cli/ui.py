@@ -136,5 +136,24 @@ def watch(actor: str | None, db: str | None) -> int:
     open_db(db).close()  # a bad --db is a usage error here, not inside the full-screen app
     from crisiscomm.ui.dashboard import Dashboard
 
-    Dashboard(db=db, actor=who).run()
+    Dashboard(db=db, actor=who, timezone=_office_zone()).run()
     return 0
+
+
+def _office_zone() -> str | None:
+    """The office's time zone (the office in CRISISCOMM_OFFICE or ./office.yaml), for the
+    clock of a dashboard with no incident yet; None without a readable office."""
+    import os
+    from pathlib import Path
+
+    from crisiscomm.errors import CrisisCommError
+    from crisiscomm.office.find import compiled_office
+
+    named = os.environ.get("CRISISCOMM_OFFICE")
+    path = Path(named) if named else Path("office.yaml")
+    if not path.is_file():
+        return None
+    try:
+        return compiled_office(path).timezone
+    except CrisisCommError:
+        return None  # `validate` explains a broken office; the clock shows UTC, named

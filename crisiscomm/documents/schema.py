@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -83,7 +84,12 @@ def error_message(error: ValidationError, root: Any) -> tuple[str, str | None, L
     if validator_name == "additionalProperties":
         owner: Any = error.schema
         allowed = sorted(owner.get("properties", {}) if isinstance(owner, dict) else {})
-        extras = [key for key in instance if key not in allowed]
+        patterns = list(owner.get("patternProperties", {})) if isinstance(owner, dict) else []
+        extras = [
+            key
+            for key in instance
+            if key not in allowed and not any(re.search(p, key) for p in patterns)
+        ]
         extra = extras[0] if extras else "?"
         close = difflib.get_close_matches(extra, allowed, n=1)
         hint = (
@@ -91,6 +97,10 @@ def error_message(error: ValidationError, root: Any) -> tuple[str, str | None, L
             if close
             else _("allowed here: {names}").format(names=", ".join(allowed))
         )
+        if patterns and not close:  # the names per language (`kaa:`, `ru:`) of a place
+            hint = _("allowed here: {names}, or a language code such as kaa or ru").format(
+                names=", ".join(allowed)
+            )
         where = location_of(root, [*path, extra], key=True)
         return _("unknown key `{key}` in {field}").format(key=extra, field=field), hint, where
     if validator_name == "required":
@@ -158,12 +168,15 @@ def error_message(error: ValidationError, root: Any) -> tuple[str, str | None, L
     if validator_name == "pattern" or (
         validator_name == "propertyNames" or "propertyNames" in error.relative_schema_path
     ):
+        naming = "propertyNames" in error.relative_schema_path and isinstance(instance, str)
         return (
             _("{field}: {value} is not a valid name").format(
                 field=field, value=_describe(error.instance)
             ),
-            _("use lower-case letters, digits, `_` and `-`, starting with a letter"),
-            None,
+            _("use lower-case letters, digits, `_` and `-`, starting with a letter")
+            if "-" in str(expected)
+            else _("use lower-case letters, digits and `_`, starting with a letter"),
+            location_of(root, [*path, instance], key=True) if naming else None,
         )
     return _("{field}: {problem}").format(field=field, problem=error.message), None, None
 

@@ -499,6 +499,7 @@ def console(session: InteractiveDrill, *, out: TextIO, stdin_fd: int = 0) -> Aft
     """Run an interactive drill at the console until its end or `quit`; the after-action
     report, or None when it was stopped (SIGTERM: a real-world emergency)."""
     from crisiscomm.drill.report import after_action
+    from crisiscomm.engine.timefmt import times_header
 
     stopped = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: stopped.set())
@@ -511,6 +512,7 @@ def console(session: InteractiveDrill, *, out: TextIO, stdin_fd: int = 0) -> Aft
                     title=session.scenario.title, speed=session.pace.speed
                 )
             )
+            front.say(times_header(session.scenario.timezone, [session.scenario.start]))
             front.news(session.open())
             threading.Thread(target=_reader, args=(stdin_fd, lines), daemon=True).start()
             ended = _loop(session, front, lines, stopped)

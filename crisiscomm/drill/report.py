@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from crisiscomm.clock import format_utc, parse_utc
 from crisiscomm.drill.kpis import LEADERSHIP_ROLES, compute_kpis, escalations
 from crisiscomm.durations import format_duration
-from crisiscomm.engine.timefmt import local_text
+from crisiscomm.engine.timefmt import zoned_text
 from crisiscomm.i18n import _
 
 if TYPE_CHECKING:
@@ -327,7 +327,7 @@ def to_json(report: AfterAction) -> dict[str, Any]:
         "playbook": scenario.playbook.id,
         "incident": run.incident_id,
         "start": format_utc(scenario.start),
-        "start_local": local_text(scenario.start, scenario.timezone),
+        "start_local": zoned_text(scenario.start, scenario.timezone),
         "duration": format_duration(scenario.duration),
         "passed": report.passed,
         "wall_seconds": round(run.wall_seconds, 4),

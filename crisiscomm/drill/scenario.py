@@ -348,10 +348,17 @@ class _Checker:
                 scenario.objectives.append(Objective(item["id"], item["text"], target))
 
     def facts(self, values: dict[str, Any], *steps: str | int) -> dict[str, str]:
+        """The facts as `name=value` text; a text per language (`area: {kaa: ..., ru: ...}`)
+        as `area.kaa=...`, `area.ru=...`."""
         playbook = self.scenario_playbook
         result = {}
         for name, value in values.items():
             self.name(_("fact"), name, playbook.facts, *steps, name)
+            if isinstance(value, dict):
+                for language, text in value.items():
+                    self.name(_("language"), language, playbook.languages, *steps, name, language)
+                    result[f"{name}.{language}"] = str(text)
+                continue
             result[name] = str(value).lower() if isinstance(value, bool) else str(value)
         return result
 
@@ -388,7 +395,12 @@ class _Checker:
                 )
             )
 
-        opening = {name for i in scenario.injects if i.at == timedelta(0) for name in i.facts}
+        opening = {  # `area.ru` gives `area` too
+            name.partition(".")[0]
+            for i in scenario.injects
+            if i.at == timedelta(0)
+            for name in i.facts
+        }
         missing = [
             name
             for name, definition in scenario.playbook.facts.items()

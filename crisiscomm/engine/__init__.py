@@ -9,6 +9,7 @@ Modules, lowest first (each imports only those above it in this list):
     outcome.py     what one step produces: the incident row, events, timers, outbox rows
     timefmt.py     times as people read them, in the playbook's time zone
     facts.py       `key=value` facts typed by the playbook
+    narrative.py   the record as a person reads it: each event in words
     machine.py     the `transitions` state machine of a playbook (imported only to advance)
     context.py     what every step reads: the data to change, template values, cadence,
                    the closed-incident refusal

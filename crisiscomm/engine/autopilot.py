@@ -36,9 +36,12 @@ def fact_samples(playbook: Playbook) -> dict[str, str]:
     values = {}
     for name, fact in playbook.facts.items():
         kind = fact.get("type", "string")
-        values[name] = (
-            fact["choices"][0] if kind == "choice" else SAMPLES.get(kind, f"sample {name}")
-        )
+        if kind == "choice":
+            values[name] = fact["choices"][0]
+        elif kind == "place":  # the first place of its list
+            values[name] = next(iter(playbook.gazetteer.get(fact["gazetteer"]) or {}), name)
+        else:
+            values[name] = SAMPLES.get(kind, f"sample {name}")
     return values
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from crisiscomm.engine.timefmt import statement_time
 from crisiscomm.errors import RefusedError
 from crisiscomm.i18n import _
+from crisiscomm.i18n import language as interface_language
 from crisiscomm.playbook.model import Playbook
 from crisiscomm.store.rows import IncidentRow
 
@@ -94,52 +95,84 @@ class TemplateValues(Mapping[str, str]):
 
     Each is worked out when a template asks for it (a deadline notice uses two or three of
     them; `serve` builds one per firing). A fact shadows a built-in of the same name.
+
+    Values are written in one language: a statement's (`language`: `awa` and `4,12` in its
+    Karakalpak text, `да` and `4,12` in its Russian one, times spelled out as that language
+    dates its statements, each place by its own name) or, without one, the interface
+    language of a notification, whose times stay short (`03.04.2026 06:20`) and whose
+    facts fall back to another language's value rather than none.
     """
 
-    def __init__(self, playbook: Playbook, incident: IncidentRow, now: datetime) -> None:
+    def __init__(
+        self,
+        playbook: Playbook,
+        incident: IncidentRow,
+        now: datetime,
+        language: str | None = None,
+    ) -> None:
         self.playbook, self.incident, self.now = playbook, incident, now
+        self.statement = language is not None
+        self.language = language if language is not None else interface_language()
         self.facts: dict[str, Any] = incident.data.get("facts") or {}
         self.known: dict[str, str] = {}
-        zone = playbook.timezone
-        state = incident.state
+        state, lang = incident.state, self.language
         builtins: dict[str, Callable[[], str | None]] = {
             "incident_id": lambda: incident.id,
             "incident_title": lambda: incident.title,
-            "playbook_title": lambda: playbook.title,
+            "playbook_title": lambda: playbook.text(
+                playbook.content.get("title"), lang, default=playbook.id
+            ),
             "severity": lambda: incident.severity,
             "state": lambda: state,
-            "state_title": lambda: playbook.state_title(state),
-            "owner": lambda: _owner_text(playbook, state),
-            "now": lambda: statement_time(now, zone),
-            "opened_at": lambda: statement_time(incident.opened_at, zone),
+            "state_title": lambda: playbook.state_title(state, lang),
+            "owner": lambda: _owner_text(playbook, state, lang),
+            "now": lambda: self._time(now),
+            "opened_at": lambda: self._time(incident.opened_at),
             "deadline": self._deadline,  # the state's, if it has one
             "next_update_at": self._next_update,  # if the playbook has a cadence
         }
         self.builtins = builtins
+
+    def _time(self, moment: datetime) -> str:
+        if self.statement:
+            from crisiscomm.formats import datetime_text
+
+            return datetime_text(moment, self.language, self.playbook.timezone)
+        return statement_time(moment, self.playbook.timezone)
 
     def _deadline(self) -> str | None:
         incident, playbook = self.incident, self.playbook
         deadline = playbook.states.get(incident.state, {}).get("deadline")
         if deadline is None:
             return None
-        due = incident.state_entered_at + playbook.scaled(deadline, incident.severity)
-        return statement_time(due, playbook.timezone)
+        return self._time(incident.state_entered_at + playbook.scaled(deadline, incident.severity))
 
     def _next_update(self) -> str | None:
         due = next_update_at(self.playbook, self.incident, self.now)
-        return statement_time(due, self.playbook.timezone) if due is not None else None
+        return self._time(due) if due is not None else None
+
+    def _fact(self, name: str) -> str | None:
+        from crisiscomm.engine.facts import fact_text
+
+        value = self.facts[name]
+        languages = [self.language]
+        if not self.statement:  # a notice: another language's value beats none
+            languages += [*self.playbook.languages, "en"]
+        for language in languages:
+            text = fact_text(self.playbook, name, value, language)
+            if text is not None:
+                return text
+        return None
 
     def __getitem__(self, name: str) -> str:
         if name not in self.known:
-            from crisiscomm.engine.facts import fact_text
-
             if name in self.facts:
-                self.known[name] = fact_text(self.playbook, name, self.facts[name])
+                value = self._fact(name)
             else:
                 value = self.builtins[name]() if name in self.builtins else None
-                if value is None:
-                    raise KeyError(name)
-                self.known[name] = value
+            if value is None:
+                raise KeyError(name)
+            self.known[name] = value
         return self.known[name]
 
     def __iter__(self) -> Iterator[str]:
@@ -149,9 +182,13 @@ class TemplateValues(Mapping[str, str]):
         return len(list(iter(self)))
 
 
-def template_values(playbook: Playbook, incident: IncidentRow, now: datetime) -> TemplateValues:
-    """The values `$placeholders` may use (`TemplateValues`), for `incident` at `now`."""
-    return TemplateValues(playbook, incident, now)
+def template_values(
+    playbook: Playbook, incident: IncidentRow, now: datetime, language: str | None = None
+) -> TemplateValues:
+    """The values `$placeholders` may use (`TemplateValues`), for `incident` at `now`: as
+    the statement in `language` writes them, or for a notification in the interface
+    language."""
+    return TemplateValues(playbook, incident, now, language)
 
 
 def next_update_at(playbook: Playbook, incident: IncidentRow, now: datetime) -> datetime | None:
@@ -169,8 +206,8 @@ def next_update_at(playbook: Playbook, incident: IncidentRow, now: datetime) -> 
     return now + every if every is not None else None
 
 
-def _owner_text(playbook: Playbook, state: str) -> str:
+def _owner_text(playbook: Playbook, state: str, language: str | None = None) -> str:
     role = playbook.states.get(state, {}).get("owner")
     if not role:
         return "-"
-    return str(playbook.roles.get(role, {}).get("title") or role)
+    return playbook.role_title(role, language)

@@ -1,22 +1,48 @@
-"""Incident facts: `key=value` text from the command line, typed by the playbook."""
+"""Incident facts: `key=value` text from the command line, typed by the playbook, and
+their values as each language's statement writes them.
+
+What officers type is read by `crisiscomm.formats`: `12.04.2027 17:40`, `17:40`, `4,12`,
+`1 200`, `да`, `yoʻq`. A fact is kept as one value (a number, a boolean, a UTC time, the
+id of a place) and written per language when a text is rendered: `4,12` in Russian,
+`awa` in Karakalpak, `Кунград` for the place `qongirat`. Text facts may also be given per
+language (`area.ru=...`), kept as a mapping of language to text.
+"""
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from crisiscomm.clock import format_utc, parse_utc
-from crisiscomm.engine.timefmt import statement_time
 from crisiscomm.errors import UsageError
+from crisiscomm.formats import (
+    InvalidInput,
+    boolean_text,
+    datetime_text,
+    decimal_text,
+    integer_text,
+    name_key,
+    parse_boolean,
+    parse_datetime,
+    parse_decimal,
+    parse_integer,
+)
 from crisiscomm.i18n import _
 from crisiscomm.playbook.model import Playbook
 
-__all__ = ["fact_text", "parse_assignments", "parse_fact"]
+__all__ = [
+    "fact_display",
+    "fact_text",
+    "fact_values",
+    "parse_assignments",
+    "parse_fact",
+    "place_names",
+]
 
-FIRST_YEAR, LAST_YEAR = 1900, 2200
-TRUE_WORDS = {"true", "yes", "y", "1", "ha", "ҳа", "да", "awa"}
-FALSE_WORDS = {"false", "no", "n", "0", "yo'q", "yoʻq", "йўқ", "нет", "yaq", "joq"}
+# facts whose value may differ by language (`area.ru=...`); the others are one value
+TEXT_KINDS = ("string", "text")
 
 
 def parse_assignments(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
@@ -34,9 +60,8 @@ def parse_assignments(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
     return values
 
 
-def parse_fact(playbook: Playbook, name: str, text: str) -> Any:
-    """A fact's value from text, by its declared type; a value that does not fit is a
-    usage error (exit 2), like any other bad argument."""
+def _definition(playbook: Playbook, name: str) -> Mapping[str, Any]:
+    """A fact's definition; an unknown name is a usage error."""
     facts = playbook.facts
     if name not in facts:
         raise UsageError(
@@ -45,20 +70,40 @@ def parse_fact(playbook: Playbook, name: str, text: str) -> Any:
             ),
             hint=_("facts: {names}").format(names=", ".join(sorted(facts)) or "-"),
         )
-    kind = facts[name].get("type", "string")
+    return facts[name]
+
+
+def parse_fact(playbook: Playbook, name: str, text: str, *, now: datetime | None = None) -> Any:
+    """A fact's value from text, by its declared type; a value that does not fit is a
+    usage error (exit 2), like any other bad argument.
+
+    `name.lang` (`area.ru`) is the text of a string fact in one language. `now` places a
+    time typed alone (`17:40`) on its day.
+    """
+    base, dot, language = name.partition(".")
+    definition = _definition(playbook, base)
+    kind = definition.get("type", "string")
+    if dot:
+        _check_language(playbook, base, kind, language)
     example = _("e.g. {name}={example}").format(
-        name=name, example=facts[name].get("example") or _example(kind, facts[name])
+        name=name, example=definition.get("example") or _example(kind, definition, playbook)
     )
     try:
-        value = _typed(kind, text, facts[name], playbook.timezone)
-    except ValueError:
-        raise UsageError(
-            _("fact `{name}` must be {kind}; `{text}` is not").format(
-                name=name, kind=_describe(kind, facts[name]), text=text
-            ),
-            hint=example,
-        ) from None
-    low, high = facts[name].get("minimum"), facts[name].get("maximum")
+        value = _typed(kind, text, definition, playbook, now)
+    except InvalidInput as error:
+        described = _describe(kind, definition)
+        message = (
+            _("fact `{name}` must be {kind}; `{text}` is not: {reason}").format(
+                name=name, kind=described, text=text, reason=error
+            )
+            if str(error)
+            else _("fact `{name}` must be {kind}; `{text}` is not").format(
+                name=name, kind=described, text=text
+            )
+        )
+        hint = _place_hint(playbook, definition, text) if kind == "place" else example
+        raise UsageError(message, hint=hint) from None
+    low, high = definition.get("minimum"), definition.get("maximum")
     if (low is not None and value < low) or (high is not None and value > high):
         bounds = [
             *([_("at least {n:g}").format(n=low)] if low is not None else []),
@@ -73,68 +118,186 @@ def parse_fact(playbook: Playbook, name: str, text: str) -> Any:
     return value
 
 
-def _typed(kind: str, text: str, definition: dict[str, Any], zone: str) -> Any:
-    if kind in ("string", "text"):
+def _check_language(playbook: Playbook, name: str, kind: str, language: str) -> None:
+    if kind not in TEXT_KINDS:
+        raise UsageError(
+            _("fact `{name}` has one value in every language").format(name=name),
+            hint=_("give it without a language: {name}=...").format(name=name),
+        )
+    if language not in playbook.languages:
+        raise UsageError(
+            _("`{lang}` is not a language of playbook {playbook}").format(
+                lang=language, playbook=playbook.id
+            ),
+            hint=_("languages: {langs}").format(langs=", ".join(playbook.languages) or "-"),
+        )
+
+
+def fact_values(
+    playbook: Playbook,
+    assignments: Mapping[str, str],
+    current: Mapping[str, Any],
+    *,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The facts that `name=value` and `name.lang=value` assignments give, by name.
+
+    A text in one language joins the fact's texts in the others (a value given for every
+    language counts as each language's); a plain value replaces them all.
+    """
+    values: dict[str, Any] = {}
+    for key, text in assignments.items():
+        value = parse_fact(playbook, key, text, now=now)
+        name, dot, language = key.partition(".")
+        if not dot:
+            values[name] = value
+            continue
+        before = values.get(name, current.get(name))
+        if isinstance(before, dict):
+            texts = dict(before)
+        elif before is None:
+            texts = {}
+        else:
+            texts = {code: str(before) for code in playbook.languages}
+        texts[language] = value
+        values[name] = texts
+    return values
+
+
+def _typed(
+    kind: str,
+    text: str,
+    definition: Mapping[str, Any],
+    playbook: Playbook,
+    now: datetime | None,
+) -> Any:
+    if kind in TEXT_KINDS:
         if not text:
-            raise ValueError(text)
+            raise InvalidInput("")
         return text
     if kind == "integer":
-        return int(text)
+        return parse_integer(text)
     if kind == "number":
-        value = float(text.replace(",", "."))
-        if value != value or value in (float("inf"), float("-inf")):
-            raise ValueError(text)
-        return value
+        return parse_decimal(text)
     if kind == "boolean":
-        lowered = text.casefold()
-        if lowered in TRUE_WORDS:
-            return True
-        if lowered in FALSE_WORDS:
-            return False
-        raise ValueError(text)
+        return parse_boolean(text, definition.get("words"))
     if kind == "datetime":
-        moment = datetime.fromisoformat(text.replace(" ", "T", 1))
-        if not FIRST_YEAR <= moment.year <= LAST_YEAR:
-            raise ValueError(text)  # a typo, and one that no time zone can show
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=ZoneInfo(zone))
+        moment = parse_datetime(text, playbook.timezone, now)
         return format_utc(moment.astimezone(UTC))
     if kind == "choice":
-        if text not in (definition.get("choices") or []):
-            raise ValueError(text)
-        return text
-    raise ValueError(kind)  # pragma: no cover - the schema allows no other type
+        choices = [str(choice) for choice in definition.get("choices") or []]
+        if text in choices:
+            return text
+        matching = [choice for choice in choices if name_key(choice) == name_key(text)]
+        if len(matching) == 1:
+            return matching[0]
+        raise InvalidInput("")
+    if kind == "place":
+        return _place(playbook, str(definition["gazetteer"]), text)
+    raise InvalidInput("")  # pragma: no cover - the schema allows no other type
 
 
-def _describe(kind: str, definition: dict[str, Any]) -> str:
+def _place(playbook: Playbook, gazetteer: str, text: str) -> str:
+    """The id of the place `text` names: its id, or a name or alias in any language."""
+    wanted = name_key(text)
+    places = playbook.gazetteer.get(gazetteer) or {}
+    found = [place for place in places if wanted in _place_keys(place, places[place])]
+    if len(found) == 1:
+        return found[0]
+    if found:  # office-gazetteer refuses two places with a name in common
+        raise InvalidInput(_("it names {ids}").format(ids=", ".join(found)))
+    raise InvalidInput("")
+
+
+def _place_keys(place: str, names: Mapping[str, Any]) -> set[str]:
+    aliases = [str(alias) for alias in names.get("aliases") or []]
+    labels = [str(label) for code, label in names.items() if code != "aliases"]
+    return {name_key(n) for n in (place, *labels, *aliases)}
+
+
+def _place_hint(playbook: Playbook, definition: Mapping[str, Any], text: str) -> str:
+    """The places a mistyped one may have meant, else the whole list."""
+    gazetteer = str(definition["gazetteer"])
+    places = playbook.gazetteer.get(gazetteer) or {}
+    keys = {key: place for place in places for key in _place_keys(place, places[place])}
+    close = difflib.get_close_matches(name_key(text), list(keys), n=3, cutoff=0.7)
+    meant = list(dict.fromkeys(keys[key] for key in close))
+    if meant:
+        return _("did you mean {places}?").format(
+            places=_(" or ").join(
+                f"{place} ({place_names(playbook, gazetteer, place)})" for place in meant
+            )
+        )
+    return _("{list}: {ids}").format(list=gazetteer, ids=", ".join(places) or "-")
+
+
+def place_names(playbook: Playbook, gazetteer: str, place: str) -> str:
+    """A place's names in the playbook's languages: `Qońırat, Qoʻngʻirot, Кунград, Kungrad`."""
+    names = (playbook.gazetteer.get(gazetteer) or {}).get(place) or {}
+    shown = [str(names[code]) for code in playbook.languages if names.get(code)]
+    return ", ".join(dict.fromkeys(shown)) or place
+
+
+def _describe(kind: str, definition: Mapping[str, Any]) -> str:
     if kind == "choice":
         return _("one of: {choices}").format(choices=", ".join(definition.get("choices") or []))
+    if kind == "place":
+        return _("a place of the list `{list}`").format(list=definition.get("gazetteer"))
     return {
         "integer": _("a whole number"),
         "number": _("a number"),
         "boolean": _("yes or no"),
-        "datetime": _("a date and time (2026-04-03 06:00)"),
+        "datetime": _("a date and time (12.04.2027 17:40)"),
     }.get(kind, _("non-empty text"))
 
 
-def _example(kind: str, definition: dict[str, Any]) -> str:
+def _example(kind: str, definition: Mapping[str, Any], playbook: Playbook) -> str:
     if kind == "choice":
         return str((definition.get("choices") or ["?"])[0])
+    if kind == "place":
+        return next(iter(playbook.gazetteer.get(str(definition.get("gazetteer"))) or {}), "?")
     return {
         "integer": "120",
-        "number": "3.5",
+        "number": "4,12",
         "boolean": "yes",
-        "datetime": "2026-04-03 06:00",
+        "datetime": "12.04.2027 17:40",
     }.get(kind, "...")
 
 
-def fact_text(playbook: Playbook, name: str, value: Any) -> str:
-    """A fact's value as it appears in a statement."""
-    kind = playbook.facts.get(name, {}).get("type", "string")
+def fact_text(playbook: Playbook, name: str, value: Any, language: str) -> str | None:
+    """A fact's value as the statement in `language` writes it; None where it has no value
+    in that language (a text given for other languages only, a place without a name in
+    it, a boolean of a language with no words for yes and no)."""
+    definition = playbook.facts.get(name) or {}
+    kind = definition.get("type", "string")
+    if isinstance(value, dict):  # a text per language
+        text = value.get(language)
+        return str(text) if text else None
+    if kind == "place":
+        names = (playbook.gazetteer.get(str(definition.get("gazetteer"))) or {}).get(value)
+        if names is None:
+            return str(value)  # not in the pinned gazetteer: as recorded
+        label = names.get(language)
+        return str(label) if label else None
     if kind == "datetime" and isinstance(value, str):
-        return statement_time(parse_utc(value), playbook.timezone)
+        return datetime_text(parse_utc(value), language, playbook.timezone)
     if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        return boolean_text(value, language, definition.get("words"))
+    if isinstance(value, int):
+        return integer_text(value, language)
+    if isinstance(value, float):
+        return decimal_text(value, language)
     return str(value)
+
+
+def fact_display(playbook: Playbook, name: str, value: Any, language: str) -> str:
+    """A fact's value for an officer's screen in `language`: as a statement in that
+    language writes it, else per language (`kaa: Qaraqum · ru: Каракум`)."""
+    text = fact_text(playbook, name, value, language)
+    if text is not None:
+        return text
+    shown = {
+        code: fact_text(playbook, name, value, code)
+        for code in [*playbook.languages, *(value if isinstance(value, dict) else [])]
+    }
+    return " · ".join(f"{code}: {text}" for code, text in shown.items() if text) or str(value)

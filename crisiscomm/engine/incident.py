@@ -8,11 +8,12 @@ the same code runs officers' commands, `serve` and drills (DESIGN.md, "Data flow
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from crisiscomm import i18n
 from crisiscomm.clock import format_utc, parse_utc
 from crisiscomm.engine.context import (
     SYSTEM_ACTOR,
@@ -21,9 +22,9 @@ from crisiscomm.engine.context import (
     refuse_if_closed,
     template_values,
 )
-from crisiscomm.engine.facts import parse_fact
+from crisiscomm.engine.facts import fact_values
 from crisiscomm.engine.outcome import Outcome
-from crisiscomm.engine.timefmt import local_text
+from crisiscomm.engine.timefmt import zoned_text
 from crisiscomm.errors import RefusedError, UsageError
 from crisiscomm.i18n import _
 from crisiscomm.playbook.model import Playbook
@@ -88,46 +89,61 @@ def notifications(
     *,
     roles: list[str],
     channels: list[str] | None,
-    message: str,
-    subject: str,
+    message: Callable[[], str],
+    subject: Callable[[], str],
     kind: str,
-    values: Mapping[str, str],
     only: list[str] | None = None,
     key: str | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> list[OutboxMessage]:
     """Outbox rows telling the members of `roles` (or `only` those people), one per
-    channel, one per address for e-mail.
+    channel, one per address for e-mail, each in the language of the people it reaches.
 
+    `message` and `subject` make the texts (templates with `$placeholders`) in the language
+    in use when called: they are called once per language of the people told (a person's
+    `language`, else the interface language), under `i18n.speaking`.
     Rows carry the channel's name, never its settings: secrets stay in the environment.
     With `key`, idempotency keys are derived from it (a retried firing adds no duplicates).
-    With `now`, a role the office rotates reaches the person on duty (else its deputies).
+    A role the office rotates reaches the person on duty at `now` (else its deputies).
     """
     if channels is None:
         channels = [n for n, c in playbook.channels.items() if c.get("type") == "console"]
-    text = render_lenient(message, values)
     people = [m for role in roles for m in playbook.told(role, now)]
     if only is not None:
         people = [m for m in people if m["name"] in only]
-    names = list(dict.fromkeys(str(m["name"]) for m in people))
+    by_language: dict[str, list[dict[str, Any]]] = {}
+    for person in people:
+        wanted = str(person.get("language") or "")
+        code = wanted if wanted in i18n.LANGUAGE_NAMES else i18n.language()
+        by_language.setdefault(code, []).append(person)
+    if not by_language:
+        by_language[i18n.language()] = []
     rows = []
-    for channel in channels:
-        definition = playbook.channels.get(channel, {})
-        payload = {
-            "incident_id": incident.id,
-            "kind": kind,
-            "subject": subject,
-            "text": text,
-            "roles": roles,
-            "people": names,
-        }
-        if definition.get("type") == "smtp":
-            recipients = sorted({str(m["email"]) for m in people if m.get("email")})
-        else:
-            recipients = [",".join(roles)]
-        for recipient in recipients:
-            identity = f"{key}:{channel}:{recipient}" if key else uuid.uuid4().hex
-            rows.append(OutboxMessage(identity, channel, recipient, payload))
+    for code, group in by_language.items():
+        with i18n.speaking(code):
+            values = template_values(playbook, incident, now)
+            text = render_lenient(message(), values)
+            title = render_lenient(subject(), values)
+        names = list(dict.fromkeys(str(m["name"]) for m in group))
+        for channel in channels:
+            payload = {
+                "incident_id": incident.id,
+                "kind": kind,
+                "subject": title,
+                "text": text,
+                "roles": roles,
+                "people": names,
+                "language": code,
+            }
+            if playbook.channels.get(channel, {}).get("type") == "smtp":
+                recipients = sorted({str(m["email"]) for m in group if m.get("email")})
+                suffix = ""
+            else:
+                recipients = [",".join(roles)]
+                suffix = f":{code}" if len(by_language) > 1 else ""
+            for recipient in recipients:
+                identity = f"{key}:{channel}:{recipient}{suffix}" if key else uuid.uuid4().hex
+                rows.append(OutboxMessage(identity, channel, recipient, payload))
     return rows
 
 
@@ -164,7 +180,6 @@ def _enter_state(
     )
     outbox: list[OutboxMessage] = []
     events: list[NewEvent] = []
-    values = template_values(playbook, entered, now)
     definition = playbook.state(state)
     for action in definition.get("on_enter") or []:
         name = action if isinstance(action, str) else action["action"]
@@ -172,16 +187,19 @@ def _enter_state(
         if name in ("notify", "notify_owner"):
             owner = [definition["owner"]] if definition.get("owner") else []
             roles = owner if name == "notify_owner" else params["notify"]
-            message = params.get("message") or _("$incident_id entered $state_title")
+            given = params.get("message")
+
+            def message(given: Any = given) -> str:
+                return playbook.text(given) or _("$incident_id entered $state_title")
+
             outbox += notifications(
                 playbook,
                 entered,
                 roles=list(roles),
                 channels=params.get("channels"),
                 message=message,
-                subject=render_lenient(_("$incident_id: $state_title"), values),
+                subject=lambda: _("$incident_id: $state_title"),
                 kind="on_enter",
-                values=values,
                 now=now,
             )
         elif name == "draft_statement":
@@ -245,7 +263,7 @@ def open_incident(
                 p=playbook.id, names=", ".join(playbook.severities)
             ),
         )
-    values = {name: parse_fact(playbook, name, text) for name, text in facts.items()}
+    values = fact_values(playbook, facts, {}, now=now)
     missing = [
         name
         for name, definition in playbook.facts.items()
@@ -329,7 +347,7 @@ def guard_failures(
                 reasons.append(
                     _(
                         "checklist item `{id}` is not done ({text}): crisiscomm check {iid} {id}"
-                    ).format(id=item["id"], text=item["text"], iid=iid)
+                    ).format(id=item["id"], text=playbook.text(item.get("text")), iid=iid)
                 )
     facts = incident.data.get("facts", {})
     for name in guards.get("facts") or []:
@@ -463,7 +481,7 @@ def check_item(
             _("`{item}` was already checked by {actor} at {at}").format(
                 item=item,
                 actor=done[item]["by"],
-                at=local_text(parse_utc(done[item]["at"]), playbook.timezone),
+                at=zoned_text(parse_utc(done[item]["at"]), playbook.timezone),
             )
         )
     done[item] = {"by": actor, "at": format_utc(now)}
@@ -480,8 +498,7 @@ def set_facts(
         raise UsageError(_("give at least one key=value"))
     data = own_data(incident)
     events = []
-    for name, text in values.items():
-        value = parse_fact(playbook, name, text)
+    for name, value in fact_values(playbook, values, data["facts"], now=now).items():
         previous = data["facts"].get(name)
         data["facts"][name] = value
         events.append(

@@ -18,19 +18,18 @@ from crisiscomm.clock import format_utc, parse_utc
 from crisiscomm.engine.clearance import new_version_timers, step_timers
 from crisiscomm.engine.context import (
     cadence_interval,
-    next_update_at,
     own_data,
     refuse_if_closed,
-    template_values,
 )
 from crisiscomm.engine.four_eyes import refuse_one_person_release
 from crisiscomm.engine.outcome import Outcome
+from crisiscomm.engine.rendering import statement_texts
 from crisiscomm.engine.signatures import Signer, signed
 from crisiscomm.errors import RefusedError, UsageError
 from crisiscomm.i18n import _
 from crisiscomm.playbook.model import Playbook, canonical_json
 from crisiscomm.store.rows import IncidentRow, NewEvent, NewTimer, OutboxMessage
-from crisiscomm.templates import missing_values, placeholders, render
+from crisiscomm.templates import placeholders
 from crisiscomm.texts import has_visible_text
 
 __all__ = [
@@ -68,48 +67,10 @@ def resolve_statement(playbook: Playbook, name: str) -> str:
 
 def draft_texts(
     playbook: Playbook, incident: IncidentRow, statement: str, now: datetime
-) -> tuple[dict[str, str], dict[str, str]]:
-    """The statement rendered in every language, and the values used; refuse missing ones.
-
-    The values used include `_next_update_utc` when the text promises `$next_update_at`:
-    releasing it arms the cadence timer for exactly that promise.
-    """
-    values = template_values(playbook, incident, now)
-    templates = playbook.statements[statement].get("text") or {}
-    missing: list[str] = []
-    for language in playbook.languages:
-        missing += [
-            m for m in missing_values(templates.get(language, ""), values) if m not in missing
-        ]
-    if missing:
-        hints = []
-        for name in missing:
-            if name in playbook.facts:
-                hints.append(f"crisiscomm set {incident.id} {name}=...")
-            elif name == "next_update_at":
-                hints.append(_("give the playbook a follow-up `cadence`"))
-            else:
-                hints.append(
-                    _("`{name}` has no value in state {s}").format(name=name, s=incident.state)
-                )
-        raise RefusedError(
-            _("statement `{s}` needs {names}, which have no value yet").format(
-                s=statement, names=", ".join(f"${n}" for n in missing)
-            ),
-            hint="; ".join(hints),
-        )
-    texts = {
-        language: render(templates.get(language, ""), values) for language in playbook.languages
-    }
-    used = {
-        name: values[name]
-        for language in playbook.languages
-        for name in missing_values(templates.get(language, ""), {})
-    }
-    promised = next_update_at(playbook, incident, now)
-    if "next_update_at" in used and promised is not None:
-        used["_next_update_utc"] = format_utc(promised)
-    return texts, used
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """The statement rendered in every language, and the values used; refuse missing ones
+    (`crisiscomm.engine.rendering.statement_texts`)."""
+    return statement_texts(playbook, incident, statement, now)
 
 
 def own_record(data: dict[str, Any], statement: str) -> dict[str, Any]:
@@ -128,7 +89,7 @@ def add_version(
     data: dict[str, Any],
     statement: str,
     texts: dict[str, str],
-    values: dict[str, str],
+    values: dict[str, Any],
     *,
     actor: str,
     now: datetime,
@@ -536,7 +497,7 @@ def release(
         "kind": "statement",
         "statement": statement,
         "version": version["version"],
-        "subject": f"{definition.get('title') or statement} ({incident.id})",
+        "subject": f"{playbook.statement_title(statement)} ({incident.id})",
         "texts": version["texts"],
         "text": "\n\n".join(version["texts"][lang] for lang in playbook.languages),
     }

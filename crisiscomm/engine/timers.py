@@ -11,13 +11,14 @@ still stands.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from crisiscomm.clock import format_utc, parse_utc
 from crisiscomm.durations import parse_duration
-from crisiscomm.engine.context import cadence_interval, template_values
+from crisiscomm.engine.context import cadence_interval
 from crisiscomm.engine.incident import SYSTEM_ACTOR, notifications
 from crisiscomm.engine.outcome import Outcome
 from crisiscomm.engine.statements import released_at
@@ -32,7 +33,6 @@ from crisiscomm.store.rows import (
     OutboxMessage,
     TimerRow,
 )
-from crisiscomm.templates import render_lenient
 
 __all__ = [
     "LATE_AFTER_SECONDS",
@@ -89,22 +89,20 @@ def _notify(
     *,
     roles: list[str],
     channels: list[str] | None,
-    message: str,
-    subject: str,
+    message: Callable[[], str],
+    subject: Callable[[], str],
     kind: str,
     now: datetime,
     only: list[str] | None = None,
 ) -> list[OutboxMessage]:
-    values = template_values(playbook, incident, now)
     return notifications(
         playbook,
         incident,
         roles=roles,
         channels=channels,
         message=message,
-        subject=render_lenient(subject, values),
+        subject=subject,
         kind=kind,
-        values=values,
         only=only,
         key=f"{incident.id}:timer:{timer.id}",
         now=now,
@@ -132,9 +130,11 @@ def fire_timer(
             timer,
             roles=roles,
             channels=on_deadline.get("channels"),
-            message=on_deadline.get("message")
-            or _("$incident_id: the deadline of $state_title has passed ($deadline)"),
-            subject=_("OVERDUE $incident_id: $state_title"),
+            message=lambda: (
+                playbook.text(on_deadline.get("message"))
+                or _("$incident_id: the deadline of $state_title has passed ($deadline)")
+            ),
+            subject=lambda: _("OVERDUE $incident_id: $state_title"),
             kind="deadline",
             now=now,
         )
@@ -188,8 +188,10 @@ def _escalate(
             timer,
             roles=roles,
             channels=step.get("channels"),
-            message=step.get("message") or _("$incident_id: $state_title needs you"),
-            subject=_("crisiscomm: $incident_id $state_title"),
+            message=lambda: (
+                playbook.text(step.get("message")) or _("$incident_id: $state_title needs you")
+            ),
+            subject=lambda: _("crisiscomm: $incident_id $state_title"),
             kind="escalation",
             now=now,
             only=people or None,
@@ -242,10 +244,10 @@ def _update_overdue(
         timer,
         roles=roles,
         channels=settings.get("channels"),
-        message=_("$incident_id: the promised public update is overdue (due {due})").format(
+        message=lambda: _("$incident_id: the promised public update is overdue (due {due})").format(
             due=statement_time(timer.due_at, playbook.timezone)
         ),
-        subject=_("UPDATE OVERDUE $incident_id"),
+        subject=lambda: _("UPDATE OVERDUE $incident_id"),
         kind="cadence",
         now=now,
     )
@@ -305,11 +307,21 @@ def fire_clearance(
     deadlines = (definition.get("clearance_deadlines") or {}).get(role) or {}
     members = [str(m["name"]) for m in (playbook.roles.get(role) or {}).get("members") or []]
     roles = [role] if stage != "escalate" else list(deadlines.get("escalate_to") or [role])
-    since = statement_time(parse_utc(str(timer.data["waiting_since"])), playbook.timezone)
-    title = str(definition.get("title") or statement)
-    message = _clearance_message(stage).format(
-        version=timer.data["version"], title=title, role=role, since=since
-    )
+    waiting_since = parse_utc(str(timer.data["waiting_since"]))
+
+    def message() -> str:
+        return _clearance_message(stage).format(
+            version=timer.data["version"],
+            title=playbook.statement_title(statement),
+            role=playbook.role_title(role),
+            since=statement_time(waiting_since, playbook.timezone),
+        )
+
+    def subject() -> str:
+        return _("CLEARANCE $incident_id: {title} waits for {role}").format(
+            title=playbook.statement_title(statement), role=playbook.role_title(role)
+        )
+
     outbox = _notify(
         playbook,
         incident,
@@ -317,9 +329,7 @@ def fire_clearance(
         roles=roles,
         channels=deadlines.get("channels"),
         message=message,
-        subject=_("CLEARANCE $incident_id: {title} waits for {role}").format(
-            title=title, role=role
-        ),
+        subject=subject,
         kind="clearance",
         now=now,
         only=members if stage == "remind" and members else None,

@@ -2,7 +2,8 @@
 
 Rules read the marked document, so each finding points at the office.yaml line that
 wrote the value: a person nobody defined, a role with nobody in it, someone in no role,
-a rotation with a gap, a login two people share.
+a rotation with a gap, a login two people share, a place without a name in one of the
+office's languages.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ register(
 )
 register("office-login", "two people of the office share a login or alias")
 register("office-setting", "a time zone, language or date the office gives cannot be used")
+register(
+    "office-gazetteer",
+    "a place of the gazetteer lacks a name in one of the office's languages, or two share a name",
+)
 
 
 def _schema_findings(document: Any) -> list[Finding]:
@@ -110,6 +115,7 @@ class _Checker:
                 )
         self.settings()
         self.logins()
+        self.gazetteer()
         for role, rotation in (self.document.get("rotations") or {}).items():
             self.rotation(role, rotation)
         return sorted(self.findings)
@@ -151,6 +157,49 @@ class _Checker:
                                 name=name, a=owner, b=person
                             ),
                             _("give each person logins and aliases of their own"),
+                        )
+
+    def gazetteer(self) -> None:
+        """Every place named in every language, and no name typed for two places."""
+        from crisiscomm.formats import name_key
+
+        languages = list(self.document.get("languages") or [])
+        for list_name, places in (self.document.get("gazetteer") or {}).items():
+            owners: dict[str, str] = {}
+            for place, names in places.items():
+                steps: list[str | int] = ["gazetteer", list_name, place]
+                missing = [lang for lang in languages if lang not in names]
+                if missing:
+                    self.report(
+                        "office-gazetteer",
+                        steps,
+                        _("`{place}` of `{list}` has no name in: {langs}").format(
+                            place=place, list=list_name, langs=", ".join(missing)
+                        ),
+                        _(
+                            "statements in those languages could not name it: add `{lang}: ...`"
+                        ).format(lang=missing[0]),
+                    )
+                for where, name in _place_names(steps, names):
+                    language = where[3] if len(where) == 4 else None  # a name, not id or alias
+                    if language is not None and language not in languages:
+                        self.report(
+                            "office-gazetteer",
+                            where,
+                            _("`{lang}` is not one of the office's languages").format(
+                                lang=language
+                            ),
+                            _("languages: {langs}").format(langs=", ".join(languages)),
+                        )
+                    owner = owners.setdefault(name_key(name), place)
+                    if owner != place:
+                        self.report(
+                            "office-gazetteer",
+                            where,
+                            _("`{name}` means both {a} and {b} in `{list}`").format(
+                                name=name, a=owner, b=place, list=list_name
+                            ),
+                            _("give each place names of its own, e.g. `Nukus` and `Nukus city`"),
                         )
 
     def rotation(self, role: str, rotation: Any) -> None:
@@ -208,6 +257,20 @@ class _Checker:
                 ).format(role=role, start=_local(gap.start), end=_local(gap.end)),
                 _("make each shift start when the one before it ends"),
             )
+
+
+def _place_names(
+    steps: list[str | int], names: dict[str, Any]
+) -> Iterator[tuple[list[str | int], str]]:
+    """Where each name a place may be typed by is written: its id, its names per language,
+    its aliases."""
+    yield steps, str(steps[-1])
+    for key, name in names.items():
+        if key == "aliases":
+            for index, alias in enumerate(name or []):
+                yield [*steps, key, index], str(alias)
+        else:
+            yield [*steps, key], str(name)
 
 
 def _local(moment: datetime) -> str:

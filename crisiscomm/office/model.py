@@ -7,7 +7,7 @@ of their logins or aliases, or their full name, ignoring case and surrounding sp
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any
@@ -77,6 +77,7 @@ class Office:
     roles: Mapping[str, Any]
     rotations: Mapping[str, Any]
     channels: Mapping[str, Any]
+    gazetteer: Mapping[str, Any] = field(default_factory=dict)  # places by list, then id
     acting_for_allowed: bool = False
     require_signatures: bool = False
     path: str = ""
@@ -116,6 +117,7 @@ class Office:
             roles=MappingProxyType(dict(content.get("roles") or {})),
             rotations=MappingProxyType(dict(content.get("rotations") or {})),
             channels=MappingProxyType(dict(content.get("channels") or {})),
+            gazetteer=MappingProxyType(dict(content.get("gazetteer") or {})),
             acting_for_allowed=settings.get("acting_for") == "allowed",
             require_signatures=bool(settings.get("require_signatures")),
             path=path,

@@ -24,7 +24,7 @@ def mermaid(playbook: Playbook) -> str:
     finals = {name for name, state in states.items() if state.get("final")}
     lines = ["stateDiagram-v2", f"    %% {playbook.id}: {_label(playbook.title)}"]
     for name, state in states.items():
-        title = state.get("title")
+        title = playbook.text(state.get("title"))
         if title:
             lines.append(f'    state "{_label(title)}" as {_node(name)}')
     initial = playbook.content.get("initial")
@@ -37,7 +37,7 @@ def mermaid(playbook: Playbook) -> str:
         if "*" in sources:
             sources = [s for s in states if s not in finals]
         for source in sources:
-            label = transition.get("title") or transition["trigger"]
+            label = playbook.text(transition.get("title"), default=transition["trigger"])
             lines.append(f"    {_node(source)} --> {_node(transition['to'])}: {_label(label)}")
     for name in finals:
         lines.append(f"    {_node(name)} --> [*]")

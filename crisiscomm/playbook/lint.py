@@ -12,7 +12,7 @@ from crisiscomm.documents.rules import LOADING_RULES, Rule, register
 from crisiscomm.documents.rules import RULES as ALL_RULES
 from crisiscomm.documents.source import MarkedDict
 from crisiscomm.playbook import team  # noqa: F401  (registers the team's rules)
-from crisiscomm.playbook.rules import channels, references, statements, structure, timing
+from crisiscomm.playbook.rules import channels, references, statements, structure, texts, timing
 from crisiscomm.playbook.rules.core import Linter, LintRule
 
 __all__ = ["CHECKS", "RULES", "Rule", "lint"]
@@ -36,7 +36,9 @@ CHECKS: tuple[LintRule, ...] = (
     references.unknown_action,
     references.unknown_severity,
     references.template_placeholder,
+    references.unknown_gazetteer,
     statements.missing_language,
+    statements.fact_language,
     statements.holding_statement_next_update,
     structure.ambiguous_trigger,
     timing.invalid_duration,
@@ -48,6 +50,7 @@ CHECKS: tuple[LintRule, ...] = (
     channels.missing_email,
     statements.self_approval,
     statements.clearance_deadline,
+    texts.missing_translation,
 )
 
 # the playbook kind's rules: the loading stages' and the lint rules above

@@ -4,6 +4,10 @@ An incident pins one (by `content_hash`); the engine reads states, transitions, 
 statements from here. Building one from a YAML file is `crisiscomm.playbook.compile`;
 rebuilding the pinned one from the store is `Playbook.from_json`, which needs neither YAML
 nor the schema.
+
+Texts a playbook shows officers (state titles, checklist items, role titles ...) are one
+string or one per language code; `localized` picks the one for the interface language. The
+record keeps ids only, so a change of language changes what is shown, never what is kept.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from crisiscomm.durations import parse_duration
+from crisiscomm.i18n import language as interface_language
 
-__all__ = ["Playbook", "canonical_json"]
+__all__ = ["Playbook", "canonical_json", "localized"]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -40,6 +45,18 @@ def _names(member: Mapping[str, Any]) -> set[str]:
     return {_fold(str(n)) for n in names if n}
 
 
+def localized(value: Any, language: str | None = None, *, default: str = "") -> str:
+    """A text given as one string or one per language (`{en: ..., ru: ...}`), in `language`
+    (default: the interface language now in use), else in English, else the first given."""
+    if isinstance(value, Mapping):
+        wanted = language or interface_language()
+        for code in (wanted, "en"):
+            if value.get(code):
+                return str(value[code])
+        return next((str(text) for text in value.values() if text), default)
+    return default if value is None or value == "" else str(value)
+
+
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no spaces: the same content always gives the same text."""
     return json.dumps(
@@ -55,7 +72,6 @@ class Playbook:
     """
 
     id: str
-    title: str
     content: MappingProxyType[str, Any]
     content_hash: str
     files: tuple[str, ...] = ()
@@ -65,7 +81,6 @@ class Playbook:
         """A playbook from its merged content (plain dicts and lists)."""
         return cls(
             id=content["id"],
-            title=content.get("title", content["id"]),
             content=MappingProxyType(content),
             content_hash=hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest(),
             files=files,
@@ -81,6 +96,16 @@ class Playbook:
         return canonical_json(dict(self.content))
 
     # -- reading the content -----------------------------------------------------------
+
+    @property
+    def title(self) -> str:
+        """The playbook's human name, in the interface language."""
+        return localized(self.content.get("title"), default=self.id)
+
+    def text(self, value: Any, language: str | None = None, *, default: str = "") -> str:
+        """A text of the playbook (one string or one per language), in `language` (default:
+        the interface language)."""
+        return localized(value, language, default=default)
 
     @property
     def states(self) -> Mapping[str, Any]:
@@ -113,6 +138,11 @@ class Playbook:
         return self.content.get("facts") or _EMPTY
 
     @property
+    def gazetteer(self) -> Mapping[str, Any]:
+        """Places by list, then by id, each with its name per language (the office's)."""
+        return self.content.get("gazetteer") or _EMPTY
+
+    @property
     def roles(self) -> Mapping[str, Any]:
         """The roles by name."""
         return self.content.get("roles") or _EMPTY
@@ -142,9 +172,29 @@ class Playbook:
         """One state's definition."""
         return self.states[name]
 
-    def state_title(self, name: str) -> str:
-        """A state's human name."""
-        return str(self.states.get(name, {}).get("title") or name)
+    def state_title(self, name: str, language: str | None = None) -> str:
+        """A state's human name, in `language` (default: the interface language)."""
+        return localized((self.states.get(name) or {}).get("title"), language, default=name)
+
+    def role_title(self, role: str, language: str | None = None) -> str:
+        """A role's human name, in `language` (default: the interface language)."""
+        return localized((self.roles.get(role) or {}).get("title"), language, default=role)
+
+    def statement_title(self, statement: str, language: str | None = None) -> str:
+        """A statement's human name, in `language` (default: the interface language)."""
+        definition = self.statements.get(statement) or {}
+        return localized(definition.get("title"), language, default=statement)
+
+    def checklist(self, state: str, language: str | None = None) -> list[tuple[str, str, bool]]:
+        """A state's checklist as (id, text in `language`, required), in order."""
+        return [
+            (
+                str(item["id"]),
+                localized(item.get("text"), language, default=str(item["id"])),
+                item.get("required", True) is not False,
+            )
+            for item in (self.states.get(state) or {}).get("checklist") or []
+        ]
 
     def is_final(self, name: str) -> bool:
         """Whether incidents in this state are closed."""

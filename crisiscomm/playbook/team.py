@@ -9,7 +9,9 @@ shares. Laid over a merged playbook:
   `members` (or `deputies`) are person ids narrows the role to those people;
 - a member written out in full in the playbook (name, login, e-mail) still works, and is
   named in a finding suggesting the office instead;
-- the office's channels are there for the playbook, unless it has one of the same name.
+- the office's channels are there for the playbook, unless it has one of the same name;
+- so are the lists of the office's gazetteer (places with their names per language), which
+  facts of `type: place` take their values from.
 
 Every value keeps the file and line it came from, the office's included.
 """
@@ -172,6 +174,7 @@ class _Team:
             value_location=roles.location,
         )
         self.channels(result)
+        self.gazetteer(result)
         result.put(
             "people",
             {
@@ -203,6 +206,25 @@ class _Team:
             value_location=office.location,
         )
         return result
+
+    def gazetteer(self, result: MarkedDict) -> None:
+        """The office's lists of places, beside the playbook's own (which win by name)."""
+        office_lists = self.office.get("gazetteer")
+        if not isinstance(office_lists, MarkedDict):
+            return
+        book_lists = self.book.get("gazetteer")
+        merged = MarkedDict((book_lists or office_lists).location)
+        for source in (office_lists, book_lists):
+            if isinstance(source, MarkedDict):
+                for name, places in source.items():
+                    merged.put(
+                        name,
+                        places,
+                        key_location=source.key_locations[name],
+                        value_location=source.value_locations[name],
+                    )
+        where = self.book.key_locations.get("gazetteer", self.office.key_locations["gazetteer"])
+        result.put("gazetteer", merged, key_location=where, value_location=merged.location)
 
     def channels(self, result: MarkedDict) -> None:
         office_channels = self.office.get("channels")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from crisiscomm.clock import parse_utc
 from crisiscomm.i18n import _
@@ -54,6 +54,7 @@ class TimerLine:
     due_at: datetime
     reaches: str
     next_try_at: datetime | None = None  # its firing failed: not tried again before this
+    label: str = ""  # what it is, in words: "escalation step 2", "deadline"
 
 
 @dataclass(frozen=True)
@@ -72,12 +73,13 @@ class IncidentLine:
     opened_at: datetime
     opened_by: str
     closed_at: datetime | None
-    owner: str
+    owner: str  # the owner role's title and its first people
     next_due: TimerLine | None
     clearances: list[Clearance]
     escalations: int  # escalations and reminders fired in the current state
     acknowledged_by: list[str]
     dead_letters: int
+    owner_role: str = ""  # the owner role's title alone
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,12 @@ class Board:
     feed: list[FeedItem]
     outbox: dict[str, int]
 
+    @property
+    def timezone(self) -> str | None:
+        """The one time zone of every incident on the board (None: none, or several)."""
+        zones = {line.timezone for line in self.incidents}
+        return zones.pop() if len(zones) == 1 else None
+
 
 @dataclass(frozen=True)
 class Detail:
@@ -106,17 +114,42 @@ class Detail:
     line: IncidentLine
     phases: list[str]
     checklist: list[tuple[str, str, bool, str, bool]]  # (id, text, required, done by, done)
-    facts: dict[str, Any]
+    facts: dict[str, str]  # name -> the value as a person reads it
     timers: list[TimerLine]
     possible: list[str]
-    events: list[EventRow]
+    events: list[tuple[EventRow, str, str]]  # (event, who by full name, what in words)
     languages: list[str]
 
 
 def _role_text(playbook: Playbook, role: str) -> str:
-    title = str((playbook.roles.get(role) or {}).get("title") or role)
+    title = playbook.role_title(role)
     names = ", ".join(str(m["name"]) for m in playbook.members(role)[:2])
     return f"{title} ({names})" if names else title
+
+
+def _label(timer: TimerRow) -> str:
+    """What a timer is, in words."""
+    if timer.kind == "escalation" and "step" in timer.data:
+        return _("escalation step {n}").format(n=int(timer.data["step"]) + 1)
+    labels = {
+        "deadline": _("deadline"),
+        "reminder": _("reminder"),
+        "cadence": _("update due"),
+        "promise": _("promised update"),
+        "clearance": _("clearance"),
+    }
+    return labels.get(timer.kind, timer.kind)
+
+
+def _timer_line(playbook: Playbook, state: str, timer: TimerRow) -> TimerLine:
+    return TimerLine(
+        timer.kind,
+        timer.key,
+        timer.due_at,
+        _reaches(playbook, state, timer),
+        timer.next_try_at,
+        _label(timer),
+    )
 
 
 def _reaches(playbook: Playbook, state: str, timer: TimerRow) -> str:
@@ -148,7 +181,11 @@ def _clearance_reaches(playbook: Playbook, timer: TimerRow) -> str:
     roles = (deadlines.get("escalate_to") or [role]) if stage == "escalate" else [role]
     told = ", ".join(_role_text(playbook, r) for r in roles)
     return _("{told}: {statement} v{version} waits for {role} ({stage})").format(
-        told=told, statement=statement, version=timer.data.get("version"), role=role, stage=stage
+        told=told,
+        statement=statement,
+        version=timer.data.get("version"),
+        role=playbook.role_title(role),
+        stage=stage,
     )
 
 
@@ -169,8 +206,8 @@ def _clearances(playbook: Playbook, incident: IncidentRow) -> list[Clearance]:
                 version=int(newest.get("version", len(versions))),
                 approved=[
                     (
-                        str((playbook.roles.get(a["role"]) or {}).get("title") or a["role"]),
-                        str(a["actor"]),
+                        playbook.role_title(str(a["role"])),
+                        playbook.display_name(str(a["actor"])),
                         parse_utc(a["at"]),
                     )
                     for a in given
@@ -222,22 +259,17 @@ def _line(
         phase=str(definition.get("phase") or "-"),
         state_entered_at=incident.state_entered_at,
         opened_at=incident.opened_at,
-        opened_by=incident.opened_by,
+        opened_by=playbook.display_name(incident.opened_by),
         closed_at=incident.closed_at,
         owner=_role_text(playbook, str(owner)) if owner else "-",
-        next_due=(
-            TimerLine(
-                first.kind, first.key, first.due_at, _reaches(playbook, incident.state, first)
-            )
-            if first
-            else None
-        ),
+        next_due=_timer_line(playbook, incident.state, first) if first else None,
         clearances=_clearances(playbook, incident),
         escalations=len(fired_here),
         acknowledged_by=(
             list(acks.get("by") or []) if acks.get("generation") == incident.generation else []
         ),
         dead_letters=dead,
+        owner_role=playbook.role_title(str(owner)) if owner else "-",
     )
 
 
@@ -289,7 +321,7 @@ def _feed(playbook: Playbook, line: IncidentLine, fired: list[TimerRow]) -> list
         FeedItem(
             timer.fired_at,
             line.id,
-            f"{timer.kind} → {_reaches(playbook, str(timer.data.get('state')), timer)}",
+            f"{_label(timer)} → {_reaches(playbook, str(timer.data.get('state')), timer)}",
             playbook.timezone,
         )
         for timer in fired
@@ -299,7 +331,9 @@ def _feed(playbook: Playbook, line: IncidentLine, fired: list[TimerRow]) -> list
         FeedItem(
             clearance.released_at,
             line.id,
-            f"released {clearance.statement} v{clearance.version}",
+            _("released {statement} v{version}").format(
+                statement=clearance.statement, version=clearance.version
+            ),
             playbook.timezone,
         )
         for clearance in line.clearances
@@ -317,34 +351,39 @@ def board(*, store: Store, open_only: bool = True) -> Board:
 def detail(*, store: Store, incident_id: str) -> Detail:
     """One incident in full: the status line plus checklist, facts, timers and last events."""
     from crisiscomm.engine import service
+    from crisiscomm.engine.facts import fact_display
+    from crisiscomm.engine.narrative import event_text
+    from crisiscomm.i18n import language
 
     view = service.view(store=store, incident_id=incident_id)
     playbook = view.playbook
     incident = store.get_incident(view.incident.id)
     dead = sum(1 for r in store.list_outbox(statuses=["dead"]) if r.incident_id == incident.id)
     timers = store.timers(incident.id, pending_only=False)
-    definition = playbook.states.get(incident.state, {})
     done = incident.data.get("checklist", {}).get(incident.state, {})
     checklist = [
         (
-            str(item["id"]),
-            str(item["text"]),
-            bool(item.get("required", True)),
-            str(done[item["id"]]["by"]) if item["id"] in done else "",
-            item["id"] in done,
+            item_id,
+            text,
+            required,
+            playbook.display_name(str(done[item_id]["by"])) if item_id in done else "",
+            item_id in done,
         )
-        for item in definition.get("checklist") or []
+        for item_id, text, required in playbook.checklist(incident.state)
     ]
     return Detail(
         line=_line(playbook, incident, timers, dead),
         phases=list(PHASES),
         checklist=checklist,
-        facts=dict(incident.data.get("facts") or {}),
-        timers=[
-            TimerLine(t.kind, t.key, t.due_at, _reaches(playbook, incident.state, t), t.next_try_at)
-            for t in view.timers
-        ],
+        facts={
+            name: fact_display(playbook, name, value, language())
+            for name, value in (incident.data.get("facts") or {}).items()
+        },
+        timers=[_timer_line(playbook, incident.state, t) for t in view.timers],
         possible=list(view.possible),
-        events=store.events(incident.id)[-LAST_EVENTS:],
+        events=[
+            (event, playbook.display_name(event.actor), event_text(playbook, event, now=event.at))
+            for event in store.events(incident.id)[-LAST_EVENTS:]
+        ],
         languages=playbook.languages,
     )

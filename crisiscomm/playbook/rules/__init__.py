@@ -7,6 +7,7 @@ references.py  names used but not defined: roles, channels, statements, facts, c
 timing.py      deadlines, escalation order, durations, the time zone
 statements.py  statements: languages, the next-update promise, cadence, clearance
 channels.py    channels: literal secrets, settings a type does not take, e-mail addresses
+texts.py       texts officers read, written per language: none may leave a language out
 
 Each rule is a small function with its id, severity and summary in its decorator and a
 docstring saying what it finds. `crisiscomm.playbook.lint` runs them in a fixed order and

@@ -184,8 +184,12 @@ class Linter:
                 yield ("statements", name, "text", language), text
         for name, state in self.states.items():
             for path, notification in self.notifications(("states", name), state):
-                if isinstance(notification.get("message"), str):
-                    yield (*path, "message"), notification["message"]
+                message = notification.get("message")
+                if isinstance(message, str):
+                    yield (*path, "message"), message
+                elif isinstance(message, dict):  # one per language
+                    for language, text in message.items():
+                        yield (*path, "message", language), text
 
     def durations(self) -> Iterator[tuple[NodePath, str]]:
         """Every duration: deadlines, escalation `after` and `repeat`, cadence, channel timeouts."""

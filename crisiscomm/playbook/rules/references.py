@@ -24,6 +24,7 @@ __all__ = [
     "undefined_role",
     "undefined_statement",
     "unknown_action",
+    "unknown_gazetteer",
     "unknown_severity",
 ]
 
@@ -266,4 +267,32 @@ def template_placeholder(linter: Linter) -> None:
                 _("write `$$` for a dollar sign, `$name` or `${name}` for a value"),
                 near=STRAY_DOLLAR,
                 span=text.count("\n") + 1,
+            )
+
+
+@rule(
+    "unknown-gazetteer",
+    severity=Severity.ERROR,
+    summary="a `place` fact names a gazetteer list that does not exist",
+)
+def unknown_gazetteer(linter: Linter) -> None:
+    """A fact of `type: place` whose `gazetteer` names a list that neither the office's
+    gazetteer (office.yaml) nor the playbook's own has.
+    """
+    lists = linter.document.get("gazetteer") or {}
+    for name, fact in linter.facts.items():
+        if not isinstance(fact, dict) or fact.get("type") != "place":
+            continue
+        if fact.get("gazetteer") not in lists:
+            linter.report(
+                "unknown-gazetteer",
+                ("facts", name, "gazetteer"),
+                _(
+                    "fact `{fact}` takes its places from `{list}`, which is no gazetteer list"
+                ).format(fact=name, list=fact.get("gazetteer")),
+                _("gazetteer lists: {names}").format(names=", ".join(sorted(lists)) or "-")
+                if lists
+                else _("add the list to office.yaml: {example}").format(
+                    example=f"gazetteer: {{{fact.get('gazetteer')}: ...}}"
+                ),
             )

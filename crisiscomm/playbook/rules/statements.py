@@ -1,4 +1,5 @@
-"""Statement rules: every language, the promised next update, and four-eyes clearance."""
+"""Statement rules: every language (texts, and the facts in them), the promised next
+update, and four-eyes clearance."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from crisiscomm.templates import placeholders
 
 __all__ = [
     "clearance_deadline",
+    "fact_language",
     "holding_statement_next_update",
     "missing_cadence",
     "missing_language",
@@ -52,6 +54,61 @@ def missing_language(linter: Linter) -> None:
                 ),
                 _("every public statement must exist in every language of `languages`"),
                 key="text" in statement,
+            )
+
+
+@rule(
+    "fact-language",
+    severity=Severity.ERROR,
+    summary="a statement text uses a fact that has no value in the text's language",
+)
+def fact_language(linter: Linter) -> None:
+    """A statement text in one language that uses a fact with no value in that language:
+    a `place` whose gazetteer list has places without a name in it, or a `boolean` with no
+    words for yes and no in it (the built-in ones cover kaa, uz, ru and en).
+    """
+    from crisiscomm.formats import boolean_words
+
+    gazetteer = linter.document.get("gazetteer") or {}
+    for path, text in linter.templates():
+        if path[0] != "statements" or len(path) != 4:
+            continue
+        language = str(path[3])
+        for name in dict.fromkeys(placeholders(text).names):
+            fact = linter.facts.get(name)
+            if not isinstance(fact, dict):
+                continue
+            kind = fact.get("type", "string")
+            if kind == "place" and fact.get("gazetteer") in gazetteer:
+                places = gazetteer[fact["gazetteer"]]
+                unnamed = [p for p, names in places.items() if not names.get(language)]
+                if not unnamed:
+                    continue
+                message = _(
+                    "`${fact}` has no {lang} name for {places} (gazetteer list `{list}`)"
+                ).format(
+                    fact=name, lang=language, places=", ".join(unnamed), list=fact["gazetteer"]
+                )
+                where = linter.location(("gazetteer", fact["gazetteer"], unnamed[0]))
+                hint = _("give each place of `{list}` a `{lang}:` name (from {where})").format(
+                    list=fact["gazetteer"], lang=language, where=f"{where.file}:{where.line}"
+                )
+            elif kind == "boolean" and boolean_words(language, fact.get("words")) is None:
+                message = _("`${fact}` has no {lang} words for yes and no").format(
+                    fact=name, lang=language
+                )
+                hint = _("give the fact its own words in {lang}: {example}").format(
+                    lang=language, example=f"words: {{{language}: [..., ...]}}"
+                )
+            else:
+                continue
+            linter.report(
+                "fact-language",
+                path,
+                message,
+                hint,
+                near=re.compile(rf"\$(?:\{{{re.escape(name)}\}}|{re.escape(name)}\b)"),
+                span=text.count("\n") + 1,
             )
 
 
