@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+from crisiscomm import i18n
 from crisiscomm.cli import main
 from crisiscomm.documents.findings import Finding
 from crisiscomm.documents.library import display_path
@@ -432,6 +433,22 @@ def test_holding_statement_hint_reads_cleanly() -> None:
     assert finding.hint == (
         "include `$next_update_at`, e.g. The next update will follow at $next_update_at."
     )
+
+
+def test_holding_statement_hint_gives_its_sample_in_the_text_s_language(tmp_path: Path) -> None:
+    case = tmp_path / "broken" / "holding.yaml"
+    case.parent.mkdir()
+    text = (BROKEN / "holding-statement-next-update.yaml").read_text(encoding="utf-8")
+    case.write_text(
+        text.replace(
+            "../fixtures/good/base.yaml", str(BROKEN.parent / "fixtures/good/base.yaml")
+        ).replace("      en: ", "      ru: "),
+        encoding="utf-8",
+    )
+    finding = the_finding(case, 8, "holding-statement-next-update")
+    sample = i18n.translator("ru").gettext("The next update will follow at $next_update_at.")
+    assert "$next_update_at" in sample and sample.startswith("Следующее")
+    assert finding.hint == f"include `$next_update_at`, e.g. {sample}"
 
 
 def test_extending_a_file_that_is_not_a_mapping_is_an_error(write: Write) -> None:

@@ -15,7 +15,7 @@ from crisiscomm.clock import format_utc, parse_utc
 from crisiscomm.drill.kpis import LEADERSHIP_ROLES, compute_kpis, escalations
 from crisiscomm.durations import format_duration
 from crisiscomm.engine.timefmt import zoned_text
-from crisiscomm.i18n import _
+from crisiscomm.i18n import N_, _
 
 if TYPE_CHECKING:
     from crisiscomm.drill.runner import DrillRun
@@ -48,6 +48,26 @@ INJECT_VERBS = {
     "ack": ("acknowledged", None),
     "note": ("note", None),
 }
+
+
+# the words of outcomes and kinds of expectation, as a person reads them (the JSON report
+# keeps these ids)
+WORDS = {
+    "met": N_("met"),
+    "missed": N_("missed"),
+    "late": N_("late"),
+    "inject": N_("inject"),
+    "kpi": N_("KPI"),
+    "objective": N_("objective"),
+    "state": N_("state"),
+    "escalation": N_("escalation"),
+    "response": N_("response"),
+}
+
+
+def word(value: str) -> str:
+    """An outcome or kind of expectation in the language in use."""
+    return _(WORDS[value]) if value in WORDS else value
 
 
 @dataclass(frozen=True)
@@ -161,7 +181,7 @@ def _inject_outcomes(report: AfterAction) -> None:
                     "inject",
                     f"{inject.id}: {entry['expected']}",
                     entry["outcome"] == "met",
-                    f"{entry['outcome']}: {entry['detail']}",
+                    f"{word(entry['outcome'])}: {entry['detail']}",
                     str(inject.location),
                 )
             )
@@ -442,7 +462,7 @@ def to_markdown(report: AfterAction, *, timeline: bool = True) -> str:
                 i["offset"],
                 f"{i['source']} / {i['channel']}",
                 i["expected"] or "-",
-                f"{i['outcome']}: {i['detail']}" if i["outcome"] else "-",
+                f"{word(i['outcome'])}: {i['detail']}" if i["outcome"] else "-",
             ]
             for i in data["injects"]
         ],
@@ -485,7 +505,7 @@ def to_markdown(report: AfterAction, *, timeline: bool = True) -> str:
     lines += _table(
         [_("result"), _("kind"), _("expectation"), _("details"), _("where")],
         [
-            [_("met") if c.passed else _("NOT MET"), c.kind, c.subject, c.detail, c.where]
+            [_("met") if c.passed else _("NOT MET"), word(c.kind), c.subject, c.detail, c.where]
             for c in report.checks
         ],
     )

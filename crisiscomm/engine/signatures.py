@@ -158,6 +158,11 @@ def signed_text(incident_id: str, event_type: str, actor: str, data: dict[str, A
     return "".join(f"{key}: {value}\n" for key, value in lines).encode("utf-8")
 
 
+def _act_word(act: str) -> str:
+    """A signed act as a person reads it (the signed text keeps `approve` / `release`)."""
+    return _("release") if act == "release" else _("approval")
+
+
 def signed(
     playbook: Playbook, incident: IncidentRow, event: NewEvent, signer: Signer | None
 ) -> NewEvent:
@@ -168,7 +173,7 @@ def signed(
     if signer is None:
         raise SignatureError(
             _("the office {office} requires signed clearance; this {act} has no signature").format(
-                office=playbook.office_id, act=SIGNED_ACTS[event.type]
+                office=playbook.office_id, act=_act_word(SIGNED_ACTS[event.type])
             ),
             hint=_("sign it with your key: --key FILE (or CRISISCOMM_KEY)"),
         )
@@ -248,9 +253,7 @@ def _signing_key(
     keys = _keys(playbook, person)
     if not signature:
         raise SignatureError(
-            _("{who}'s {act} has no signature").format(
-                who=name, act=_("release") if act == "release" else _("approval")
-            ),
+            _("{who}'s {act} has no signature").format(who=name, act=_act_word(act)),
             hint=_("sign it with your key: --key FILE (or CRISISCOMM_KEY)"),
         )
     if not keys:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from crisiscomm import i18n
 from crisiscomm.documents.findings import Severity
 from crisiscomm.durations import parse_duration
-from crisiscomm.i18n import _
+from crisiscomm.i18n import N_, _
 from crisiscomm.playbook.rules.core import Linter, NodePath, rule
 from crisiscomm.templates import placeholders
 
@@ -130,9 +131,16 @@ def holding_statement_next_update(linter: Linter) -> None:
                     _(
                         "holding statement `{s}` ({lang}) does not say when the next update comes"
                     ).format(s=name, lang=language),
-                    _("include `$next_update_at`, e.g. ")
-                    + "The next update will follow at $next_update_at.",
+                    _("include `$next_update_at`, e.g. {example}").format(
+                        example=_sample_sentence(language)
+                    ),
                 )
+
+
+def _sample_sentence(language: str) -> str:
+    """A sentence promising the next update, in the statement's language where we have it."""
+    sentence = N_("The next update will follow at $next_update_at.")
+    return i18n.translator(language).gettext(sentence) if language in i18n.LANGUAGES else sentence
 
 
 @rule(
