@@ -250,6 +250,29 @@ def test_ssh_keygen_verifies_the_exported_signatures(
     commands = out.splitlines()
     assert len(commands) == 2
     assert commands[0].startswith(f"ssh-keygen -Y verify -f {out_dir}/allowed_signers -I dilnoza")
+    # rustam's old key, revoked from 1 January 2020 (Tashkent), vouches for nothing after it
+    signers = (out_dir / "allowed_signers").read_text(encoding="utf-8").splitlines()
+    assert sum('valid-before="201912311900Z"' in line for line in signers) == 1
+    assert all("-O verify-time=" in command for command in commands)
+    # and ssh-keygen itself holds to it: the old key's signature is good before, not after
+    note = tmp_path / "note.txt"
+    note.write_text("decision: approve\n", encoding="utf-8")
+    subprocess.run(
+        ["ssh-keygen", "-Y", "sign", "-f", str(keys / "rustam_old"), "-n", "crisiscomm",
+         str(note)],
+        check=True, capture_output=True, timeout=30,
+    )  # fmt: skip
+
+    def verified(when: str) -> int:
+        with note.open("rb") as message:
+            return subprocess.run(
+                ["ssh-keygen", "-Y", "verify", "-f", str(out_dir / "allowed_signers"),
+                 "-I", "rustam", "-n", "crisiscomm", "-O", f"verify-time={when}",
+                 "-s", f"{note}.sig"],
+                stdin=message, capture_output=True, timeout=30, check=False,
+            ).returncode  # fmt: skip
+
+    assert (verified("20191231000000Z"), verified("20200102000000Z")) == (0, 255)
     for command in commands:
         done = subprocess.run(command, shell=True, capture_output=True, timeout=30)
         assert done.returncode == 0, done.stderr

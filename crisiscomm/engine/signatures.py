@@ -44,7 +44,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -527,7 +527,7 @@ def export(store: Store, incident_id: str, folder: Path) -> list[str]:
     signers = folder / "allowed_signers"
     signers.write_text(
         "".join(
-            f'{pid} namespaces="{NAMESPACE}" {" ".join(str(k["key"]).split()[:2])}\n'
+            f"{pid} {_signer_options(playbook, k)} {' '.join(str(k['key']).split()[:2])}\n"
             for pid in sorted(playbook.people)
             for k in _keys(playbook, pid)
         ),
@@ -540,8 +540,21 @@ def export(store: Store, incident_id: str, folder: Path) -> list[str]:
         text = folder / f"{event.seq:04d}-{event.type.replace('.', '-')}.txt"
         text.write_bytes(signed_text(incident.id, event.type, event.actor, event.data))
         Path(f"{text}.sig").write_text(str(event.data["signature"]), encoding="utf-8")
+        # checked as of the act's time, so a key revoked later still vouches for it
+        at = event.at.astimezone(UTC).strftime("%Y%m%d%H%M%SZ")
         commands.append(
             f"ssh-keygen -Y verify -f {shlex.quote(str(signers))} -I {shlex.quote(event.actor)} "
-            f"-n {NAMESPACE} -s {shlex.quote(f'{text}.sig')} < {shlex.quote(str(text))}"
+            f"-n {NAMESPACE} -O verify-time={at} "
+            f"-s {shlex.quote(f'{text}.sig')} < {shlex.quote(str(text))}"
         )
     return commands
+
+
+def _signer_options(playbook: Playbook, key: dict[str, Any]) -> str:
+    """allowed_signers options: the namespace, and for a revoked key `valid-before` its
+    revocation (local midnight of the date, in UTC)."""
+    options = f'namespaces="{NAMESPACE}"'
+    if revoked := str(key.get("revoked") or ""):
+        midnight = datetime.fromisoformat(revoked).replace(tzinfo=ZoneInfo(playbook.timezone))
+        options += f',valid-before="{midnight.astimezone(UTC).strftime("%Y%m%d%H%MZ")}"'
+    return options
