@@ -1,0 +1,16 @@
+"""The public record: released statements only, published as a static site.
+
+record = read_record(store)                    # record.py: what the public may see, nothing else
+files = site_files(record, options)            # site.py: pages, Atom feeds, CAP messages as bytes
+swap_in(files, Path("/var/www/press"))         # site.py: a new folder, swapped in atomically
+
+record.py    released statement versions by incident (never drafts, notes, internal facts,
+             people, approvals or contacts); drills told apart as exercises
+pages.py     Jinja2 templates (autoescaped) for the HTML pages and the Atom feeds (RFC 4287),
+             interface words in each page's language
+cap.py       one OASIS CAP 1.2 message per released statement, one <info> per language;
+             CAP-v1.2.xsd is the OASIS schema the tests validate against (see CAP-v1.2.README)
+site.py      the whole site as bytes (deterministic) and the atomic swap
+
+The package face imports nothing: import from the module that holds what you need.
+"""
