@@ -8,8 +8,8 @@ text = to_markdown(report)
 scenario.py  the `crisiscomm-drill: 1` document kind: schema.json + meaning checks (imports
              only documents/ and playbook/, so `validate` does not load the engine)
 runner.py    simulated clock, service functions, timers, recorder channels
-kpis.py      KPIs from an incident's event log
-report.py    injects met/late/missed, targets, HSEEP ratings, improvement plan
+report.py    injects met/late/missed, KPIs (engine/kpis.py) against targets, HSEEP
+             ratings, improvement plan
 coverage.py  states and transitions the drills exercised
 generate.py  skeletons reaching every state by a shortest path
 

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from crisiscomm.clock import format_utc, parse_utc
-from crisiscomm.drill.kpis import LEADERSHIP_ROLES, compute_kpis, escalations
 from crisiscomm.durations import format_duration
+from crisiscomm.engine.kpis import LEADERSHIP_ROLES, compute_kpis, escalations
 from crisiscomm.engine.timefmt import zoned_text
 from crisiscomm.i18n import N_, _
 

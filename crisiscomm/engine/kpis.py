@@ -1,4 +1,5 @@
-"""KPIs computed from an incident's event log (shared with incident reports later).
+"""KPIs computed from an incident's event log: the one implementation that drills' after-action
+reports (drill/report.py) and the period reports (report/) both read.
 
 Durations are seconds from the opening of the incident; `None` means it never happened.
 """
@@ -27,12 +28,17 @@ def escalations(events: Sequence[EventRow]) -> list[EventRow]:
 
 
 def compute_kpis(
-    events: Sequence[EventRow], *, leadership_notified_at: datetime | None = None
+    events: Sequence[EventRow],
+    *,
+    leadership_notified_at: datetime | None = None,
+    until: datetime | None = None,
 ) -> dict[str, float | None]:
     """Every KPI the event log supports, keyed by its name (`clearance_time.ROLE` per approver).
 
     `leadership_notified_at` is when a notification first reached leadership (the drill
     knows it from its deliveries); without it, the first escalation to leadership counts.
+    `until` is the end of the record (default: the last event's time); pass it when
+    `events` holds only the types these KPIs read.
     """
     opened = events[0].at
     kpis: dict[str, float | None] = {}
@@ -59,7 +65,7 @@ def compute_kpis(
     released = [e for e in events if e.type == "statement.released"]
     kpis["time_to_first_statement"] = _seconds(opened, released[0].at if released else None)
     kpis.update(_clearance(events))
-    kpis["cadence_adherence"] = _cadence(released, events[-1].at)
+    kpis["cadence_adherence"] = _cadence(released, events[-1].at if until is None else until)
     kpis["escalations_fired"] = float(len(escalations(events)))
     kpis["updates_missed"] = float(sum(e.type == "update.missed" for e in events))
     kpis["ack_latency"] = _ack_latency(events)
