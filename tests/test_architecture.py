@@ -24,7 +24,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("engine",),
     ("inbox",),  # the register: its documents, and its items on the engine's terms
     ("notify",),
-    ("drill", "ui", "serve"),
+    ("drill", "ui", "serve", "publish", "report"),
     ("validation",),
     ("cli",),
     ("__main__",),

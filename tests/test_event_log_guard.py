@@ -92,7 +92,17 @@ def test_an_older_database_gets_the_guard_when_upgraded(target: str) -> None:
     disarm_event_guard(target)  # as it was before migration 0003
     if target.startswith("postgresql://"):
         sql(target, "DROP FUNCTION crisiscomm_events_append_only() CASCADE")
-    for table in ("inbox_timers", "inbox_events", "inbox_people", "inbox_links", "inbox_items"):
+        # as the outbox was before migration 0006 (its items' rows)
+        sql(target, "ALTER TABLE outbox DROP COLUMN item_id")
+        sql(target, "ALTER TABLE outbox ALTER COLUMN incident_id SET NOT NULL")
+    for table in (
+        "inbox_search",
+        "inbox_timers",
+        "inbox_events",
+        "inbox_people",
+        "inbox_links",
+        "inbox_items",
+    ):
         sql(target, f"DROP TABLE {table}")  # made by the migrations after 0003
     sql(target, "DELETE FROM schema_version WHERE version >= 3")
     with open_store(target) as store:

@@ -240,6 +240,17 @@ def test_the_wheel_carries_the_compiled_catalogs(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for code in catalogs.LANGUAGES:
         assert f"crisiscomm/locale/{code}/LC_MESSAGES/crisiscomm.mo" in names
+    # and the other files a non-editable install reads at run time
+    package = REPO / "crisiscomm"
+    needed = [
+        *package.glob("publish/templates/*"),
+        *package.glob("report/*.j2"),
+        *package.glob("**/*.json"),
+        *package.glob("store/migrations/*.sql"),
+        package / "publish" / "CAP-v1.2.xsd",
+    ]
+    missing = [str(p.relative_to(REPO)) for p in needed if str(p.relative_to(REPO)) not in names]
+    assert missing == []
 
 
 def test_no_message_hides_inside_an_f_string() -> None:

@@ -103,10 +103,20 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "outbox",
         N_("List notifications waiting to go out and dead letters, newest first."),
     ),
+    "publish": (
+        "publish",
+        "publish",
+        N_("Build the public site of released statements: pages, Atom feeds and CAP messages."),
+    ),
     "release": (
         "statement",
         "release",
         N_("Release a fully cleared statement through its channels."),
+    ),
+    "report": (
+        "report",
+        "report",
+        N_("Report the office's indicators over a period against its norms, with charts in HTML."),
     ),
     "schema": (
         "schema",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from crisiscomm.cli.common import actor_option, db_option, echo_json, json_option, open_db
+from crisiscomm.cli.inbox_kpis import kpis
 
 if TYPE_CHECKING:
     from crisiscomm.inbox.register import Register
@@ -27,6 +28,9 @@ def inbox() -> None:
       crisiscomm inbox list --overdue
       crisiscomm inbox answer INB-2027-0001 --answer "..."
     """
+
+
+inbox.add_command(kpis)  # in a module of its own (cli/inbox_kpis.py)
 
 
 def _setup() -> tuple[Register, Office]:
@@ -161,7 +165,9 @@ def add(
 @click.option("--status", help="Only items in this state.")
 @click.option("--assignee", help="Only items assigned to this person.")
 @click.option("--incident", help="Only items linked to this incident.")
-@click.option("--text", "contains", help="Only items whose subject or text contains this.")
+@click.option(
+    "--text", "contains", help="Only items whose subject, text or answer hold these words."
+)
 @click.option("--overdue", is_flag=True, help="Only open items past their deadline.")
 @db_option
 @json_option
@@ -196,24 +202,30 @@ def list_(as_json: bool, db: str | None, **filters: Any) -> int:
 
 @inbox.command()
 @click.argument("item_id")
+@actor_option
 @db_option
 @json_option
-def show(item_id: str, db: str | None, as_json: bool) -> int:
+def show(item_id: str, actor: str | None, db: str | None, as_json: bool) -> int:
     """Show an item: what was asked, where it stands, its deadline and its record.
+
+    The citizen's name and contact are shown to the item's assignee only.
 
     \b
     Example:
       crisiscomm inbox show INB-2027-0001
     """
+    from crisiscomm.engine.identity import current_actor
     from crisiscomm.i18n import _
+    from crisiscomm.inbox.privacy import person_view
 
     _register, office = _setup()
     with open_db(db) as store:
         item = store.get_inbox_item(item_id)
         links = store.inbox_links(item_id)
         events = store.inbox_events(item_id)
+        person = person_view(store=store, office=office, actor=current_actor(actor), item=item)
     if as_json:
-        echo_json(_json(item, links))
+        echo_json({**_json(item, links), "person": person})
         return 0
     zone = office.timezone
     click.echo(f"{item.id}  {item.kind}  {item.status}")
@@ -228,12 +240,23 @@ def show(item_id: str, db: str | None, as_json: bool) -> int:
         (_("incidents"), ", ".join(links) or "-"),
         (_("text"), item.text),
         (_("answer"), item.answer or "-"),
+        (_("name and contact"), _person_line(person)),
     ]
     for label, value in rows:
         click.echo(f"  {label}: {value}")
     for event in events:
         click.echo(f"  {_local(event.at, zone)}  {event.actor}  {event.type}")
     return 0
+
+
+def _person_line(person: dict[str, str | None] | str | None) -> str:
+    from crisiscomm.i18n import _
+
+    if isinstance(person, dict):
+        return ", ".join(value for value in (person["name"], person["contact"]) if value)
+    if person == "withheld":
+        return _("held; shown to the assignee only")
+    return _("erased") if person == "erased" else "-"
 
 
 def _act(item_id: str, trigger: str, actor: str | None, db: str | None, **given: Any) -> int:
@@ -384,7 +407,8 @@ def reach(item_id: str, views: int, actor: str | None, db: str | None) -> int:
     """
     from crisiscomm.clock import SystemClock
     from crisiscomm.i18n import _
-    from crisiscomm.inbox.service import record_reach
+    from crisiscomm.inbox.notices import proposal_line
+    from crisiscomm.inbox.service import record_reach, rumour_proposal
 
     register, office = _setup()
     with open_db(db) as store:
@@ -395,10 +419,121 @@ def reach(item_id: str, views: int, actor: str | None, db: str | None) -> int:
             actor=_actor(office, actor),
             item_id=item_id,
             views=views,
+            office=office,
         )
+        spreading = "threshold_crossed_at" in item.data
+        proposal = rumour_proposal(store, item.id) if spreading else None
     click.echo(
         _("{id}: {views} views, due {due}").format(
             id=item.id, views=views, due=_local(item.due_at, office.timezone)
         )
     )
+    if proposal is not None:
+        click.echo(proposal_line(item.id, proposal))
+    return 0
+
+
+@inbox.command()
+@click.argument("text")
+@click.option("--limit", type=int, default=50, show_default=True, help="At most this many.")
+@db_option
+@json_option
+def search(text: str, limit: int, db: str | None, as_json: bool) -> int:
+    """Find items by the words of their subject, text or answer, best match first.
+
+    Any of the four languages; case, diacritics and the apostrophe of oʻ gʻ do not matter
+    (`Qonirat` finds `Qońırat`), and a word finds the words it begins (`suw`: `suwı`).
+
+    \b
+    Examples:
+      crisiscomm inbox search "ishimlik suw"
+      crisiscomm inbox search наводнение --json
+    """
+    from crisiscomm.i18n import _
+    from crisiscomm.inbox.search import search as search_items
+
+    _register, office = _setup()
+    with open_db(db) as store:
+        found = search_items(store=store, text=text, limit=limit)
+    if as_json:
+        echo_json([{**_json(item), "score": round(score, 6)} for item, score in found])
+        return 0
+    if not found:
+        click.echo(_("No items."))
+    for item, _score in found:
+        due = _local(item.due_at, office.timezone)
+        click.echo(f"{item.id}  {item.kind:<11} {item.status:<10} {due}  {item.subject}")
+    return 0
+
+
+@inbox.command()
+@click.argument("item_id", required=False)
+@click.option("--reason", help="Why: the citizen's request (name it), or another ground.")
+@click.option("--expired", is_flag=True, help="Every item past the retention period.")
+@actor_option
+@db_option
+def erase(
+    item_id: str | None, reason: str | None, expired: bool, actor: str | None, db: str | None
+) -> int:
+    """Erase a citizen's name and contact from an item, on request or (--expired) at the
+    end of the retention period in inbox.yaml; the item's log records who, when and why.
+
+    \b
+    Examples:
+      crisiscomm inbox erase INB-2027-0001 --reason "the citizen asked, letter 12/3"
+      crisiscomm inbox erase --expired
+    """
+    from crisiscomm.clock import SystemClock
+    from crisiscomm.errors import UsageError
+    from crisiscomm.i18n import _
+    from crisiscomm.inbox.privacy import erase as erase_person
+    from crisiscomm.inbox.privacy import erase_expired
+
+    if (item_id is None) == (not expired):
+        raise UsageError(_("give an item id, or --expired (not both)"))
+    register, office = _setup()
+    who = _actor(office, actor)
+    with open_db(db) as store:
+        if item_id is None:
+            erased = erase_expired(store=store, register=register, clock=SystemClock(), actor=who)
+        else:
+            erase_person(
+                store=store, clock=SystemClock(), actor=who, item_id=item_id, reason=reason or ""
+            )
+            erased = [item_id]
+    for erased_id in erased:
+        click.echo(_("{id}: the name and contact are erased").format(id=erased_id))
+    if not erased:
+        click.echo(_("No personal data is past the retention period."))
+    return 0
+
+
+@inbox.command("export-person")
+@click.argument("name_or_contact")
+@actor_option
+@db_option
+def export_person(name_or_contact: str, actor: str | None, db: str | None) -> int:
+    """Print, as JSON, what the register holds on a person named by name or contact.
+
+    For a person's request to see their data. Each item found records the export.
+    Exit 1 when the register holds nothing on them.
+
+    \b
+    Examples:
+      crisiscomm inbox export-person "Ali Valiev"
+      crisiscomm inbox export-person "+998 90 111 22 33" > valiev.json
+    """
+    from crisiscomm.clock import SystemClock
+    from crisiscomm.i18n import _
+    from crisiscomm.inbox.privacy import export_person as export
+
+    _register, office = _setup()
+    with open_db(db) as store:
+        found = export(
+            store=store, clock=SystemClock(), actor=_actor(office, actor), typed=name_or_contact
+        )
+    echo_json(found)
+    if not found:
+        click.echo(_("The register holds no name or contact like that."), err=True)
+        return 1
     return 0

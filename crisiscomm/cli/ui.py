@@ -86,16 +86,27 @@ def status(
     from crisiscomm.clock import SystemClock
     from crisiscomm.ui import readmodel
 
+    now = SystemClock().now()
     with open_db(db) as store:
         board = _filtered(
-            readmodel.board(store=store, open_only=not show_all), playbook, severity, owner
+            readmodel.board(store=store, open_only=not show_all, now=now),
+            playbook,
+            severity,
+            owner,
         )
     if as_json:
+        register = {
+            "overdue": [i.id for i in board.register.overdue],
+            "rumours": [{"id": i.id, "reach": i.reach} for i in board.register.rumours],
+        }
         echo_json(
-            {"incidents": [_line_json(line) for line in board.incidents], "outbox": board.outbox}
+            {
+                "incidents": [_line_json(line) for line in board.incidents],
+                "outbox": board.outbox,
+                "register": register,
+            }
         )
         return 0
-    now = SystemClock().now()
     if use_color(no_color, sys.stdout):
         from rich.console import Console
 

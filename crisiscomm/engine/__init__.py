@@ -16,6 +16,7 @@ Modules, lowest first (each imports only those above it in this list):
     statements.py  statements: drafted, edited, cleared, released
     incident.py    incident steps: open, advance, check, set, acknowledge, note
     timers.py      what a timer does when it comes due
+    kpis.py        KPIs from an incident's event log (drills, incidents, period reports)
     autopilot.py   the commands that take an incident along a playbook (tests, drills)
     service.py     read, run one step, commit it in one transaction
 

@@ -340,19 +340,30 @@ def release_statement(
     signing_key: KeySource | None = None,
 ) -> IncidentRow:
     """Release a fully cleared statement through its channels; signed with `signing_key`
-    where the office requires it."""
+    where the office requires it; a rebuttal marks the posts linked to the incident
+    rebutted (store/rebuttals.py)."""
     from crisiscomm.engine import statements
     from crisiscomm.engine.signatures import signer_from
+    from crisiscomm.store.rebuttals import rebut_linked_posts
 
     signer = signer_from(signing_key)
-    return _step(
-        store,
-        incident_id,
-        actor=actor,
-        run=lambda p, i, who: statements.release(
-            p, i, statement=statement, actor=who, now=clock.now(), signer=signer
-        ),
-    )
+    now = clock.now()
+    rebuttals: list[tuple[str, str]] = []
+
+    def run(playbook: Playbook, incident: IncidentRow, who: str) -> Outcome:
+        outcome = statements.release(
+            playbook, incident, statement=statement, actor=who, now=now, signer=signer
+        )
+        name = statements.resolve_statement(playbook, statement)
+        if statements.rebuts(playbook, name):
+            rebuttals.append((name, who))
+        return outcome
+
+    with store.batch():  # the posts it rebuts are marked in the release's transaction
+        released = _step(store, incident_id, actor=actor, run=run)
+        for name, who in rebuttals:
+            rebut_linked_posts(store, incident_id=released.id, statement=name, at=now, actor=who)
+    return released
 
 
 def timeline(*, store: Store, incident_id: str) -> list[EventRow]:

@@ -41,10 +41,13 @@ __all__ = [
     "latest_version",
     "own_record",
     "pending_approvers",
+    "rebuts",
     "release",
     "resolve_statement",
     "text_problem",
 ]
+
+REBUTTAL = "rebuttal"  # the statement that rebuts a false rumour (playbooks/false-rumour.yaml)
 
 
 def resolve_statement(playbook: Playbook, name: str) -> str:
@@ -528,6 +531,12 @@ def release(
     return Outcome(
         replace(incident, data=data), [event], timers, False, outbox, statements_changed=True
     )
+
+
+def rebuts(playbook: Playbook, statement: str) -> bool:
+    """Whether releasing `statement` rebuts the posts linked to the incident: the
+    playbook's `rebuttal`, or any statement of a playbook that has none so named."""
+    return statement == REBUTTAL or REBUTTAL not in playbook.statements
 
 
 def released_at(incident: IncidentRow, statement: str) -> datetime | None:

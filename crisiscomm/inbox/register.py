@@ -102,6 +102,8 @@ class Register:
     lifecycles: Mapping[str, Lifecycle]
     norms: Mapping[str, Norm]
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    # how long after an item is closed its personal data is kept ({days: N} or {months: N})
+    retention: Mapping[str, int] | None = None
 
     def lifecycle(self, kind: str) -> Lifecycle:
         """The lifecycle of `kind`; a refusal for a kind the register does not have."""
@@ -149,7 +151,8 @@ class Register:
             )
             for kind, spec in content["norms"].items()
         }
-        return cls(path, lifecycles, norms, calendar or WorkCalendar())
+        retention = duration((content.get("personal_data") or {}).get("retention"))
+        return cls(path, lifecycles, norms, calendar or WorkCalendar(), retention)
 
 
 def _shipped() -> Path | None:

@@ -19,12 +19,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from crisiscomm.clock import Clock, format_utc
-from crisiscomm.errors import RefusedError
+from crisiscomm.errors import RefusedError, UsageError
 from crisiscomm.i18n import _
 from crisiscomm.inbox.calendar import deadline
+from crisiscomm.inbox.notices import FALSE_RUMOUR, Proposal, escalation_notices
 from crisiscomm.inbox.register import Register
 from crisiscomm.store.inbox import InboxItem, PersonRecord, person_hash
-from crisiscomm.store.rows import NewEvent, NewTimer
+from crisiscomm.store.rows import NewEvent, NewTimer, OutboxMessage
 
 if TYPE_CHECKING:
     from crisiscomm.store import Store
@@ -38,6 +39,7 @@ __all__ = [
     "link",
     "person_id",
     "record_reach",
+    "rumour_proposal",
     "timers_for",
 ]
 
@@ -253,9 +255,17 @@ def link(*, store: Store, clock: Clock, actor: str, item_id: str, incident_id: s
 
 
 def record_reach(
-    *, store: Store, register: Register, clock: Clock, actor: str, item_id: str, views: int
+    *,
+    store: Store,
+    register: Register,
+    clock: Clock,
+    actor: str,
+    item_id: str,
+    views: int,
+    office: Any = None,
 ) -> InboxItem:
-    """Record a post's reach now; past the threshold its check deadline starts to run."""
+    """Record a post's reach now; past the threshold its check deadline starts to run and,
+    with the `office`, the head of press is told (notices.py) in the same commit."""
     now = clock.now()
     before = store.get_inbox_item(item_id)
     norm = register.norms.get(before.kind)
@@ -268,6 +278,7 @@ def record_reach(
     item = replace(before, reach=views, data=data)
     event: dict[str, Any] = {"views": views}
     timers: list[NewTimer] = []
+    notices: list[OutboxMessage] = []
     threshold = norm.reach_threshold if norm else None
     if threshold is not None and views >= threshold and "threshold_crossed_at" not in data:
         data["threshold_crossed_at"] = now.isoformat()
@@ -276,9 +287,25 @@ def record_reach(
         event["threshold"] = threshold
         event["due_at"] = None if due is None else format_utc(due)
         timers = timers_for(register, item, now)
+        if office is not None:
+            notices = escalation_notices(
+                office, item, proposal=rumour_proposal(store, item_id), now=now
+            )
     return store.commit_inbox_item(
-        item=item, before=before, events=[NewEvent(now, actor, "inbox.reach", event)], timers=timers
+        item=item,
+        before=before,
+        events=[NewEvent(now, actor, "inbox.reach", event)],
+        timers=timers,
+        outbox=notices,
     )
+
+
+def rumour_proposal(store: Store, item_id: str) -> Proposal:
+    """The open incidents a post is linked to, else the open false-rumour incidents."""
+    open_ids = {i.id: i.playbook_id for i in store.list_incidents(open_only=True)}
+    linked = tuple(i for i in store.inbox_links(item_id) if i in open_ids)
+    candidates = tuple(sorted(i for i, p in open_ids.items() if p == FALSE_RUMOUR))
+    return Proposal(linked=linked, candidates=() if linked else candidates)
 
 
 def person_id(office: Any, typed: str, *, what: str) -> str:
@@ -315,9 +342,15 @@ def find(
     if incident is not None:
         conditions.append("id IN (SELECT item_id FROM inbox_links WHERE incident_id = :incident)")
         params["incident"] = incident
-    if contains:
-        conditions.append("(lower(subject) LIKE :contains OR lower(text) LIKE :contains)")
-        params["contains"] = "%" + contains.lower() + "%"
+    if contains is not None:  # the full-text index (store/search.py): every word, any form
+        matching = store.inbox_text_condition(contains)
+        if matching is None:
+            raise UsageError(
+                _("`{text}` has no word to search for").format(text=contains),
+                hint=_("give a word of the subject, text or answer"),
+            )
+        conditions.append(matching[0])
+        params.update(matching[1])
     if overdue:
         conditions.append("closed_at IS NULL AND due_at IS NOT NULL AND due_at < :now")
         params["now"] = format_utc(now)

@@ -13,6 +13,9 @@ Channels are delivered independently: the pass sends the rows of local channels 
 file) itself and gives each remote channel (smtp, webhook) a lane of its own (lanes.py), so
 a slow receiver holds neither the other channels' rows nor the pass for long; each send is
 bounded by its channel's `timeout`, well within the lease.
+
+A register item's rows (migration 0006) leave through the office's channels
+(inbox/notices.py `channels_of`), an incident's through the playbook it pinned.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+OFFICE = "office"  # in place of a playbook hash: the channels of a register item's rows
 BACKOFF_BASE = timedelta(seconds=30)  # the wait after the first failure; doubled after each
 BACKOFF_CAP = timedelta(minutes=30)
 
@@ -365,8 +369,10 @@ class _Delivery:
             self.bury(row, message)
             return
         retry_at = self.now + retry_delay(row.attempts, self.rng, self.first_retry)
-        if error.channel_down and row.incident_id in self.playbook_hashes:
-            self.down[(self.playbook_hashes[row.incident_id], row.channel)] = retry_at
+        if error.channel_down and (
+            row.item_id is not None or row.incident_id in self.playbook_hashes
+        ):
+            self.down[(self.playbook_hash(row), row.channel)] = retry_at
         self.store.mark_outbox_retry(row, next_attempt_at=retry_at, error=message)
         self.report.retried += 1
         logger.warning(
@@ -395,7 +401,10 @@ class _Delivery:
 
     def playbook_hash(self, row: OutboxRow) -> str:
         """The content hash of the playbook the row's incident pinned (read for the whole
-        pass at its start: the pinned playbook of an incident never changes)."""
+        pass at its start: the pinned playbook of an incident never changes); OFFICE for a
+        register item's row."""
+        if row.item_id is not None:
+            return OFFICE
         return self.playbook_hashes[row.incident_id]
 
     def channel(self, key: tuple[str, str]) -> Channel:
@@ -404,7 +413,14 @@ class _Delivery:
 
         if key not in self.channels:
             playbook_hash, name = key
-            definitions: Mapping[str, Any] = pinned_playbook(self.store, playbook_hash).channels
+            definitions: Mapping[str, Any]
+            if playbook_hash == OFFICE:
+                from crisiscomm.inbox.notices import channels_of
+                from crisiscomm.inbox.timers import register_office
+
+                definitions = channels_of(register_office())
+            else:
+                definitions = pinned_playbook(self.store, playbook_hash).channels
             if name not in definitions:
                 raise DeliveryError(
                     _(

@@ -39,6 +39,10 @@ register(
 register("office-login", "two people of the office share a login or alias")
 register("office-setting", "a time zone, language or date the office gives cannot be used")
 register(
+    "office-norm",
+    "a norm names an unknown indicator, has a value of the wrong kind, or contradicts another",
+)
+register(
     "office-gazetteer",
     "a place of the gazetteer lacks a name in one of the office's languages, or two share a name",
 )
@@ -116,6 +120,7 @@ class _Checker:
         self.settings()
         self.logins()
         self.gazetteer()
+        self.norms()
         for role, rotation in (self.document.get("rotations") or {}).items():
             self.rotation(role, rotation)
         return sorted(self.findings)
@@ -201,6 +206,23 @@ class _Checker:
                             ),
                             _("give each place names of its own, e.g. `Nukus` and `Nukus city`"),
                         )
+
+    def norms(self) -> None:
+        """Each norm names a known indicator, has a value of its kind, and agrees with the rest."""
+        from crisiscomm.office.norms import norm_problems
+
+        written = self.document.get("norms") or {}
+        for key, message, hint in norm_problems(written):
+            self.report("office-norm", ["norms", key], message, hint)
+        for key in written:
+            base, dot, role = str(key).partition(".")
+            if base == "clearance_time" and dot and role not in self.roles:
+                self.report(
+                    "office-norm",
+                    ["norms", key],
+                    _("no role `{role}` in the office").format(role=role),
+                    _("roles: {roles}").format(roles=", ".join(self.roles)),
+                )
 
     def rotation(self, role: str, rotation: Any) -> None:
         steps: list[str | int] = ["rotations", role]

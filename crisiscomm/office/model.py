@@ -78,6 +78,7 @@ class Office:
     rotations: Mapping[str, Any]
     channels: Mapping[str, Any]
     gazetteer: Mapping[str, Any] = field(default_factory=dict)  # places by list, then id
+    norms: Mapping[str, Any] = field(default_factory=dict)  # as written; office/norms.py reads it
     acting_for_allowed: bool = False
     require_signatures: bool = False
     path: str = ""
@@ -118,6 +119,7 @@ class Office:
             rotations=MappingProxyType(dict(content.get("rotations") or {})),
             channels=MappingProxyType(dict(content.get("channels") or {})),
             gazetteer=MappingProxyType(dict(content.get("gazetteer") or {})),
+            norms=MappingProxyType(dict(content.get("norms") or {})),
             acting_for_allowed=settings.get("acting_for") == "allowed",
             require_signatures=bool(settings.get("require_signatures")),
             path=path,

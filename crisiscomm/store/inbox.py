@@ -27,7 +27,15 @@ from crisiscomm.i18n import _
 from crisiscomm.playbook.model import canonical_json
 from crisiscomm.store.chain import StoredEvent, first_problem
 from crisiscomm.store.events import EventTables, chain_events
-from crisiscomm.store.rows import ChainProblem, EventRow, NewEvent, NewTimer, TimerRow
+from crisiscomm.store.outbox import INSERT_ITEM_OUTBOX, outbox_params
+from crisiscomm.store.rows import (
+    ChainProblem,
+    EventRow,
+    NewEvent,
+    NewTimer,
+    OutboxMessage,
+    TimerRow,
+)
 
 __all__ = [
     "InboxItem",
@@ -228,8 +236,10 @@ class InboxTables(EventTables):
         links: Sequence[str] = (),
         claim: TimerRow | None = None,
         late_by_seconds: float = 0.0,
+        outbox: Sequence[OutboxMessage] = (),
     ) -> InboxItem:
-        """Record a change of an item made from `before` (the version the caller read).
+        """Record a change of an item made from `before` (the version the caller read),
+        with the notifications it queues (`outbox`, the item's rows: migration 0006).
 
         A new `generation` retires the timers of the earlier ones. With `claim`, the change is
         that timer's firing (TimerAlreadyFired from timers.py if it fired or was retired).
@@ -277,6 +287,10 @@ class InboxTables(EventTables):
             for incident_id in links:
                 self._execute(INSERT_LINK, item_id=item.id, incident_id=incident_id)
             self._append_item(stored, chained, timers)
+            self._executemany(
+                INSERT_ITEM_OUTBOX,
+                [{"item_id": item.id, **outbox_params(m, events[0].at)} for m in outbox],
+            )
         return stored
 
     def claim_inbox_timer(

@@ -32,6 +32,9 @@ REVOKE ALL ON inbox_items, inbox_links, inbox_people, inbox_events, inbox_timers
 GRANT SELECT, INSERT ON inbox_items, inbox_links, inbox_people, inbox_events, inbox_timers
     TO crisiscomm_officer;
 GRANT UPDATE ON inbox_items, inbox_people, inbox_timers TO crisiscomm_officer;
+-- the register's search index (migration 0005): rewritten with its item
+REVOKE ALL ON inbox_search FROM crisiscomm_officer;
+GRANT SELECT, INSERT, UPDATE ON inbox_search TO crisiscomm_officer;
 
 DO $$
 BEGIN

@@ -1,10 +1,13 @@
-"""The outbox: notifications written in an incident's transaction, delivered after it
-(DESIGN.md invariant 6).
+"""The outbox: notifications written in an incident's (or a register item's) transaction,
+delivered after it (DESIGN.md invariant 6).
 
 `OutboxTables` reads what an incident queued, and serves crisiscomm/notify/outbox.py's
 delivery: take due rows under a lease, mark them sent, retried, deferred or dead, re-queue
 a dead letter, count rows by status. An incident's write (incidents.py) queues its messages
-with `_insert_outbox`; the idempotency key makes a repeated one a no-op.
+with `_insert_outbox`; a register item's (inbox.py) with `INSERT_ITEM_OUTBOX` (migration
+0006: a row belongs to an incident or to an item). The idempotency key makes a repeated
+one a no-op. A row as read names its incident, or its item, in `incident_id`; `item_id` is
+set for an item's rows only.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from crisiscomm.playbook.model import canonical_json
 from crisiscomm.store.connection import StoreConnection
 from crisiscomm.store.rows import OutboxMessage, OutboxRow
 
-__all__ = ["OutboxTables"]
+__all__ = ["INSERT_ITEM_OUTBOX", "OutboxTables", "outbox_params"]
 
 INSERT_OUTBOX = """
     INSERT INTO outbox (incident_id, idempotency_key, channel, recipient, payload, status,
@@ -30,6 +33,17 @@ INSERT_OUTBOX = """
     VALUES (:incident_id, :idempotency_key, :channel, :recipient, :payload, 'pending',
             0, :created_at, :created_at)
     ON CONFLICT (idempotency_key) DO NOTHING
+"""
+INSERT_ITEM_OUTBOX = """
+    INSERT INTO outbox (item_id, idempotency_key, channel, recipient, payload, status,
+                        attempts, next_attempt_at, created_at)
+    VALUES (:item_id, :idempotency_key, :channel, :recipient, :payload, 'pending',
+            0, :created_at, :created_at)
+    ON CONFLICT (idempotency_key) DO NOTHING
+"""
+ITEM_OUTBOX = """
+    SELECT idempotency_key, channel, recipient, payload FROM outbox
+    WHERE item_id = :item_id ORDER BY id
 """
 OUTBOX = """
     SELECT idempotency_key, channel, recipient, payload FROM outbox
@@ -43,8 +57,8 @@ OUTBOX = """
 # The row as taken (its attempts and lease) fences the later marks: a taker whose lease
 # ran out, and whose row another process took since, can no longer reschedule or bury it.
 OUTBOX_COLUMNS = (
-    "id, incident_id, idempotency_key, channel, recipient, payload, status, attempts, "
-    "next_attempt_at, created_at, sent_at, last_error"
+    "id, coalesce(incident_id, item_id), idempotency_key, channel, recipient, payload, "
+    "status, attempts, next_attempt_at, created_at, sent_at, last_error, item_id"
 )
 # The due ids are chosen once (MATERIALIZED): as a plain `IN (subquery)`, PostgreSQL may run
 # the subquery again per row and take more than :limit rows.
@@ -107,15 +121,13 @@ class OutboxTables(StoreConnection):
         """The notifications the incident's commits queued, in the order they were written."""
         with self._driver_errors():
             records = self._execute(OUTBOX, incident_id=incident_id).fetchall()
-        return [
-            OutboxMessage(
-                idempotency_key=key,
-                channel=channel,
-                recipient=recipient,
-                payload=json.loads(payload),
-            )
-            for key, channel, recipient, payload in records
-        ]
+        return _messages(records)
+
+    def item_outbox(self, item_id: str) -> list[OutboxMessage]:
+        """The notifications a register item's commits queued, in the order they were written."""
+        with self._driver_errors():
+            records = self._execute(ITEM_OUTBOX, item_id=item_id).fetchall()
+        return _messages(records)
 
     # -- delivery -------------------------------------------------------------------------
 
@@ -251,18 +263,28 @@ class OutboxTables(StoreConnection):
         """Queue an incident's messages, created (and first due) at `at`."""
         self._executemany(
             INSERT_OUTBOX,
-            [
-                {
-                    "incident_id": incident_id,
-                    "idempotency_key": message.idempotency_key,
-                    "channel": message.channel,
-                    "recipient": message.recipient,
-                    "payload": canonical_json(message.payload),
-                    "created_at": format_utc(at),
-                }
-                for message in outbox
-            ],
+            [{"incident_id": incident_id, **outbox_params(message, at)} for message in outbox],
         )
+
+
+def outbox_params(message: OutboxMessage, at: datetime) -> dict[str, Any]:
+    """The parameters of an outbox insert but its owner (`incident_id` or `item_id`)."""
+    return {
+        "idempotency_key": message.idempotency_key,
+        "channel": message.channel,
+        "recipient": message.recipient,
+        "payload": canonical_json(message.payload),
+        "created_at": format_utc(at),
+    }
+
+
+def _messages(records: Sequence[Any]) -> list[OutboxMessage]:
+    return [
+        OutboxMessage(
+            idempotency_key=key, channel=channel, recipient=recipient, payload=json.loads(payload)
+        )
+        for key, channel, recipient, payload in records
+    ]
 
 
 def _outbox_row(record: Sequence[Any]) -> OutboxRow:
@@ -279,6 +301,7 @@ def _outbox_row(record: Sequence[Any]) -> OutboxRow:
         created_at,
         sent_at,
         last_error,
+        item_id,
     ) = record
     return OutboxRow(
         id=int(id_),
@@ -293,6 +316,7 @@ def _outbox_row(record: Sequence[Any]) -> OutboxRow:
         created_at=parse_utc(created_at),
         sent_at=None if sent_at is None else parse_utc(sent_at),
         last_error=last_error,
+        item_id=item_id,
     )
 
 

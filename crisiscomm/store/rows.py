@@ -138,3 +138,4 @@ class OutboxRow:
     created_at: datetime
     sent_at: datetime | None
     last_error: str | None
+    item_id: str | None = None  # a register item's row (then `incident_id` is the item's id)

@@ -28,9 +28,10 @@ from crisiscomm.errors import StoreError, UsageError
 from crisiscomm.i18n import _
 from crisiscomm.store.dialect import Dialect, SQLiteDialect, dialect_for
 from crisiscomm.store.events import EventTables
-from crisiscomm.store.inbox import InboxTables
 from crisiscomm.store.incidents import IncidentTables
 from crisiscomm.store.outbox import OutboxTables
+from crisiscomm.store.privacy import InboxPeopleTables
+from crisiscomm.store.search import InboxSearchTables
 from crisiscomm.store.timers import TimerAlreadyFired, TimerTables
 
 __all__ = [
@@ -157,7 +158,9 @@ def account_name() -> str:
         return getpass.getuser()
 
 
-class Store(InboxTables, IncidentTables, EventTables, TimerTables, OutboxTables):
+class Store(
+    InboxPeopleTables, InboxSearchTables, IncidentTables, EventTables, TimerTables, OutboxTables
+):
     """One open database. Use `open_store`; close it, or use it as a context manager."""
 
     def identity(self) -> str:
@@ -213,6 +216,7 @@ class Store(InboxTables, IncidentTables, EventTables, TimerTables, OutboxTables)
                 for migration in known[current:]:
                     for statement in migration.statements(self._dialect):
                         self._execute(statement)
+                    self._after_migration(migration.version)
                     self._execute(
                         RECORD_SCHEMA_VERSION,
                         version=migration.version,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from crisiscomm.clock import parse_utc
 from crisiscomm.i18n import _
+from crisiscomm.ui.register import RegisterSummary, register_summary
 
 if TYPE_CHECKING:
     from crisiscomm.playbook.model import Playbook
@@ -99,6 +100,7 @@ class Board:
     incidents: list[IncidentLine]
     feed: list[FeedItem]
     outbox: dict[str, int]
+    register: RegisterSummary = field(default_factory=RegisterSummary)  # ui/register.py
 
     @property
     def timezone(self) -> str | None:
@@ -342,10 +344,14 @@ def _feed(playbook: Playbook, line: IncidentLine, fired: list[TimerRow]) -> list
     return items
 
 
-def board(*, store: Store, open_only: bool = True) -> Board:
+def board(*, store: Store, open_only: bool = True, now: datetime | None = None) -> Board:
     """Every (open) incident with its next deadline, clearances and dead letters, and a feed
-    of the latest escalations and releases."""
-    return BoardReader().read(store, open_only=open_only)
+    of the latest escalations and releases; with `now`, the register's overdue items and
+    widest-spread rumours too."""
+    read = BoardReader().read(store, open_only=open_only)
+    if now is None:
+        return read
+    return replace(read, register=register_summary(store=store, now=now))
 
 
 def detail(*, store: Store, incident_id: str) -> Detail:

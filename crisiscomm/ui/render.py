@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Final, Literal
 
 from crisiscomm.engine.timefmt import humanize, local_text, times_header
 from crisiscomm.i18n import N_, _
+from crisiscomm.ui.register import register_lines
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -170,8 +171,9 @@ def _aligned(rows: list[tuple[str, str]], indent: str = "  ") -> list[str]:
 
 def status_plain(board: Board, now: datetime) -> str:
     """The status as plain, stable text: one block per incident."""
+    register = "".join(line + "\n" for line in register_lines(board.register, board.timezone))
     if not board.incidents:
-        return empty_text() + "\n" + outbox_text(board.outbox) + "\n"
+        return empty_text() + "\n" + register + outbox_text(board.outbox) + "\n"
     zone_named = board.timezone is not None
     blocks = [board_times(board, now)]
     for line in board.incidents:
@@ -188,7 +190,8 @@ def status_plain(board: Board, now: datetime) -> str:
         ]
         head = f"{line.id}  {line.title}{closed}"
         blocks.append("\n".join([head, *_aligned(rows)]).replace(OVERDUE_MARK, "!!"))
-    return "\n\n".join(blocks) + "\n\n" + outbox_text(board.outbox) + "\n"
+    register = register and register + "\n"
+    return "\n\n".join(blocks) + "\n\n" + register + outbox_text(board.outbox) + "\n"
 
 
 def _detail_rows(detail: Detail, now: datetime, *, plain: bool) -> list[tuple[str, str]]:
@@ -354,16 +357,19 @@ def status_view(
 
     trouble = board.outbox.get("dead") or board.outbox.get("failing")
     footer = Text(outbox_text(board.outbox), style="red" if trouble else "dim")
+    lines = register_lines(board.register, board.timezone)
+    register = [Text("\n".join(lines), style="yellow", no_wrap=True)] if lines else []
     if not board.incidents:
-        return Group(Text(empty_text()), footer)
+        return Group(Text(empty_text()), *register, footer)
     zone_named = board.timezone is not None
     times = _text(board_times(board, now), "dim")
     if width >= WIDE:
-        return Group(times, _status_table(board, now, ticking, zone_named=zone_named), footer)
+        table = _status_table(board, now, ticking, zone_named=zone_named)
+        return Group(times, table, *register, footer)
     parts: list[RenderableType] = [times]
     for line in board.incidents:
         parts += [Rule(style="dim"), _status_block(line, now, ticking, zone_named=zone_named)]
-    return Group(*parts, Rule(style="dim"), footer)
+    return Group(*parts, Rule(style="dim"), *register, footer)
 
 
 def _status_table(board: Board, now: datetime, ticking: bool, *, zone_named: bool) -> Table:
