@@ -206,6 +206,8 @@ class Server:
                 coalesce=False,
                 max_instances=MAX_INSTANCES,
             )
+        if self._stopping.is_set():
+            return  # a job added while the scheduler shuts down waits for its lock
         soonest = self.store().next_inbox_timer()  # the register's next deadline or reminder
         if soonest is not None and soonest <= until and soonest != self._inbox_next:
             self._inbox_next = soonest
@@ -262,7 +264,8 @@ class Server:
                     break
             from crisiscomm.inbox.timers import fire_register_due
 
-            fire_register_due(store=self.store(), clock=self.clock)  # the register's deadlines
+            if not self._stopping.is_set():  # the register's deadlines, after the incidents'
+                fire_register_due(store=self.store(), clock=self.clock)
         except Exception as error:
             self._failed_passes += 1
             self._failed("firing timers failed; they stay due", "timer.pass_error", error)
