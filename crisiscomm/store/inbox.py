@@ -36,6 +36,7 @@ from crisiscomm.store.rows import (
     OutboxMessage,
     TimerRow,
 )
+from crisiscomm.store.timers import timer_row
 
 __all__ = [
     "InboxItem",
@@ -346,13 +347,13 @@ class InboxTables(EventTables):
         """The item's pending timers, soonest first."""
         with self._driver_errors():
             rows = self._execute(PENDING_TIMERS, item_id=item_id).fetchall()
-        return [_timer(row) for row in rows]
+        return [timer_row(row) for row in rows]
 
     def due_inbox_timers(self, now: datetime, limit: int = 100) -> list[TimerRow]:
         """Pending timers of every item due at `now` or earlier, the most overdue first."""
         with self._driver_errors():
             rows = self._execute(DUE_TIMERS, now=format_utc(now), limit=limit).fetchall()
-        return [_timer(row) for row in rows]
+        return [timer_row(row) for row in rows]
 
     def next_inbox_timer(self) -> datetime | None:
         """When the soonest pending timer of the register is due (None: there is none)."""
@@ -514,20 +515,4 @@ def _event(record: Sequence[Any]) -> EventRow:
         data=json.loads(data),
         prev_hash=prev_hash,
         hash=digest,
-    )
-
-
-def _timer(record: Sequence[Any]) -> TimerRow:
-    id_, item_id, kind, key, due_at, generation, fired_at, retired_at, late, data = record
-    return TimerRow(
-        id=int(id_),
-        incident_id=item_id,
-        kind=kind,
-        key=key,
-        due_at=parse_utc(due_at),
-        generation=int(generation),
-        fired_at=None if fired_at is None else parse_utc(fired_at),
-        retired_at=None if retired_at is None else parse_utc(retired_at),
-        late_by_seconds=None if late is None else float(late),
-        data=json.loads(data),
     )

@@ -19,7 +19,7 @@ from crisiscomm.playbook.model import canonical_json
 from crisiscomm.store.connection import StoreConnection
 from crisiscomm.store.rows import NewTimer, TimerRow
 
-__all__ = ["TimerAlreadyFired", "TimerTables"]
+__all__ = ["TimerAlreadyFired", "TimerTables", "timer_row"]
 
 TIMER_COLUMNS = (
     "id, incident_id, kind, key, due_at, generation, fired_at, retired_at, late_by_seconds, data, "
@@ -120,7 +120,7 @@ class TimerTables(StoreConnection):
         with self._driver_errors():
             sql = PENDING_TIMERS if pending_only else TIMERS
             records = self._execute(sql, incident_id=incident_id).fetchall()
-        return [_timer(record) for record in records]
+        return [timer_row(record) for record in records]
 
     def due_timers(self, now: datetime, limit: int = 100, *, take: bool = False) -> list[TimerRow]:
         """Pending timers of every incident due at `now` or earlier, the most overdue first
@@ -132,7 +132,7 @@ class TimerTables(StoreConnection):
         sql = DUE_TIMERS_UNLOCKED if take and self.backend == "postgresql" else DUE_TIMERS
         with self._driver_errors():
             records = self._execute(sql, now=format_utc(now), limit=limit).fetchall()
-        return [_timer(record) for record in records]
+        return [timer_row(record) for record in records]
 
     def next_try(self, now: datetime) -> datetime | None:
         """The earliest moment a timer already due at `now` may be fired, if one is left:
@@ -234,9 +234,11 @@ class TimerTables(StoreConnection):
         )
 
 
-def _timer(record: Sequence[Any]) -> TimerRow:
+def timer_row(record: Sequence[Any]) -> TimerRow:
+    """A timer as read: the incidents' (11 columns, with the retry state of 0002) or the
+    register's (the first 10, which never retries a failed firing)."""
     id_, incident_id, kind, key, due_at, generation, fired_at, retired_at, late, data = record[:10]
-    failures, next_try_at = record[10:]
+    failures, next_try_at = record[10:] or (0, None)
     return TimerRow(
         id=int(id_),
         incident_id=incident_id,
