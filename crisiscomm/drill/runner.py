@@ -26,12 +26,14 @@ from crisiscomm.notify.outbox import deliver_due
 
 if TYPE_CHECKING:
     from crisiscomm.documents.source import Location
-    from crisiscomm.drill.scenario import Inject, Response, Scenario
+    from crisiscomm.drill.model import Inject, Response, Scenario, Track
+    from crisiscomm.inbox.register import Register
     from crisiscomm.store import Store
     from crisiscomm.store.rows import EventRow, IncidentRow, OutboxRow
 
 __all__ = [
     "CONTROLLER",
+    "Answered",
     "Delivery",
     "DrillRun",
     "Exercise",
@@ -67,6 +69,7 @@ class Delivery:
     subject: str
     text: str
     roles: tuple[str, ...]
+    incident: str = ""  # the incident it belongs to ("" for the register's notices)
 
 
 class _RecordingChannel:
@@ -90,6 +93,7 @@ class _RecordingChannel:
                 subject=mark(str(payload.get("subject") or "")),
                 text=mark(str(payload.get("text") or "")),
                 roles=tuple(payload.get("roles") or ()),
+                incident=row.incident_id or "",
             )
         )
 
@@ -146,11 +150,36 @@ class Refusal:
     location: Location
     at: datetime
     message: str
+    track: str = ""
+
+
+@dataclass(frozen=True)
+class Answered:
+    """How a register inject was handled: its item, the deadline the register's norm
+    (or the inject's `expect`) set, and when and by whom it was settled, if it was."""
+
+    inject_id: str
+    item_id: str
+    kind: str
+    received_at: datetime
+    due_at: datetime | None
+    status: str
+    settled_at: datetime | None
+    settled_by: str | None
+    rebutted_at: datetime | None = None  # a post: when the rebuttal released marked it
+
+    @property
+    def in_time(self) -> bool:
+        """Settled, and by its deadline where it has one."""
+        if self.settled_at is None:
+            return False
+        return self.due_at is None or self.settled_at <= self.due_at
 
 
 @dataclass
 class DrillRun:
-    """What an unattended run produced, for the after-action report."""
+    """What an unattended run produced, for the after-action report: the main track's
+    incident (`incident_id`, `events`) and, by track id, every track's."""
 
     scenario: Scenario
     incident_id: str
@@ -160,6 +189,25 @@ class DrillRun:
     inject_times: dict[str, datetime] = field(default_factory=dict)
     wall_seconds: float = 0.0
     timers_fired: int = 0
+    incidents: dict[str, str] = field(default_factory=dict)
+    track_events: dict[str, list[EventRow]] = field(default_factory=dict)
+    answered: list[Answered] = field(default_factory=list)
+
+    def for_track(self, track_id: str) -> DrillRun:
+        """The run as one track's after-action report reads it."""
+        scenario = self.scenario.for_track(track_id)
+        incident = self.incidents.get(track_id, "")
+        injects = {i.id for i in scenario.injects}
+        return dataclasses.replace(
+            self,
+            scenario=scenario,
+            incident_id=incident,
+            events=self.track_events.get(track_id, []),
+            deliveries=[d for d in self.deliveries if d.incident in (incident, "")],
+            refusals=[r for r in self.refusals if scenario.in_track(track_id, r.track)],
+            inject_times={k: v for k, v in self.inject_times.items() if k in injects},
+            answered=[a for a in self.answered if a.inject_id in injects],
+        )
 
 
 def perform(store: Store, clock: SimulatedClock, incident_id: str, response: Response) -> None:
@@ -208,43 +256,70 @@ def _edit(store: Store, clock: SimulatedClock, incident_id: str, response: Respo
         )
 
 
-def opener(scenario: Scenario) -> str:
-    """Who opens the exercise's incident: the first scripted responder who holds the
-    initial state's owner role (the team the scenario plays), else its first member."""
-    playbook = scenario.playbook
+def opener(scenario: Scenario, track: Track | None = None) -> str:
+    """Who opens a track's incident (the main one's by default): the first scripted
+    responder of the track who holds the initial state's owner role (the team the
+    scenario plays), else the role's first member."""
+    track = track or scenario.tracks[0]
+    playbook = track.playbook
     owner = playbook.state(playbook.initial).get("owner")
     members = playbook.members(owner) if owner else []
     for response in scenario.responses:
-        if owner and playbook.may_act_for(response.actor, owner):
+        mine = scenario.in_track(track.id, response.track)
+        if mine and owner and playbook.may_act_for(response.actor, owner):
             return response.actor
     return str(members[0].get("login") or members[0]["name"]) if members else CONTROLLER
 
 
 class Exercise:
-    """One exercise incident in its store: a simulated clock, injects, timers, deliveries."""
+    """The exercise's incidents (one per track) in their store: a simulated clock,
+    injects, register items, timers, deliveries."""
 
     def __init__(self, scenario: Scenario, store: Store, channels: Recorder | None = None) -> None:
         self.scenario = scenario
         self.store = store
         self.clock = SimulatedClock(scenario.start)
         self.recorder = channels or Recorder()
-        self.incident_id = ""
+        self.incidents: dict[str, str] = {}  # track id: incident id
+        self.items: dict[str, str] = {}  # register inject id: item id
         self.fired = 0
+
+    @property
+    def incident_id(self) -> str:
+        """The main track's incident ("" before it opens)."""
+        return self.incidents.get(self.scenario.tracks[0].id, "")
+
+    def incident_of(self, track: str) -> str:
+        """The incident of track `track` ("" is the main one)."""
+        return self.incidents[self.scenario.track(track).id]
 
     def deliver(self) -> None:
         while deliver_due(self.store, now=self.clock.now(), limit=500, channels=self.recorder).sent:
             pass
 
+    def _next_due(self) -> datetime | None:
+        due = [
+            timer.due_at
+            for incident in self.incidents.values()
+            for timer in self.store.timers(incident, pending_only=True)
+        ]
+        if self.items:
+            register = self.store.next_inbox_timer()
+            due += [register] if register is not None else []
+        return min(due, default=None)
+
     def timers_until(self, moment: datetime) -> None:
         from crisiscomm.engine.service import fire_due
+        from crisiscomm.inbox.timers import fire_register_due
 
         while True:
-            pending = self.store.timers(self.incident_id, pending_only=True)
-            due = min((t.due_at for t in pending), default=None)
+            due = self._next_due()
             if due is None or due > moment:
                 return
             self.clock.set(max(due, self.clock.now()))
             fired = fire_due(store=self.store, clock=self.clock)
+            if self.items:
+                fired += fire_register_due(store=self.store, clock=self.clock)
             self.fired += fired
             self.deliver()
             if not fired and due <= self.clock.now():
@@ -253,24 +328,105 @@ class Exercise:
     def inject(self, inject: Inject) -> None:
         from crisiscomm.engine import service
 
+        incident = self.incident_of(inject.track)
         text = " / ".join(f"[{lang}] {t}" if lang else t for lang, t in inject.text.items())
         service.add_note(
             store=self.store,
             clock=self.clock,
-            incident_id=self.incident_id,
+            incident_id=incident,
             text=_("INJECT {id} ({source}, {channel}): {text}").format(
                 id=inject.id, source=inject.source, channel=inject.channel, text=text
             ),
             actor=CONTROLLER,
         )
-        if inject.facts and inject.at > timedelta(0):
+        if inject.facts and inject.at > self.scenario.track(inject.track).opens_at:
             service.set_facts(
                 store=self.store,
                 clock=self.clock,
-                incident_id=self.incident_id,
+                incident_id=incident,
                 assignments=[f"{k}={v}" for k, v in inject.facts.items()],
                 actor=CONTROLLER,
             )
+        if inject.register is not None:
+            self.file(inject, incident)
+
+    def file(self, inject: Inject, incident: str) -> None:
+        """A register inject reaches the register as an item linked to its incident."""
+        from crisiscomm.inbox import service as inbox
+
+        spec = inject.register or {}
+        entry = inbox.Entry(
+            kind=spec["kind"],
+            received_at=self.clock.now(),
+            channel=inject.channel,
+            source=inject.source,
+            language=spec["language"],
+            subject=_("EXERCISE: {title}").format(title=spec["subject"]),
+            text=spec["text"],
+            external_id=f"drill:{self.scenario.name}:{inject.id}",
+            incidents=(incident,),
+            reach=spec.get("reach"),
+        )
+        [(item, _new)] = inbox.add(
+            store=self.store,
+            register=_register(),
+            clock=self.clock,
+            actor=CONTROLLER,
+            entries=[entry],
+        )
+        self.items[inject.id] = item.id
+
+    def perform(self, response: Response) -> None:
+        """Run one scripted command on its track's incident (or register item)."""
+        if response.command[0] != "inbox":
+            perform(self.store, self.clock, self.incident_of(response.track), response)
+            return
+        from crisiscomm.inbox import service as inbox
+
+        trigger, inject_id = response.command[1], response.command[2]
+        inbox.act(
+            store=self.store,
+            register=_register(),
+            clock=self.clock,
+            actor=response.actor,
+            item_id=self.items[inject_id],
+            trigger=trigger,
+            answer=response.text,
+            body=response.text,
+            reason=response.text,
+            assignee=response.actor if trigger == "assign" else None,
+        )
+
+    def answered(self) -> list[Answered]:
+        """How each register inject was handled, from its item's record."""
+        result = []
+        register = _register() if self.items else None
+        for inject_id, item_id in self.items.items():
+            item = self.store.get_inbox_item(item_id)
+            lifecycle = register.lifecycle(item.kind)  # type: ignore[union-attr]
+            events = self.store.inbox_events(item_id)
+            settled = next((e for e in events if lifecycle.norm_met(str(e.data.get("to")))), None)
+            rebutted = next((e for e in events if e.data.get("to") == "rebutted"), None)
+            result.append(
+                Answered(
+                    inject_id=inject_id,
+                    item_id=item_id,
+                    kind=item.kind,
+                    received_at=item.received_at,
+                    due_at=item.due_at,
+                    status=item.status,
+                    settled_at=settled.at if settled else None,
+                    settled_by=settled.actor if settled else None,
+                    rebutted_at=rebutted.at if rebutted else None,
+                )
+            )
+        return result
+
+
+def _register() -> Register:
+    from crisiscomm.inbox.register import compiled_register, find_register
+
+    return compiled_register(find_register())
 
 
 def refusal(
@@ -292,28 +448,34 @@ def refuse_office_database(db: Path) -> None:
         )
 
 
-def open_exercise(run: Exercise) -> IncidentRow:
-    """Open the exercise's incident with the facts of the injects at 0m; deliver its outbox."""
+def open_exercise(run: Exercise, track: Track | None = None) -> IncidentRow:
+    """Open a track's incident (the main one's by default) with the facts of its injects
+    at its opening; deliver its outbox."""
     from crisiscomm.documents.findings import Finding
-    from crisiscomm.documents.source import Location
     from crisiscomm.drill.scenario import ScenarioError
     from crisiscomm.engine import service
 
     scenario = run.scenario
-    opening = [i for i in scenario.injects if i.at == timedelta(0)]
+    track = track or scenario.tracks[0]
+    opening = [
+        i
+        for i in scenario.injects
+        if scenario.in_track(track.id, i.track) and i.at == track.opens_at
+    ]
     facts = [f"{k}={v}" for i in opening for k, v in i.facts.items()]
     try:
         incident = service.open_incident(
             store=run.store,
             clock=run.clock,
-            playbook_ref=str(scenario.playbook_path),
-            title=_("EXERCISE: {title}").format(title=scenario.title),
-            severity=scenario.severity,
+            playbook_ref=str(track.playbook_path),
+            playbook=track.playbook,
+            title=_("EXERCISE: {title}").format(title=track.title),
+            severity=track.severity,
             facts=facts,
-            actor=opener(scenario),
+            actor=opener(scenario, track),
         )
     except (RefusedError, UsageError) as error:
-        where = opening[0].location if opening else Location(scenario.name, 1, 1)
+        where = opening[0].location if opening else track.location
         raise ScenarioError(
             [
                 Finding(
@@ -324,9 +486,29 @@ def open_exercise(run: Exercise) -> IncidentRow:
                 )
             ]
         ) from None
-    run.incident_id = incident.id
+    run.incidents[track.id] = incident.id
+    if track is not scenario.tracks[0]:
+        _link(run, track)
     run.deliver()
     return incident
+
+
+def _link(run: Exercise, track: Track) -> None:
+    """Two incidents of one exercise say so on their records."""
+    from crisiscomm.engine import service
+
+    main = run.scenario.tracks[0]
+    mine, theirs = run.incidents[track.id], run.incidents[main.id]
+    for incident, other, name in ((mine, theirs, main.id), (theirs, mine, track.id)):
+        service.add_note(
+            store=run.store,
+            clock=run.clock,
+            incident_id=incident,
+            text=_("Linked incident of this exercise: {incident} (track {track})").format(
+                incident=other, track=name
+            ),
+            actor=CONTROLLER,
+        )
 
 
 def run_drill(scenario: Scenario, *, db: Path, channels: Recorder | None = None) -> DrillRun:
@@ -342,33 +524,41 @@ def run_drill(scenario: Scenario, *, db: Path, channels: Recorder | None = None)
         run = Exercise(scenario, store, channels)
         incident = open_exercise(run)
         result = DrillRun(scenario, incident.id, [], run.recorder.deliveries)
-        # injects first at equal offsets: the players act on what has just reached them
-        timeline: list[tuple[timedelta, int, int, Inject | Response]] = [
-            (i.at, 0, n, i) for n, i in enumerate(scenario.injects)
+        # tracks open first, then injects, then responses at equal offsets: the players act
+        # on what has just reached them
+        timeline: list[tuple[timedelta, int, int, Any]] = [
+            (t.opens_at, 0, n, t) for n, t in enumerate(scenario.tracks) if n
         ]
-        timeline += [(r.at, 1, n, r) for n, r in enumerate(scenario.responses)]
+        timeline += [(i.at, 1, n, i) for n, i in enumerate(scenario.injects)]
+        timeline += [(r.at, 2, n, r) for n, r in enumerate(scenario.responses)]
         for at, kind, _n, item in sorted(timeline, key=lambda entry: entry[:3]):
             moment = scenario.start + at
             run.timers_until(moment)
             run.clock.set(max(moment, run.clock.now()))
             if kind == 0:
-                result.inject_times[item.id] = run.clock.now()  # type: ignore[union-attr]
+                open_exercise(run, item)
+            elif kind == 1:
+                result.inject_times[item.id] = run.clock.now()
                 try:
-                    run.inject(item)  # type: ignore[arg-type]
+                    run.inject(item)
                 except (RefusedError, UsageError) as error:
-                    command = _("inject {id}").format(id=item.id)  # type: ignore[union-attr]
-                    result.refusals.append(refusal(command, item.location, run.clock, error))
+                    command = _("inject {id}").format(id=item.id)
+                    found = refusal(command, item.location, run.clock, error)
+                    result.refusals.append(dataclasses.replace(found, track=item.track))
             else:
                 try:
-                    perform(store, run.clock, incident.id, item)  # type: ignore[arg-type]
+                    run.perform(item)
                 except (RefusedError, UsageError) as error:
-                    command = " ".join(item.command)  # type: ignore[union-attr]
-                    result.refusals.append(refusal(command, item.location, run.clock, error))
+                    found = refusal(" ".join(item.command), item.location, run.clock, error)
+                    result.refusals.append(dataclasses.replace(found, track=item.track))
             run.deliver()
         end = scenario.start + scenario.duration
         run.timers_until(end)
         run.clock.set(max(end, run.clock.now()))
-        result.events = store.events(incident.id)
+        result.incidents = dict(run.incidents)
+        result.track_events = {t: store.events(i) for t, i in run.incidents.items()}
+        result.events = result.track_events[scenario.tracks[0].id]
+        result.answered = run.answered()
         result.timers_fired = run.fired
     result.wall_seconds = time.perf_counter() - started
     return result

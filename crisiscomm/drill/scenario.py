@@ -8,9 +8,7 @@ the file:line the trainer wrote; `load_scenario` raises them as one ScenarioErro
 from __future__ import annotations
 
 import difflib
-import re
 import shlex
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,9 +16,11 @@ from typing import TYPE_CHECKING, Any
 from crisiscomm.documents.findings import Finding
 from crisiscomm.documents.kinds import Kind
 from crisiscomm.documents.rules import register
-from crisiscomm.documents.source import Location, MarkedDict, location_of
+from crisiscomm.documents.source import Location, MarkedDict
+from crisiscomm.drill.checker import Checker
+from crisiscomm.drill.model import Inject, Objective, Response, Scenario, Target, Track
 from crisiscomm.drill.schema import scenario_schema_findings
-from crisiscomm.durations import parse_duration
+from crisiscomm.durations import format_duration
 from crisiscomm.errors import CrisisCommError, LoadError, UsageError
 from crisiscomm.i18n import _
 
@@ -39,8 +39,6 @@ __all__ = [
     "Target",
     "is_scenario",
     "load_scenario",
-    "parse_offset",
-    "parse_target",
     "scenario_findings",
 ]
 
@@ -56,6 +54,7 @@ COMMANDS = {
     "release": 1,
     "ack": 0,
     "note": 0,
+    "inbox": 2,
 }
 EXPECTED_ACTIONS = {
     "advance",
@@ -67,19 +66,8 @@ EXPECTED_ACTIONS = {
     "ack",
     "reach",
     "note",
+    "answer",
 }
-KPI_NAMES = {
-    "time_to_verification": "duration",
-    "time_to_notify_leadership": "duration",
-    "time_to_first_statement": "duration",
-    "clearance_time": "duration",
-    "ack_latency": "duration",
-    "cadence_adherence": "ratio",
-    "escalations_fired": "count",
-    "updates_missed": "count",
-}
-_TARGET = re.compile(r"^\s*([a-z_.]+)\s*(<=|>=|<|>|==)\s*(\S+)\s*$")
-_ZERO = re.compile(r"^(0+[dhms]?)+$|^PT?0+[DHMS]?$", re.IGNORECASE)
 
 
 class ScenarioError(UsageError):
@@ -92,190 +80,18 @@ class ScenarioError(UsageError):
         self.findings = findings
 
 
-@dataclass(frozen=True)
-class Target:
-    """`KPI OP VALUE`: seconds for durations, a share (0..1) for ratios, a count."""
-
-    kpi: str
-    op: str
-    value: float
-    text: str
-    location: Location
-
-    def holds(self, measured: float | None) -> bool:
-        """Whether a measured value meets the target (an unmeasured one never does)."""
-        if measured is None:
-            return False
-        return {
-            "<=": measured <= self.value,
-            "<": measured < self.value,
-            ">=": measured >= self.value,
-            ">": measured > self.value,
-            "==": measured == self.value,
-        }[self.op]
-
-
-@dataclass(frozen=True)
-class Objective:
-    """An exercise objective, rated on the HSEEP scale by its KPI target."""
-
-    id: str
-    text: str
-    target: Target
-
-
-@dataclass(frozen=True)
-class Inject:
-    """A master scenario event: what reaches the players, when, and what they should do."""
-
-    id: str
-    at: timedelta
-    source: str
-    channel: str
-    text: dict[str, str]
-    facts: dict[str, str]
-    expect_action: tuple[str, ...] | None
-    expect_within: timedelta | None
-    location: Location
-
-
-@dataclass(frozen=True)
-class Response:
-    """A scripted player command for unattended runs."""
-
-    at: timedelta
-    actor: str
-    command: tuple[str, ...]  # e.g. ("advance", "confirm"), "statement" already dropped
-    note: str | None
-    text: str | None
-    facts: dict[str, str]
-    location: Location
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """A loaded, checked drill scenario."""
-
-    path: Path
-    name: str  # as displayed (file)
-    playbook_path: Path
-    playbook: Playbook
-    title: str
-    start: datetime  # aware UTC
-    timezone: str
-    duration: timedelta
-    severity: str | None
-    seed: int
-    objectives: list[Objective] = field(default_factory=list)
-    injects: list[Inject] = field(default_factory=list)
-    responses: list[Response] = field(default_factory=list)
-    kpi_targets: list[Target] = field(default_factory=list)
-    states_by: list[tuple[str, timedelta, Location]] = field(default_factory=list)
-    must_fire: list[dict[str, Any]] = field(default_factory=list)
-    must_not_fire: list[dict[str, Any]] = field(default_factory=list)
-
-
-def parse_offset(text: str) -> timedelta:
-    """An offset from the exercise start: `0m`, `15m`, `1d2h` (zero allowed)."""
-    if _ZERO.match(text.strip()):
-        return timedelta(0)
-    return parse_duration(text)
-
-
-def parse_target(text: str, location: Location) -> Target:
-    """`time_to_first_statement <= 60m` and the like; ValueError when it is not one."""
-    match = _TARGET.match(text)
-    if not match:
-        raise ValueError(_("`{text}` is not a target; write KPI OP VALUE").format(text=text))
-    kpi, op, raw = match.groups()
-    base = kpi.split(".")[0]
-    if base not in KPI_NAMES or ("." in kpi and base != "clearance_time"):
-        close = difflib.get_close_matches(base, list(KPI_NAMES), n=1)
-        raise ValueError(
-            _("unknown KPI `{kpi}`; known: {names}").format(
-                kpi=kpi, names=", ".join(sorted(KPI_NAMES))
-            )
-            + (" " + _("(did you mean `{name}`?)").format(name=close[0]) if close else "")
-        )
-    kind = KPI_NAMES[base]
-    if kind == "duration":
-        value = parse_offset(raw).total_seconds()
-    elif kind == "ratio":
-        number = raw.rstrip("%")
-        try:
-            value = float(number) / (100 if raw.endswith("%") else 1)
-        except ValueError:
-            raise ValueError(_("`{raw}` is not a share; write e.g. 90%").format(raw=raw)) from None
-    else:
-        try:
-            value = float(int(raw))
-        except ValueError:
-            raise ValueError(_("`{raw}` is not a whole number").format(raw=raw)) from None
-    return Target(kpi, op, value, text.strip(), location)
-
-
-class _Checker:
+class _Checker(Checker):
     """Walks a schema-valid scenario document, collecting findings and building the Scenario."""
-
-    def __init__(self, path: Path, document: MarkedDict) -> None:
-        self.path = path
-        self.document = document
-        self.findings: list[Finding] = []
-
-    def where(self, *steps: str | int) -> Location:
-        return location_of(self.document, list(steps)) or self.document.location
-
-    def problem(self, message: str, *steps: str | int, hint: str | None = None) -> None:
-        self.findings.append(Finding(self.where(*steps), "drill", message, hint=hint))
-
-    def offset(self, *steps: str | int, limit: timedelta | None = None) -> timedelta:
-        node: Any = self.document
-        for step in steps:
-            node = node[step]
-        try:
-            value = parse_offset(str(node))
-        except ValueError as error:
-            self.problem(str(error), *steps)
-            return timedelta(0)
-        if limit is not None and value > limit:
-            self.problem(
-                _("`{text}` is after the end of the exercise ({duration})").format(
-                    text=node, duration=self.document["duration"]
-                ),
-                *steps,
-                hint=_("make `duration` longer or the offset shorter"),
-            )
-        return value
-
-    def name(self, kind: str, value: str, known: Any, *steps: str | int) -> bool:
-        if value in known:
-            return True
-        close = difflib.get_close_matches(value, [str(k) for k in known], n=1)
-        hint = (
-            _("did you mean `{name}`?").format(name=close[0])
-            if close
-            else _("known: {names}").format(names=", ".join(sorted(str(k) for k in known)))
-        )
-        self.problem(
-            _("unknown {kind} `{name}` in playbook {playbook}").format(
-                kind=kind, name=value, playbook=self.playbook_name
-            ),
-            *steps,
-            hint=hint,
-        )
-        return False
-
-    playbook_name = ""
 
     def build(self) -> Scenario | None:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
         document = self.document
-        playbook_path, playbook = self.find_playbook()
-        if playbook is None or playbook_path is None:
+        duration = self.offset("duration")
+        tracks = self.tracks(duration)
+        if tracks is None:
             return None
-        self.playbook_name = playbook.id
-        zone = str(document.get("timezone") or playbook.timezone)
+        zone = str(document.get("timezone") or tracks[0].playbook.timezone)
         try:
             tz = ZoneInfo(zone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -292,80 +108,38 @@ class _Checker:
             )
             start = datetime(2026, 1, 1)
         start = (start if start.tzinfo else start.replace(tzinfo=tz)).astimezone(ZoneInfo("UTC"))
-        duration = self.offset("duration")
-        severity = document.get("severity")
-        if severity is not None:
-            self.name(_("severity"), severity, playbook.severities, "severity")
         scenario = Scenario(
             path=self.path,
             name=document.location.file,
-            playbook_path=playbook_path,
-            playbook=playbook,
             title=str(document["title"]),
             start=start,
             timezone=zone,
             duration=duration,
-            severity=severity,
             seed=int(document.get("seed", 0)),
+            tracks=tracks,
         )
         self.objectives(scenario)
         self.injects(scenario)
         self.responses(scenario)
-        self.expectations(scenario)
+        self.expectations(scenario, document.get("expectations") or {}, ("expectations",))
+        for index, item in enumerate(document.get("tracks") or []):
+            if "expectations" in item and index:
+                self.use(scenario.tracks[index])
+                steps = ("tracks", index, "expectations")
+                self.expectations(scenario, item["expectations"], steps, scenario.tracks[index])
         return scenario
-
-    def find_playbook(self) -> tuple[Path | None, Playbook | None]:
-        from crisiscomm.documents.library import Library
-        from crisiscomm.playbook.compile import compiled_playbook
-
-        reference = str(self.document["playbook"])
-        beside = self.path.parent / reference
-        candidates = [beside] if ("/" in reference or reference.endswith((".yaml", ".yml"))) else []
-        candidates += [self.path.resolve().parent.parent / "playbooks" / f"{reference}.yaml"]
-        path = next((c for c in candidates if c.is_file()), None)
-        try:
-            path = path or Library().find_playbook(reference)
-            return path, compiled_playbook(path)
-        except CrisisCommError as error:
-            self.problem(
-                _("playbook `{name}`: {error}").format(name=reference, error=error.message),
-                "playbook",
-                hint=error.hint,
-            )
-            return None, None
-
-    def target(self, text: str, *steps: str | int) -> Target | None:
-        try:
-            return parse_target(text, self.where(*steps))
-        except ValueError as error:
-            self.problem(str(error), *steps)
-            return None
 
     def objectives(self, scenario: Scenario) -> None:
         for index, item in enumerate(self.document.get("objectives") or []):
-            target = self.target(item["kpi"], "objectives", index, "kpi")
+            steps = ("objectives", index)
+            track = self.track_of(scenario, item, scenario.duration, item["id"], *steps)
+            target = self.target(item["kpi"], *steps, "kpi")
             if target is not None:
                 scenario.objectives.append(Objective(item["id"], item["text"], target))
-
-    def facts(self, values: dict[str, Any], *steps: str | int) -> dict[str, str]:
-        """The facts as `name=value` text; a text per language (`area: {kaa: ..., ru: ...}`)
-        as `area.kaa=...`, `area.ru=...`."""
-        playbook = self.scenario_playbook
-        result = {}
-        for name, value in values.items():
-            self.name(_("fact"), name, playbook.facts, *steps, name)
-            if isinstance(value, dict):
-                for language, text in value.items():
-                    self.name(_("language"), language, playbook.languages, *steps, name, language)
-                    result[f"{name}.{language}"] = str(text)
-                continue
-            result[name] = str(value).lower() if isinstance(value, bool) else str(value)
-        return result
-
-    scenario_playbook: Playbook
+                if track is not scenario.tracks[0]:
+                    scenario.track_of[target.location] = track.id
 
     def injects(self, scenario: Scenario) -> None:
-        self.scenario_playbook = scenario.playbook
         seen: set[str] = set()
         for index, item in enumerate(self.document.get("injects") or []):
             steps = ("injects", index)
@@ -374,17 +148,30 @@ class _Checker:
                     _("inject id `{id}` is used twice").format(id=item["id"]), *steps, "id"
                 )
             seen.add(item["id"])
+            at = self.offset(*steps, "at", limit=scenario.duration)
+            what = _("inject `{id}`").format(id=item["id"])
+            track = self.track_of(scenario, item, at, what, *steps)
+            self.scenario_playbook = track.playbook
             text = item["text"] if isinstance(item["text"], dict) else {"": item["text"]}
+            register = self.register_inject(item, text, *steps)
             expect = item.get("expect")
             action = within = None
             if expect:
                 action = tuple(str(expect["action"]).split())
-                self.expected_action(scenario.playbook, action, *steps, "expect", "action")
+                if action == ("answer",) and register is None:
+                    self.problem(
+                        _("only an inject that reaches the register can expect an answer"),
+                        *steps,
+                        "expect",
+                        "action",
+                        hint=_("add `register: {kind: media_query}` to the inject"),
+                    )
+                self.expected_action(track.playbook, action, *steps, "expect", "action")
                 within = self.offset(*steps, "expect", "within")
             scenario.injects.append(
                 Inject(
                     id=item["id"],
-                    at=self.offset(*steps, "at", limit=scenario.duration),
+                    at=at,
                     source=item["source"],
                     channel=item["channel"],
                     text=dict(text),
@@ -392,28 +179,62 @@ class _Checker:
                     expect_action=action,
                     expect_within=within,
                     location=self.where(*steps),
+                    track=track.id,
+                    register=register,
                 )
             )
+        for number, track in enumerate(scenario.tracks):
+            opening = {  # `area.ru` gives `area` too
+                name.partition(".")[0]
+                for i in scenario.injects
+                if i.track == track.id and i.at == track.opens_at
+                for name in i.facts
+            }
+            missing = [
+                name
+                for name, definition in track.playbook.facts.items()
+                if definition.get("required") and name not in opening
+            ]
+            if missing:
+                where = ("tracks", number) if "tracks" in self.document else ("playbook",)
+                self.problem(
+                    _(
+                        "the incident cannot be opened: playbook {playbook} requires the facts"
+                        " {names}"
+                    ).format(playbook=track.playbook.id, names=", ".join(missing)),
+                    *(("injects",) if "injects" in self.document and not number else where),
+                    hint=_("set them under `facts:` of an inject at {at} of track {track}").format(
+                        at=format_duration(track.opens_at), track=track.id
+                    ),
+                )
 
-        opening = {  # `area.ru` gives `area` too
-            name.partition(".")[0]
-            for i in scenario.injects
-            if i.at == timedelta(0)
-            for name in i.facts
-        }
-        missing = [
-            name
-            for name, definition in scenario.playbook.facts.items()
-            if definition.get("required") and name not in opening
-        ]
-        if missing:
+    def register_inject(
+        self, item: Any, text: dict[str, str], *steps: str | int
+    ) -> dict[str, Any] | None:
+        """What a register inject files: kind, language, subject, text, reach."""
+        if "register" not in item:
+            return None
+        spec = item["register"]
+        languages = [code for code in text if code]
+        language = str(spec.get("language") or (languages[0] if languages else "en"))
+        if languages and language not in text:
             self.problem(
-                _(
-                    "the incident cannot be opened: playbook {playbook} requires the facts {names}"
-                ).format(playbook=scenario.playbook.id, names=", ".join(missing)),
-                *(("injects",) if "injects" in self.document else ("playbook",)),
-                hint=_("set them under `facts:` of an inject at 0m"),
+                _("the inject has no text in `{language}`, the asker's language").format(
+                    language=language
+                ),
+                *steps,
+                "register",
+                "language",
+                hint=_("texts: {names}").format(names=", ".join(languages)),
             )
+        body = text.get(language) or next(iter(text.values()))
+        return {
+            "kind": spec["kind"],
+            "language": language,
+            "subject": str(spec.get("subject") or body.split(".")[0][:80]),
+            "text": body,
+            "reach": spec.get("reach"),
+        }
 
     def expected_action(
         self, playbook: Playbook, action: tuple[str, ...], *steps: str | int
@@ -426,7 +247,7 @@ class _Checker:
             )
             return
         verb, names = action[0], action[1:]
-        if verb in ("ack", "note"):
+        if verb in ("ack", "note", "answer"):
             return
         if len(names) != 1:
             self.problem(_("`{verb}` needs one name after it").format(verb=verb), *steps)
@@ -480,35 +301,97 @@ class _Checker:
                     "command",
                 )
                 continue
-            if COMMANDS[verb]:
-                self.known_name(scenario.playbook, verb, words[1], *steps, "command")
+            at = self.offset(*steps, "at", limit=scenario.duration)
+            if verb == "inbox":
+                track = self.inbox_command(scenario, words, at, *steps)
+            else:
+                what = _("response `{command}`").format(command=item["command"])
+                track = self.track_of(scenario, item, at, what, *steps)
+                self.scenario_playbook = track.playbook
+            if COMMANDS[verb] and verb != "inbox":
+                self.known_name(track.playbook, verb, words[1], *steps, "command")
             if verb == "edit":
-                self.name(_("language"), words[2], scenario.playbook.languages, *steps, "command")
+                self.name(_("language"), words[2], track.playbook.languages, *steps, "command")
             if verb in ("set",) and not item.get("facts"):
                 self.problem(_("`set` needs `facts:`"), *steps, "command")
             if verb in ("note", "edit") and not item.get("text"):
                 self.problem(_("`{verb}` needs `text:`").format(verb=verb), *steps, "command")
             scenario.responses.append(
                 Response(
-                    at=self.offset(*steps, "at", limit=scenario.duration),
+                    at=at,
                     actor=item["as"],
                     command=words,
                     note=item.get("note"),
                     text=item.get("text"),
                     facts=self.facts(item.get("facts") or {}, *steps, "facts"),
                     location=self.where(*steps),
+                    track=track.id,
                 )
             )
 
-    def expectations(self, scenario: Scenario) -> None:
-        expectations = self.document.get("expectations") or {}
-        playbook = scenario.playbook
+    def inbox_command(
+        self, scenario: Scenario, words: tuple[str, ...], at: timedelta, *steps: str | int
+    ) -> Track:
+        """`inbox TRIGGER INJECT`: the inject reaches the register by `at`, and its kind's
+        lifecycle has the trigger. The response plays in the inject's track."""
+        trigger, inject_id = words[1], words[2]
+        inject = next((i for i in scenario.injects if i.id == inject_id), None)
+        registered = [i.id for i in scenario.injects if i.register]
+        if inject is None or inject.register is None:
+            self.problem(
+                _("`{id}` is no inject that reaches the register").format(id=inject_id),
+                *steps,
+                "command",
+                hint=_("register injects: {names}").format(names=", ".join(registered) or "-"),
+            )
+            return scenario.tracks[0]
+        if at < inject.at:
+            self.problem(
+                _("the response comes before inject `{id}` reaches the register").format(
+                    id=inject_id
+                ),
+                *steps,
+                "at",
+            )
+        register = self.register()
+        if register is not None:
+            lifecycle = register.lifecycle(inject.register["kind"])
+            self.name(_("register trigger"), trigger, lifecycle.triggers, *steps, "command")
+        track = scenario.track(inject.track)
+        self.scenario_playbook = self.use(track)
+        return track
+
+    def register(self) -> Any:
+        """The office's register (inbox.yaml), which register injects land in."""
+        from crisiscomm.inbox.register import compiled_register, find_register
+
+        try:
+            return compiled_register(find_register())
+        except CrisisCommError as error:
+            self.problem(error.message, "injects", hint=error.hint)
+            return None
+
+    def expectations(
+        self,
+        scenario: Scenario,
+        expectations: Any,
+        prefix: tuple[str | int, ...],
+        track: Track | None = None,
+    ) -> None:
+        def owner(item: Any, steps: tuple[str | int, ...]) -> Playbook:
+            chosen = track or self.track_of(scenario, item, timedelta.max, "-", *steps)
+            if chosen is not scenario.tracks[0]:
+                scenario.track_of[self.where(*steps)] = chosen.id
+            return self.use(chosen)
+
         for index, text in enumerate(expectations.get("kpis") or []):
-            target = self.target(text, "expectations", "kpis", index)
+            owner({}, (*prefix, "kpis", index))
+            target = self.target(text, *prefix, "kpis", index)
             if target is not None:
                 scenario.kpi_targets.append(target)
         for index, item in enumerate(expectations.get("states") or []):
-            steps: tuple[str | int, ...] = ("expectations", "states", index)
+            steps: tuple[str | int, ...] = (*prefix, "states", index)
+            playbook = owner(item, steps)
             self.name(_("state"), item["state"], playbook.states, *steps, "state")
             by = self.offset(*steps, "by", limit=scenario.duration)
             scenario.states_by.append((item["state"], by, self.where(*steps)))
@@ -518,7 +401,8 @@ class _Checker:
             ("must_not_fire", scenario.must_not_fire),
         ):
             for index, item in enumerate(escalations.get(key) or []):
-                steps = ("expectations", "escalations", key, index)
+                steps = (*prefix, "escalations", key, index)
+                playbook = owner(item, steps)
                 rule: dict[str, Any] = {"location": self.where(*steps)}
                 if "state" in item:
                     self.name(_("state"), item["state"], playbook.states, *steps, "state")

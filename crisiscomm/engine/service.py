@@ -124,8 +124,10 @@ def open_incident(
     severity: str | None,
     facts: list[str] | tuple[str, ...],
     actor: str,
+    playbook: Playbook | None = None,
 ) -> IncidentRow:
-    """Open an incident of a playbook (path or id), pinning the playbook's content."""
+    """Open an incident of a playbook (path or id), pinning the playbook's content; or of
+    `playbook` as given (a drill's, with the exercise's overrides applied)."""
     from zoneinfo import ZoneInfo
 
     from crisiscomm.documents.library import Library
@@ -133,7 +135,7 @@ def open_incident(
     from crisiscomm.engine.facts import parse_assignments
     from crisiscomm.playbook.compile import compiled_playbook
 
-    playbook = compiled_playbook(Library().find_playbook(playbook_ref))
+    playbook = playbook or compiled_playbook(Library().find_playbook(playbook_ref))
     actor, entered_by = resolve_actor(store, playbook, actor)
     values = parse_assignments(facts)
     now = clock.now()
