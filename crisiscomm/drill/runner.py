@@ -406,7 +406,7 @@ class Exercise:
             lifecycle = register.lifecycle(item.kind)  # type: ignore[union-attr]
             events = self.store.inbox_events(item_id)
             settled = next((e for e in events if lifecycle.norm_met(str(e.data.get("to")))), None)
-            rebutted = next((e for e in events if e.data.get("to") == "rebutted"), None)
+            rebutted = next((e for e in events if e.type == "inbox.rebutted"), None)
             result.append(
                 Answered(
                     inject_id=inject_id,

@@ -356,7 +356,17 @@ class _Checker(Checker):
         register = self.register()
         if register is not None:
             lifecycle = register.lifecycle(inject.register["kind"])
-            self.name(_("register trigger"), trigger, lifecycle.triggers, *steps, "command")
+            if trigger not in lifecycle.triggers:
+                self.problem(
+                    _("a {kind} of the register has no step `{trigger}`").format(
+                        kind=inject.register["kind"], trigger=trigger
+                    ),
+                    *steps,
+                    "command",
+                    hint=_("its steps: {names}").format(
+                        names=", ".join(sorted(lifecycle.triggers))
+                    ),
+                )
         track = scenario.track(inject.track)
         self.scenario_playbook = self.use(track)
         return track
