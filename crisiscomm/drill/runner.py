@@ -297,12 +297,13 @@ class Exercise:
         while deliver_due(self.store, now=self.clock.now(), limit=500, channels=self.recorder).sent:
             pass
 
-    def _next_due(self) -> datetime | None:
-        due = [
-            timer.due_at
-            for incident in self.incidents.values()
-            for timer in self.store.timers(incident, pending_only=True)
-        ]
+    def _next_due(self, moment: datetime) -> datetime | None:
+        """The earliest pending timer due by `moment`, of an incident or of the register
+        (the drill's database holds only the exercise's)."""
+        from crisiscomm.clock import parse_utc
+
+        soonest = self.store.pending_wakeups(moment, 1)
+        due = [parse_utc(soonest[0][2])] if soonest else []
         if self.items:
             register = self.store.next_inbox_timer()
             due += [register] if register is not None else []
@@ -313,7 +314,7 @@ class Exercise:
         from crisiscomm.inbox.timers import fire_register_due
 
         while True:
-            due = self._next_due()
+            due = self._next_due(moment)
             if due is None or due > moment:
                 return
             self.clock.set(max(due, self.clock.now()))
