@@ -17,6 +17,7 @@ MAX_LINES = 600
 FLOORS: list[tuple[str, ...]] = [
     # leaves
     ("crisiscomm", "errors", "clock", "i18n", "durations", "templates", "texts", "formats"),
+    ("pages",),  # what the HTML pages share: pygal's style, SVG without scripts, Jinja2
     ("documents",),  # the YAML kinds' shared floor
     ("office",),  # the office kind: people, roles, rotations
     ("playbook",),  # the playbook kind and the compiled model

@@ -69,7 +69,7 @@ def test_the_exercise_overrides_timings_and_adds_facts_on_the_pinned_playbook(
         playbook, incident = service.load(store=store, incident_id=run.incidents["flood"])
     assert playbook.states["holding"]["cadence"]["every"] == "30m"
     assert playbook.states["verification"]["deadline"] == "20m"
-    assert playbook.statements["full"]["clearance"] == ["head_of_press", "legal"]
+    assert playbook.statements["full"]["clearance"] == ["head_of_press", "mes_liaison", "legal"]
     assert incident.data["facts"]["children_evacuated"] == 340
     # the shipped playbook itself is unchanged
     assert (
@@ -261,10 +261,70 @@ def test_the_validate_command_reports_track_findings(write: Write) -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_an_exercise_of_several_incidents_is_not_played_interactively(tmp_path: Path) -> None:
-    from crisiscomm.drill.interactive import InteractiveDrill
-    from crisiscomm.errors import UsageError
+def test_an_exercise_of_several_incidents_is_not_played_interactively() -> None:
+    import subprocess
+    import sys
 
-    with open_store(tmp_path / "drill.db") as store, pytest.raises(UsageError) as caught:
-        InteractiveDrill(load_scenario(TWO_TRACKS), store, speed=60)
-    assert "several incidents (2) is played unattended" in caught.value.message
+    done = subprocess.run(
+        [sys.executable, "-m", "crisiscomm", "drill", str(TWO_TRACKS), "--interactive"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2, done.stdout
+    assert "several incidents (2) is played unattended" in done.stderr
+    assert "run it without --interactive" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_report_covers_each_incident_the_overrides_and_the_register(tmp_path: Path) -> None:
+    from crisiscomm.drill.report import after_action, to_json, to_markdown
+
+    report = after_action(run_drill(load_scenario(TWO_TRACKS), db=tmp_path / "drill.db"))
+    assert [t.run.scenario.tracks[0].id for t in report.tracks] == ["rumour"]
+    rumour = report.tracks[0]
+    assert len(report.all_checks) == len(report.checks) + len(rumour.checks)
+    data = to_json(report)
+    assert data["track"] == "flood" and data["tracks"][0]["track"] == "rumour"
+    assert data["tracks"][0]["incident"] == report.run.incidents["rumour"]
+    assert "cadence in holding: every 1h → every 30m" in data["overrides"]
+    assert data["tracks"][0]["overrides"] == []
+    journalist = next(i for i in data["injects"] if i["id"] == "journalist")
+    assert journalist["outcome"] == "met" and journalist["item"].startswith("INB-")
+    post = next(i for i in data["tracks"][0]["injects"] if i["id"] == "viral-post")
+    assert post["outcome"] == "met"
+    assert "rebutted at T+1h20m, 55m after it was seen" in post["detail"]
+    text = to_markdown(report)
+    assert "## Timings this exercise changed" in text
+    assert "clearance of full: head_of_press, legal → head_of_press, mes_liaison, legal" in text
+    second = text.index("(track rumour)")
+    assert text.index("## Injects") < second < text.rindex("## Injects")
+    assert text.count("# After-action report") == 1
+
+
+def test_a_register_inject_left_unanswered_fails_the_drill(tmp_path: Path, write: Write) -> None:
+    from crisiscomm.drill.report import after_action
+
+    text = TWO_TRACKS.read_text(encoding="utf-8")
+    text = text.replace(
+        '  - {at: 50m, as: naytbaev, command: inbox answer journalist, text: "По данным МЧС,'
+        ' эвакуированы жители трёх посёлков."}\n',
+        "",
+    )
+    path = write("drills/unanswered.yaml", text)
+    report = after_action(run_drill(load_scenario(path), db=tmp_path / "drill.db"))
+    assert not report.passed
+    failed = [c for c in report.all_checks if not c.passed and c.kind == "inject"]
+    assert [c.subject.split(":")[0] for c in failed] == ["journalist"]
+    assert "never settled (status new)" in failed[0].detail
+
+
+def test_the_html_report_charts_each_incident(tmp_path: Path) -> None:
+    from crisiscomm.drill.report import after_action
+    from crisiscomm.drill.report_html import to_html
+
+    report = after_action(run_drill(load_scenario(TWO_TRACKS), db=tmp_path / "drill.db"))
+    page = to_html(report)
+    assert page.count("<svg") == 2
+    assert "(track rumour): " in page
+    assert "<script" not in page

@@ -9,6 +9,8 @@ import click
 
 from crisiscomm.i18n import _
 
+REPORT_FORMATS = ("md", "html", "json")
+
 
 class _DrillGroup(click.Group):
     """`drill SCENARIO...` runs scenarios; `drill generate ...` is a subcommand."""
@@ -46,7 +48,21 @@ def drill() -> None:
     help="Database file for the run (default: a temporary one, deleted afterwards).",
 )
 @click.option(
-    "--report", type=click.Path(path_type=Path), help="Write the after-action report (Markdown)."
+    "--report",
+    "-o",
+    "--output",
+    "report",
+    metavar="FILE",
+    type=click.Path(path_type=Path),
+    help="Write the after-action report to FILE (in --format).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(REPORT_FORMATS),
+    default="md",
+    show_default=True,
+    help="md, html (one self-contained file with a chart of the timeline) or json.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON for scripts.")
 @click.option(
@@ -73,6 +89,7 @@ def run(
     scenarios: tuple[Path, ...],
     db: Path | None,
     report: Path | None,
+    output_format: str,
     as_json: bool,
     coverage: bool,
     interactive: bool,
@@ -92,12 +109,13 @@ def run(
     Examples:
       crisiscomm drill run drills/flood-amu-darya.yaml --report aar.md
       crisiscomm drill run drills/ --json
+      crisiscomm drill drills/flood-amu-darya.yaml --format html -o aar.html
       crisiscomm drill run --coverage drills/
       crisiscomm drill drills/flood-amu-darya.yaml --interactive --speed 60
     """
     import tempfile
 
-    from crisiscomm.cli.common import echo_json, write_report
+    from crisiscomm.cli.common import echo_json
     from crisiscomm.documents.kinds import collect_files
     from crisiscomm.drill.coverage import coverage as measure
     from crisiscomm.drill.report import after_action, to_json, to_markdown
@@ -113,12 +131,20 @@ def run(
             )
         )
     loaded = [load_scenario(file) for file in files]  # every file checked before any runs
+    _check_output(report, output_format, count=len(loaded))
     channels = LiveChannels() if live_channels else None
     if interactive:
         if len(loaded) != 1 or as_json or coverage:
             raise UsageError(
                 _("--interactive plays one scenario, without --json or --coverage"),
                 hint=_("e.g. crisiscomm drill drills/flood-amu-darya.yaml --interactive"),
+            )
+        if len(loaded[0].tracks) > 1:
+            raise UsageError(
+                _("an exercise of several incidents ({count}) is played unattended").format(
+                    count=len(loaded[0].tracks)
+                ),
+                hint=_("run it without --interactive; the report covers each incident"),
             )
         played = _interactive(loaded[0], db=db, speed=speed, channels=channels)
         if played is None:
@@ -132,7 +158,7 @@ def run(
                 reports.append(after_action(run_drill(scenario, db=target, channels=channels)))
     failed = any(not r.passed for r in reports)
     if report is not None:
-        write_report(report, "\n".join(to_markdown(r) for r in reports))
+        _write_atomically(report, _rendered(reports, output_format))
     if coverage:
         measured = measure([r.run for r in reports])
         if as_json:
@@ -140,14 +166,74 @@ def run(
         else:
             click.echo(_coverage_text(measured))
         return 1 if failed else 0
-    if as_json:
+    if as_json or (output_format == "json" and report is None):
         echo_json([to_json(r) for r in reports] if len(reports) > 1 else to_json(reports[0]))
+    elif output_format == "html" and report is None:
+        click.echo(_rendered(reports, output_format), nl=False)
     elif len(reports) == 1:
         click.echo(to_markdown(reports[0]), nl=False)
     else:
         for item in reports:
             click.echo(_summary_line(item))
     return 1 if failed else 0
+
+
+def _check_output(path: Path | None, output_format: str, *, count: int) -> None:
+    """Refuse, before anything runs, a report that could not be written as asked."""
+    from crisiscomm.errors import UsageError
+
+    if output_format == "html" and count != 1:
+        raise UsageError(
+            _("--format html writes the report of one scenario; {n} were given").format(n=count),
+            hint=_("run one scenario per page, or use --format md or json"),
+        )
+    if path is not None and not path.parent.is_dir():
+        import errno
+        import os
+
+        reason = os.strerror(errno.ENOENT)  # what writing would say, before a run is wasted
+        raise UsageError(_("cannot write {path}: {reason}").format(path=path, reason=reason))
+
+
+def _rendered(reports: list[Any], output_format: str) -> str:
+    """The reports in the format asked for (html: one scenario's page)."""
+    import json
+
+    from crisiscomm.drill.report import to_json, to_markdown
+
+    if output_format == "html":
+        from crisiscomm.drill.report_html import to_html
+
+        return to_html(reports[0])
+    if output_format == "json":
+        data = [to_json(r) for r in reports] if len(reports) > 1 else to_json(reports[0])
+        return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+    return "\n".join(to_markdown(r) for r in reports)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write the report whole or not at all: a temporary file beside it, then renamed."""
+    import os
+    import tempfile
+
+    from crisiscomm.errors import UsageError
+
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                file.write(text)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)  # as an ordinary new file, not mkstemp's 0600
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError as error:
+        raise UsageError(
+            _("cannot write {path}: {reason}").format(path=path, reason=error.strerror)
+        ) from None
 
 
 def _interactive(scenario: Any, *, db: Path | None, speed: float, channels: Any) -> Any:
@@ -195,11 +281,11 @@ def _summary_line(report: Any) -> str:
     line = _("{verdict} {file}: {met}/{total} expectations met ({seconds:.2f} s)").format(
         verdict=verdict,
         file=report.run.scenario.name,
-        met=sum(c.passed for c in report.checks),
-        total=len(report.checks),
+        met=sum(c.passed for c in report.all_checks),
+        total=len(report.all_checks),
         seconds=report.run.wall_seconds,
     )
-    missed = [f"    {c.where}: {c.subject}: {c.detail}" for c in report.checks if not c.passed]
+    missed = [f"    {c.where}: {c.subject}: {c.detail}" for c in report.all_checks if not c.passed]
     return "\n".join([line, *missed])
 
 

@@ -128,13 +128,6 @@ class InteractiveDrill:
     def __init__(
         self, scenario: Scenario, store: Store, *, speed: float, channels: Recorder | None = None
     ) -> None:
-        if len(scenario.tracks) > 1:
-            raise UsageError(
-                _("an exercise of several incidents ({count}) is played unattended").format(
-                    count=len(scenario.tracks)
-                ),
-                hint=_("run it without --interactive; the report covers each incident"),
-            )
         self.scenario = scenario
         self.exercise = Exercise(scenario, store, channels)
         self.pace = AcceleratedClock(scenario.start, speed)

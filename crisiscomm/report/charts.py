@@ -1,55 +1,21 @@
 """The report's charts as SVG, made with pygal: time to the first statement per incident
 against the norm, the monthly share within each norm, clearance time per approver.
 
-pygal writes a `<script>` with its tooltip configuration into every chart; the page needs
-no JavaScript (it must print and read the same without it), so the scripts are taken
-out, and pygal's comments, which carry the day of drawing.
+The style and the scrubbing of pygal's scripts are crisiscomm/pages.py's, shared with the
+drills' after-action page.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from typing import Any
 
 from crisiscomm.i18n import _
+from crisiscomm.pages import chart_options
+from crisiscomm.pages import svg as _svg
 from crisiscomm.report.figures import APPROVER, PeriodReport, Summary
 from crisiscomm.report.render import PER_INCIDENT, indicator_name
 
 __all__ = ["charts"]
-
-_SCRIPT = re.compile(r"<script\b.*?</script>|<!--.*?-->", re.DOTALL)  # and its comments
-WIDTH, HEIGHT = 700, 300
-
-
-def _options() -> dict[str, Any]:
-    import pygal  # type: ignore[import-untyped]
-    from pygal.style import Style  # type: ignore[import-untyped]
-
-    style = Style(
-        background="white",
-        plot_background="white",
-        font_family="DejaVu Sans, Arial, sans-serif",
-        colors=("#1f5f8b", "#c0392b", "#27ae60", "#8e44ad", "#d35400", "#7f8c8d"),
-        title_font_size=14,
-        legend_font_size=11,
-        label_font_size=10,
-    )
-    return {
-        "style": style,
-        "js": [],
-        "disable_xml_declaration": True,
-        "width": WIDTH,
-        "height": HEIGHT,
-        "legend_at_bottom": True,
-        "print_values": False,
-        "pretty_print": False,
-        "_pygal": pygal,
-    }
-
-
-def _svg(chart: Any) -> str:
-    return _SCRIPT.sub("", str(chart.render(is_unicode=True)))
 
 
 def _minutes(seconds: float | None) -> float | None:
@@ -60,7 +26,7 @@ def _first_statement(report: PeriodReport) -> str | None:
     measured = [f for f in report.incidents if f.kpis.get("time_to_first_statement") is not None]
     if not measured:
         return None
-    options = _options()
+    options = chart_options()
     pygal = options.pop("_pygal")
     chart = pygal.Line(
         **options,
@@ -90,7 +56,7 @@ def _first_statement(report: PeriodReport) -> str | None:
 def _trend(report: PeriodReport) -> str | None:
     if not any(s.count for _month, summaries in report.trend for s in summaries):
         return None
-    options = _options()
+    options = chart_options()
     pygal = options.pop("_pygal")
     chart = pygal.Line(
         **options,
@@ -113,7 +79,7 @@ def _approvers(summaries: Sequence[Summary]) -> str | None:
     approvers = [s for s in summaries if s.indicator.startswith(APPROVER) and s.count]
     if not approvers:
         return None
-    options = _options()
+    options = chart_options()
     pygal = options.pop("_pygal")
     chart = pygal.HorizontalBar(**options, title=_("Clearance time per approver (minutes)"))
     chart.x_labels = [s.indicator[len(APPROVER) :] for s in approvers]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from crisiscomm import pages
 from crisiscomm.i18n import _, language
 from crisiscomm.report.charts import charts
 from crisiscomm.report.figures import PeriodReport
@@ -18,14 +19,9 @@ TEMPLATE = "report.html.j2"
 
 def to_html(report: PeriodReport) -> str:
     """The report as an HTML page."""
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
     from markupsafe import Markup
 
-    environment = Environment(
-        loader=FileSystemLoader(Path(__file__).parent),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        keep_trailing_newline=True,
-    )
+    environment = pages.environment(Path(__file__).parent)
     drills = {_("Drills (EXERCISE, not counted above)"), _("Drills against the norms")}
     return environment.get_template(TEMPLATE).render(
         lang=language(),

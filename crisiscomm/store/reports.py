@@ -21,7 +21,9 @@ __all__ = ["KPI_EVENT_TYPES", "PeriodIncident", "period_incidents", "playbook_kn
 # every event type engine/kpis.py reads
 KPI_EVENT_TYPES = (
     "acknowledged",
+    "checked",
     "clearance.overdue",
+    "closed",
     "deadline.missed",
     "escalation",
     "opened",
