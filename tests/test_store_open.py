@@ -213,9 +213,11 @@ def test_a_file_where_a_folder_should_be(tmp_path: Path) -> None:
 
 def test_a_database_of_a_newer_crisiscomm_is_refused(store: Store, target: str) -> None:
     open_incident(store)
-    sql(target, "INSERT INTO schema_version (version, applied_at) VALUES (7, 'later')")
+    newer = LATEST + 1
+    sql(target, f"INSERT INTO schema_version (version, applied_at) VALUES ({newer}, 'later')")
     assert message_of(target) == (
-        f"the database {store.where} was made by a newer crisiscomm (schema 7; this one knows "
+        f"the database {store.where} was made by a newer crisiscomm (schema {newer}; this one "
+        f"knows "
         f"{LATEST}): "
         "upgrade crisiscomm",
         "pip install --upgrade crisiscomm, then run the command again",

@@ -10,7 +10,7 @@ from crisiscomm.cli.common import db_option, echo_json, json_option, open_db
 from crisiscomm.i18n import N_
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import datetime, timedelta
 
     from crisiscomm.store import Store
     from crisiscomm.store.rows import OutboxRow
@@ -91,6 +91,67 @@ def retry(ctx: click.Context, outbox_id: int, db: str | None) -> int:
         )
     )
     return 0
+
+
+@outbox.command()
+@click.option(
+    "--older-than",
+    "older_than",
+    metavar="DURATION",
+    help="Remove what was sent longer ago than this (default: the office's "
+    "outbox_retention, else 30d).",
+)
+@db_option
+@click.pass_context
+def prune(ctx: click.Context, older_than: str | None, db: str | None) -> int:
+    """Remove notifications sent longer ago than the retention.
+
+    The outbox is a queue: once a notification went out, the event log keeps the record
+    of who was told what and when, and the sent row only takes room. Pending and dead
+    notifications are never removed. `serve` does this by itself once an hour.
+
+    \b
+    Examples:
+      crisiscomm outbox prune
+      crisiscomm outbox prune --older-than 90d
+    """
+    from crisiscomm.clock import SystemClock
+    from crisiscomm.i18n import _
+
+    retention = older_than or retention_setting()
+    before = SystemClock().now() - _duration(retention)
+    parent = ctx.parent.params if ctx.parent is not None else {}
+    with open_db(db or parent.get("db")) as store:
+        pruned = store.prune_outbox(before=before)
+    click.echo(
+        _("{n} sent notification(s) older than {age} removed from the outbox").format(
+            n=pruned, age=retention
+        )
+    )
+    return 0
+
+
+def retention_setting() -> str:
+    """The office's `outbox_retention` (office.yaml), else the default."""
+    from crisiscomm.errors import CrisisCommError
+    from crisiscomm.office.find import compiled_office, find_office
+    from crisiscomm.office.model import OUTBOX_RETENTION
+
+    try:
+        return compiled_office(find_office(None)).outbox_retention
+    except CrisisCommError:
+        return OUTBOX_RETENTION
+
+
+def _duration(text: str) -> timedelta:
+    from crisiscomm.durations import parse_duration
+    from crisiscomm.errors import UsageError
+    from crisiscomm.i18n import _
+
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise UsageError(_("--older-than: {reason}").format(reason=error)) from None
 
 
 def _zones(store: Store, rows: list[OutboxRow]) -> dict[str, str]:

@@ -83,6 +83,8 @@ def serve(
     """
     from datetime import timedelta
 
+    from crisiscomm.cli.outbox import retention_setting
+    from crisiscomm.durations import parse_duration
     from crisiscomm.errors import CrisisCommError
     from crisiscomm.serve import Server
 
@@ -93,6 +95,7 @@ def serve(
         give_up_after=give_up_after,
         lease=timedelta(seconds=lease),
         first_retry=timedelta(seconds=first_retry),
+        retention=parse_duration(retention_setting()),  # office.yaml checked it
     )
     try:
         server.store()  # open (and migrate) the database now: a bad --db fails here, clearly

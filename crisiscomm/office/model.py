@@ -13,7 +13,9 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-__all__ = ["Key", "Office", "Person", "fold"]
+__all__ = ["OUTBOX_RETENTION", "Key", "Office", "Person", "fold"]
+
+OUTBOX_RETENTION = "30d"  # how long sent notifications stay in the outbox, by default
 
 
 def fold(name: str) -> str:
@@ -81,6 +83,7 @@ class Office:
     norms: Mapping[str, Any] = field(default_factory=dict)  # as written; office/norms.py reads it
     acting_for_allowed: bool = False
     require_signatures: bool = False
+    outbox_retention: str = OUTBOX_RETENTION  # sent notifications kept this long
     path: str = ""
 
     @classmethod
@@ -122,6 +125,7 @@ class Office:
             norms=MappingProxyType(dict(content.get("norms") or {})),
             acting_for_allowed=settings.get("acting_for") == "allowed",
             require_signatures=bool(settings.get("require_signatures")),
+            outbox_retention=str(settings.get("outbox_retention") or OUTBOX_RETENTION),
             path=path,
         )
 

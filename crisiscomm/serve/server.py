@@ -45,6 +45,8 @@ STOP_WAIT_SECONDS = 10.0  # at a stop, how long the running pass and sync may ta
 # jobs of the firing executor never skip for "maximum number of running instances": its one
 # worker runs them one after the other anyway
 MAX_INSTANCES = 1_000_000
+PRUNE_EVERY = timedelta(hours=1)  # how often sent outbox rows past the retention go
+OUTBOX_RETENTION = timedelta(days=30)  # the default of office.yaml's outbox_retention
 
 
 def _deliver(
@@ -122,6 +124,7 @@ class Server:
     give_up_after: float = GIVE_UP_AFTER
     lease: timedelta | None = None
     first_retry: timedelta | None = None
+    retention: timedelta = OUTBOX_RETENTION  # sent notifications older than this are pruned
     # timer id -> wake-up time as stored, for each timer whose job has not yet run
     scheduled: dict[int, str] = field(default_factory=dict)
     exit_code: int = 0
@@ -138,6 +141,7 @@ class Server:
     _sync_idle: threading.Event = field(default_factory=threading.Event)  # set: no sync
     _failed_passes: int = 0  # firing passes failed in a row
     _inbox_next: datetime | None = None  # the register's soonest timer a pass is set for
+    _pruned_at: datetime | None = None  # when the outbox was last pruned
 
     def __post_init__(self) -> None:
         self._idle.set()
@@ -338,6 +342,22 @@ class Server:
             return
         if any(counts.values()):
             log(logging.INFO, "outbox delivered", event="outbox.delivered", **counts)
+        self.prune()
+
+    def prune(self) -> None:
+        """Once every PRUNE_EVERY: remove the outbox rows sent longer ago than the
+        retention (the event log keeps the record), so the queue stays small."""
+        now = self.clock.now()
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
+            return
+        self._pruned_at = now
+        try:
+            pruned = self.store().prune_outbox(before=now - self.retention)
+        except Exception as error:  # pruning can wait for the next hour
+            self._failed("outbox pruning failed", "outbox.error", error)
+            return
+        if pruned:
+            log(logging.INFO, "outbox pruned", event="outbox.pruned", rows=pruned)
 
     def _on_job_event(self, event: JobExecutionEvent | JobSubmissionEvent) -> None:
         from apscheduler.events import EVENT_JOB_MISSED

@@ -110,7 +110,22 @@ RETRY_OUTBOX = f"""
     WHERE id = :id AND status = 'dead'
     RETURNING {OUTBOX_COLUMNS}
 """
-OUTBOX_COUNTS = "SELECT status, count(*), count(last_error) FROM outbox GROUP BY status"
+# one count per status, each read from the status index (the failing ones from the small
+# pending index): no scan of the whole table
+OUTBOX_COUNTS = """
+    SELECT (SELECT count(*) FROM outbox WHERE status = 'pending'),
+           (SELECT count(*) FROM outbox WHERE status = 'sent'),
+           (SELECT count(*) FROM outbox WHERE status = 'dead'),
+           (SELECT count(*) FROM outbox WHERE status = 'pending' AND last_error IS NOT NULL)
+"""
+# sent rows older than the retention, a batch at a time, in the status index's order
+# (oldest created first), so a batch reads no more of the index than it deletes
+PRUNE_OUTBOX = """
+    DELETE FROM outbox WHERE id IN (
+        SELECT id FROM outbox WHERE status = 'sent' AND sent_at < :before
+        ORDER BY created_at, id LIMIT :limit
+    )
+"""
 OUTBOX_STATUSES = ("pending", "sent", "dead")
 
 
@@ -244,13 +259,21 @@ class OutboxTables(StoreConnection):
         """How many outbox rows are pending, sent and dead, and "failing": pending ones
         whose last attempt failed (waiting for their retry)."""
         with self._driver_errors():
-            records = self._execute(OUTBOX_COUNTS).fetchall()
-        counts = dict.fromkeys((*OUTBOX_STATUSES, "failing"), 0)
-        for status, count, with_error in records:
-            counts[str(status)] = int(count)
-            if status == "pending":
-                counts["failing"] = int(with_error)
-        return counts
+            record = self._fetchone(OUTBOX_COUNTS)
+        return dict(zip((*OUTBOX_STATUSES, "failing"), map(int, record), strict=True))
+
+    def prune_outbox(self, *, before: datetime, batch: int = 5000) -> int:
+        """Delete the rows sent before `before` (the event log keeps what was notified);
+        how many. Batches of `batch` rows, each its own short transaction, so delivery
+        and commands are not held up; pending and dead rows are never pruned."""
+        pruned = 0
+        while True:
+            with self._transaction():
+                cursor = self._execute(PRUNE_OUTBOX, before=format_utc(before), limit=batch)
+                count = int(cursor.rowcount or 0)
+            pruned += count
+            if count < batch:
+                return pruned
 
     def _update_taken(self, sql: str, row: OutboxRow, **params: Any) -> bool:
         with self._transaction():
