@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from crisiscomm.cli.common import actor_option, db_option, echo_json, json_option, open_db
+from crisiscomm.cli.inbox_answer import approve, draft, draft_rows
+from crisiscomm.cli.inbox_common import actor_id as _actor
+from crisiscomm.cli.inbox_common import setup as _setup
 from crisiscomm.cli.inbox_kpis import kpis
 
 if TYPE_CHECKING:
-    from crisiscomm.inbox.register import Register
-    from crisiscomm.office.model import Office
     from crisiscomm.store.inbox import InboxItem
 
 
@@ -26,28 +27,14 @@ def inbox() -> None:
           --source "hotline 1050" --language kaa --subject Water --text "When ...?"
       crisiscomm inbox add < portal-export.csv
       crisiscomm inbox list --overdue
-      crisiscomm inbox answer INB-2027-0001 --answer "..."
+      crisiscomm inbox draft INB-2027-0001
+      crisiscomm inbox answer INB-2027-0001
     """
 
 
-inbox.add_command(kpis)  # in a module of its own (cli/inbox_kpis.py)
-
-
-def _setup() -> tuple[Register, Office]:
-    from pathlib import Path
-
-    from crisiscomm.inbox.register import compiled_register, find_register
-    from crisiscomm.office.find import compiled_office, find_office
-
-    return compiled_register(Path(find_register())), compiled_office(find_office(None))
-
-
-def _actor(office: Office, actor: str | None) -> str:
-    from crisiscomm.engine.identity import current_actor
-    from crisiscomm.i18n import _
-    from crisiscomm.inbox.service import person_id
-
-    return person_id(office, current_actor(actor), what=_("the actor"))
+inbox.add_command(kpis)  # in modules of their own (cli/inbox_kpis.py, cli/inbox_answer.py)
+inbox.add_command(draft)
+inbox.add_command(approve)
 
 
 def _local(moment: Any, zone: str) -> str:
@@ -73,7 +60,16 @@ def _json(item: InboxItem, links: list[str] | None = None) -> dict[str, Any]:
         "extended": item.extended,
         "reach": item.reach,
         "external_id": item.external_id,
-        **({} if links is None else {"incidents": links, "text": item.text, "answer": item.answer}),
+        **(
+            {}
+            if links is None
+            else {
+                "incidents": links,
+                "text": item.text,
+                "answer": item.answer,
+                "draft": item.data.get("draft"),
+            }
+        ),
     }
 
 
@@ -218,7 +214,7 @@ def show(item_id: str, actor: str | None, db: str | None, as_json: bool) -> int:
     from crisiscomm.i18n import _
     from crisiscomm.inbox.privacy import person_view
 
-    _register, office = _setup()
+    register, office = _setup()
     with open_db(db) as store:
         item = store.get_inbox_item(item_id)
         links = store.inbox_links(item_id)
@@ -240,6 +236,7 @@ def show(item_id: str, actor: str | None, db: str | None, as_json: bool) -> int:
         (_("incidents"), ", ".join(links) or "-"),
         (_("text"), item.text),
         (_("answer"), item.answer or "-"),
+        *draft_rows(register, item),
         (_("name and contact"), _person_line(person)),
     ]
     for label, value in rows:
@@ -301,7 +298,7 @@ def assign(item_id: str, person: str, actor: str | None, db: str | None) -> int:
 
 @inbox.command()
 @click.argument("item_id")
-@click.option("--answer", "answer", help="The answer given.")
+@click.option("--answer", "answer", help="The answer given (default: the item's draft).")
 @click.option("--refer", "body", metavar="BODY", help="Refer it to this body instead.")
 @click.option(
     "--verdict",
@@ -320,10 +317,13 @@ def answer(
 ) -> int:
     """Answer an item, refer it to another body, or give a post its verdict.
 
-    A false or misleading post is rebutted with --answer.
+    Without --answer, the item's draft (`inbox draft`) is sent. Where inbox.yaml names a
+    clearance for the kind, only the draft its approvers cleared goes out. A false or
+    misleading post is rebutted with an answer.
 
     \b
     Examples:
+      crisiscomm inbox answer INB-2027-0001
       crisiscomm inbox answer INB-2027-0001 --answer "The water is safe to drink."
       crisiscomm inbox answer INB-2027-0002 --refer "Ministry of Water Resources"
       crisiscomm inbox answer INB-2027-0003 --verdict false

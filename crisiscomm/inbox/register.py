@@ -22,6 +22,7 @@ from crisiscomm.inbox.calendar import WorkCalendar
 
 __all__ = [
     "KINDS",
+    "AnswerRules",
     "Lifecycle",
     "Norm",
     "Register",
@@ -82,6 +83,31 @@ class Lifecycle:
             )
         return move.target or state
 
+    def may_still(self, trigger: str, state: str) -> bool:
+        """Whether `trigger` can be given in `state` or in a state the item can still reach
+        (a post being checked may still be rebutted; an answered or closed item may not)."""
+        reached, frontier = {state}, [state]
+        while frontier:
+            current = frontier.pop()
+            for move in self.triggers.values():
+                if current not in move.sources:
+                    continue
+                if move.name == trigger:
+                    return True
+                if move.target and move.target not in reached:
+                    reached.add(move.target)
+                    frontier.append(move.target)
+        return False
+
+
+@dataclass(frozen=True)
+class AnswerRules:
+    """How one kind's answers are drafted and cleared: its templates (name -> language ->
+    text, the first is the default) and the roles that approve an answer, in order."""
+
+    templates: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    clearance: tuple[str, ...] = ()
+
 
 @dataclass(frozen=True)
 class Norm:
@@ -104,6 +130,11 @@ class Register:
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     # how long after an item is closed its personal data is kept ({days: N} or {months: N})
     retention: Mapping[str, int] | None = None
+    answers: Mapping[str, AnswerRules] = field(default_factory=dict)
+
+    def answer_rules(self, kind: str) -> AnswerRules:
+        """The templates and clearance of `kind`'s answers (none written: none)."""
+        return self.answers.get(kind) or AnswerRules()
 
     def lifecycle(self, kind: str) -> Lifecycle:
         """The lifecycle of `kind`; a refusal for a kind the register does not have."""
@@ -152,7 +183,17 @@ class Register:
             for kind, spec in content["norms"].items()
         }
         retention = duration((content.get("personal_data") or {}).get("retention"))
-        return cls(path, lifecycles, norms, calendar or WorkCalendar(), retention)
+        answers = {
+            kind: AnswerRules(
+                templates={
+                    str(name): {str(lang): str(text) for lang, text in texts.items()}
+                    for name, texts in (spec.get("templates") or {}).items()
+                },
+                clearance=tuple(str(role) for role in spec.get("clearance") or ()),
+            )
+            for kind, spec in (content.get("answers") or {}).items()
+        }
+        return cls(path, lifecycles, norms, calendar or WorkCalendar(), retention, answers)
 
 
 def _shipped() -> Path | None:

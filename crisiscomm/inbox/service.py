@@ -22,6 +22,7 @@ from crisiscomm.clock import Clock, format_utc
 from crisiscomm.errors import RefusedError, UsageError
 from crisiscomm.i18n import _
 from crisiscomm.inbox.calendar import deadline
+from crisiscomm.inbox.clearance import text_to_send
 from crisiscomm.inbox.notices import FALSE_RUMOUR, Proposal, escalation_notices
 from crisiscomm.inbox.register import Register
 from crisiscomm.store.inbox import InboxItem, PersonRecord, person_hash
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Entry",
     "act",
+    "acting_person",
     "add",
     "deadline_of",
     "find",
@@ -203,8 +205,12 @@ def act(
     before = store.get_inbox_item(item_id)
     lifecycle = register.lifecycle(before.kind)
     target = lifecycle.fire(trigger, before.status, fired=tuple(before.data.get("fired") or ()))
-    given = {"answer": answer, "body": body, "reason": reason}
     data: dict[str, Any] = {"from": before.status, "to": target}
+    if trigger == "answer":  # the text typed, or the draft; cleared where inbox.yaml says so
+        answer, sent = text_to_send(register, before, answer)
+        if sent is not None:
+            data["draft"] = sent
+    given = {"answer": answer, "body": body, "reason": reason}
     for need in lifecycle.triggers[trigger].requires:
         value = given.get(need)
         if value is None or not value.strip():
@@ -318,6 +324,31 @@ def person_id(office: Any, typed: str, *, what: str) -> str:
             hint=_("use a person id from office.yaml, e.g. `crisiscomm oncall` lists them"),
         )
     return str(person.id)
+
+
+def acting_person(*, store: Store, office: Any, actor: str) -> tuple[str, str | None]:
+    """Who acts, as the office's person id, and who typed it for them (None: themselves),
+    as incidents resolve it (engine/identity.py): `--as` names someone else only where the
+    office allows acting for others; elsewhere the identity is who acts (a refusal)."""
+    named = person_id(office, actor, what=_("the actor"))
+    if not getattr(actor, "named", True):  # the login itself
+        return named, None
+    identity = store.identity()
+    own = office.person(identity)
+    if own is not None and own.id == named:
+        return named, None
+    if not office.acting_for_allowed:
+        raise RefusedError(
+            _(
+                "you are {who}: the office does not let anyone act for someone else, so "
+                "--as may only name yourself"
+            ).format(who=own.id if own is not None else identity),
+            hint=_(
+                "act under your own login; a shared duty workstation has `settings: "
+                "{acting_for: allowed}` in office.yaml"
+            ),
+        )
+    return named, str(own.id) if own is not None else identity
 
 
 def find(
