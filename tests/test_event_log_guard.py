@@ -104,6 +104,7 @@ def test_an_older_database_gets_the_guard_when_upgraded(target: str) -> None:
         "inbox_items",
     ):
         sql(target, f"DROP TABLE {table}")  # made by the migrations after 0003
+    sql(target, "DROP INDEX outbox_status")  # made by migration 0007
     sql(target, "DELETE FROM schema_version WHERE version >= 3")
     with open_store(target) as store:
         assert store.schema_version == migrations()[-1].version
