@@ -19,10 +19,25 @@ _SCRIPT = re.compile(r"<script\b.*?</script>|<!--.*?-->", re.DOTALL)  # and its 
 CHART_WIDTH, CHART_HEIGHT = 700, 300
 
 
+def _pygal() -> Any:
+    """pygal, imported without its import hook: `import pygal` appends a legacy
+    `sys.meta_path` finder (PluginImportFixer, for pygal.maps plugins we do not use) that
+    has no `find_spec`, so every later import of a module not yet loaded raises
+    ImportWarning (an error where warnings are errors) and is slowed down."""
+    import sys
+
+    import pygal  # type: ignore[import-untyped]
+
+    sys.meta_path[:] = [
+        finder for finder in sys.meta_path if type(finder).__name__ != "PluginImportFixer"
+    ]
+    return pygal
+
+
 def chart_options() -> dict[str, Any]:
     """pygal's settings for a chart on a page: the house style, no JavaScript, A4 width;
     `_pygal` is the module itself (imported only when a chart is drawn)."""
-    import pygal  # type: ignore[import-untyped]
+    pygal = _pygal()
     from pygal.style import Style  # type: ignore[import-untyped]
 
     style = Style(
