@@ -225,7 +225,7 @@ responses:
     assert "register injects: q" in message
     assert "the response comes before inject `q` reaches the register" in message
     assert "a media_query of the register has no step `rebut`" in message
-    assert "its steps: answer, assign" in message
+    assert "its steps: answer, approve, assign, close, draft, refer" in message
 
 
 def test_only_register_injects_expect_an_answer(write: Write) -> None:
@@ -306,17 +306,13 @@ def test_a_register_inject_left_unanswered_fails_the_drill(tmp_path: Path, write
     from crisiscomm.drill.report import after_action
 
     text = TWO_TRACKS.read_text(encoding="utf-8")
-    text = text.replace(
-        '  - {at: 50m, as: naytbaev, command: inbox answer journalist, text: "По данным МЧС,'
-        ' эвакуированы жители трёх посёлков."}\n',
-        "",
-    )
+    text = text.replace("  - {at: 50m, as: naytbaev, command: inbox answer journalist}\n", "")
     path = write("drills/unanswered.yaml", text)
     report = after_action(run_drill(load_scenario(path), db=tmp_path / "drill.db"))
     assert not report.passed
     failed = [c for c in report.all_checks if not c.passed and c.kind == "inject"]
     assert [c.subject.split(":")[0] for c in failed] == ["journalist"]
-    assert "never settled (status new)" in failed[0].detail
+    assert "never settled (status new)" in failed[0].detail  # drafted and approved, not sent
 
 
 def test_the_html_report_charts_each_incident(tmp_path: Path) -> None:
@@ -328,3 +324,13 @@ def test_the_html_report_charts_each_incident(tmp_path: Path) -> None:
     assert page.count("<svg") == 2
     assert "(track rumour): " in page
     assert "<script" not in page
+
+
+def test_a_media_answer_in_a_drill_goes_out_only_as_cleared(tmp_path: Path, write: Write) -> None:
+    text = TWO_TRACKS.read_text(encoding="utf-8")
+    text = text.replace("  - {at: 48m, as: ballamuratov, command: inbox approve journalist}\n", "")
+    run = run_drill(load_scenario(write("drills/uncleared.yaml", text)), db=tmp_path / "d.db")
+    [refused] = run.refusals
+    assert refused.command == "inbox answer journalist"
+    assert "is not cleared: waiting for head_of_press" in refused.message
+    assert {a.inject_id: a.status for a in run.answered}["journalist"] == "new"

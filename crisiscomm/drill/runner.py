@@ -385,6 +385,9 @@ class Exercise:
         from crisiscomm.inbox import service as inbox
 
         trigger, inject_id = response.command[1], response.command[2]
+        if trigger in ("draft", "approve"):
+            self.answer_step(trigger, self.items[inject_id], response)
+            return
         inbox.act(
             store=self.store,
             register=_register(),
@@ -397,6 +400,40 @@ class Exercise:
             reason=response.text,
             assignee=response.actor if trigger == "assign" else None,
         )
+
+    def answer_step(self, step: str, item_id: str, response: Response) -> None:
+        """`inbox draft INJECT` (the officer's `text:`, else drafted from the linked
+        incident's statement or a template) and `inbox approve INJECT`, as the office's
+        register clears answers."""
+        from crisiscomm.inbox.answers import draft
+        from crisiscomm.inbox.clearance import approve
+        from crisiscomm.inbox.timers import register_office
+
+        office = register_office()
+        if office is None:
+            raise UsageError(
+                _("there is no office.yaml: answers are drafted and approved by its people")
+            )
+        register = _register()
+        if step == "draft":
+            draft(
+                store=self.store,
+                register=register,
+                office=office,
+                clock=self.clock,
+                actor=response.actor,
+                item_id=item_id,
+                text=response.text,
+            )
+        else:
+            approve(
+                store=self.store,
+                register=register,
+                office=office,
+                clock=self.clock,
+                actor=response.actor,
+                item_id=item_id,
+            )
 
     def answered(self) -> list[Answered]:
         """How each register inject was handled, from its item's record."""

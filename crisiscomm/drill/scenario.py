@@ -56,6 +56,7 @@ COMMANDS = {
     "note": 0,
     "inbox": 2,
 }
+ANSWER_STEPS = ("approve", "draft")  # of a register answer, besides the lifecycle's triggers
 EXPECTED_ACTIONS = {
     "advance",
     "check",
@@ -356,7 +357,7 @@ class _Checker(Checker):
         register = self.register()
         if register is not None:
             lifecycle = register.lifecycle(inject.register["kind"])
-            if trigger not in lifecycle.triggers:
+            if trigger not in lifecycle.triggers and trigger not in ANSWER_STEPS:
                 self.problem(
                     _("a {kind} of the register has no step `{trigger}`").format(
                         kind=inject.register["kind"], trigger=trigger
@@ -364,7 +365,7 @@ class _Checker(Checker):
                     *steps,
                     "command",
                     hint=_("its steps: {names}").format(
-                        names=", ".join(sorted(lifecycle.triggers))
+                        names=", ".join(sorted([*lifecycle.triggers, *ANSWER_STEPS]))
                     ),
                 )
         track = scenario.track(inject.track)
