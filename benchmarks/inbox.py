@@ -5,6 +5,9 @@
 - full-text search (`Store.search_inbox`, in process, median of 21) on 100,000 items in four
   languages: a common word, two words, a rare word. Target <= 100 ms; the command's wall
   time is printed for context (most of it is Python starting).
+- the register's part of a `status` / `watch` refresh (`register_summary`: overdue items and
+  the rumours with the largest reach, in process, median of 21) on 100,000 items vs on 100;
+  both registers hold the same 20 overdue items and 10 open posts. Target <= 2x.
 - importing 10,000 CSV rows (`entries_from` + `add`, in process: one durable commit) vs raw
   sqlite3 writing the same rows (item, event, its timers, its search-index row, the counter)
   in one durable transaction with the same pragmas on the same schema. Target >= 0.3x.
@@ -40,6 +43,7 @@ from crisiscomm.store.dialect import SQLITE_PRAGMAS
 from crisiscomm.store.events import chain_events
 from crisiscomm.store.rows import NewEvent
 from crisiscomm.store.search import fold_words
+from crisiscomm.ui.register import SHOWN, register_summary
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).with_name("crisiscomm"))
@@ -58,7 +62,8 @@ def text(rng: random.Random, language: str, length: int) -> str:
 
 
 def seed(db: Path, count: int, overdue: int = 20) -> None:
-    """`count` items: `overdue` of them overdue, 80 open and due later, the rest closed."""
+    """`count` items: `overdue` of them overdue, 80 open and due later (10 of them posts with
+    a reach), the rest closed (one in 100 a post with a reach)."""
     rng = random.Random(count)
     with open_store(db) as store:
         conn = store._conn  # seeding: direct SQL, one transaction
@@ -72,21 +77,24 @@ def seed(db: Path, count: int, overdue: int = 20) -> None:
             body = text(rng, language, 25) + (f" {RARE}" if n % 10_000 == 7 else "")
             closed = n >= overdue + 80
             due = received + timedelta(days=3) if n < overdue else NOW + timedelta(days=5)
-            data = {"kind": "question", "subject": subject}
+            post = overdue <= n < overdue + 10 or (closed and n % 100 == 0)
+            kind = "post" if post else "question"
+            data = {"kind": kind, "subject": subject}
             chained, last_hash = chain_events(
                 item_id, 0, "", [NewEvent(received, "seed", "inbox.received", data)]
             )
             items.append(
-                (item_id, "question", "closed" if closed else "new", format_utc(received),
+                (item_id, kind, "closed" if closed else "new", format_utc(received),
                  "telegram", "@asker", language, subject, body, format_utc(due),
-                 format_utc(received + timedelta(days=1)) if closed else None, last_hash)
+                 format_utc(received + timedelta(days=1)) if closed else None,
+                 rng.randrange(100, 90_000) if post else None, last_hash)
             )  # fmt: skip
             events.extend(chained)
             index.append((" ".join(fold_words(subject)), " ".join(fold_words(body)), item_id))
         conn.executemany(
             "INSERT INTO inbox_items (id, kind, status, received_at, channel, source, language,"
-            " subject, text, due_at, closed_at, last_hash, extended, data, generation, version,"
-            " event_count) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0,'{}',1,1,1)",
+            " subject, text, due_at, closed_at, reach, last_hash, extended, data, generation,"
+            " version, event_count) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,0,'{}',1,1,1)",
             items,
         )
         conn.executemany(
@@ -135,6 +143,22 @@ def overdue_ratio(folder: Path, count: int, runs: int) -> None:
         {"search": [CLI, "inbox", "search", "вода школа", "--db", str(large)]}, runs=runs
     )
     print(f"  the command `inbox search` (start-up included): {times['search'] * 1000:.0f} ms")
+    refresh = {}
+    for name, db in (("small", small), ("large", large)):
+        with open_store(db) as store:
+            summary = register_summary(store=store, now=NOW)
+            assert len(summary.overdue) == SHOWN and len(summary.rumours) == SHOWN, summary
+            samples = []
+            for _ in range(21):
+                started = time.perf_counter()
+                register_summary(store=store, now=NOW)
+                samples.append(time.perf_counter() - started)
+            refresh[name] = statistics.median(samples)
+    print(
+        f"register part of a status/watch refresh: {count:,} items "
+        f"{refresh['large'] * 1000:.2f} ms vs 100 items {refresh['small'] * 1000:.2f} ms = "
+        f"{refresh['large'] / refresh['small']:.2f}x (target <= 2x)"
+    )
 
 
 def import_ratio(folder: Path, rows: int) -> None:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from crisiscomm.clock import SimulatedClock
-from crisiscomm.errors import RefusedError
+from crisiscomm.errors import RefusedError, UsageError
 from crisiscomm.inbox.calendar import deadline
+from crisiscomm.inbox.importing import entries_from
 from crisiscomm.inbox.register import Register, compiled_register
 from crisiscomm.inbox.service import Entry, act, add, find, record_reach
 from crisiscomm.inbox.timers import fire_due
 from crisiscomm.store import Store
+from crisiscomm.store.inbox import InboxItem
+from crisiscomm.store.rows import NewEvent, NewTimer
 from tests.conftest_store import (  # noqa: F401 (fixtures, used by name)
     pg_admin_fixture,
     sql,
@@ -247,3 +251,112 @@ def test_unknown_items_and_kinds_are_refused(store: Store, register: Register) -
     with pytest.raises(RefusedError, match="unknown kind `rumour`"):
         add(store=store, register=register, clock=clock, actor="a", entries=[entry("rumour")])
     assert store.inbox_items() == []
+
+
+# -- importing a file: one transaction, one statement per table ------------------------------
+
+CSV_HEADER = "kind,received_at,channel,source,language,subject,text,external_id\n"
+
+
+def csv_entries(register: Register, *rows: str) -> list[Entry]:
+    raw = (CSV_HEADER + "".join(f"{row}\n" for row in rows)).encode()
+    return entries_from(raw, zone="Asia/Tashkent", kinds=tuple(register.lifecycles))
+
+
+def test_an_external_id_twice_in_one_file_is_added_once(store: Store, register: Register) -> None:
+    entries = csv_entries(
+        register,
+        "question,2027-03-05 10:00,portal,my.gov.uz,uz,Suv,Suv qachon?,P-1",
+        "question,2027-03-05 10:05,portal,my.gov.uz,uz,Gaz,Gaz qachon?,P-2",
+        "question,2027-03-05 10:10,portal,my.gov.uz,uz,Suv again,Yana suv?,P-1",
+    )
+    clock = SimulatedClock(T0)
+    first = add(store=store, register=register, clock=clock, actor="a", entries=entries)
+    assert [(item.id, new) for item, new in first] == [
+        ("INB-2027-0001", True),
+        ("INB-2027-0002", True),
+        ("INB-2027-0001", False),  # the first row's item, not the repeated row's text
+    ]
+    assert first[2][0].subject == "Suv"
+    again = add(store=store, register=register, clock=clock, actor="a", entries=entries)
+    assert [(item.id, new) for item, new in again] == [
+        ("INB-2027-0001", False),
+        ("INB-2027-0002", False),
+        ("INB-2027-0001", False),
+    ]
+    assert again[0][0] == first[0][0]  # the stored item, as it was stored
+    assert [i.external_id for i in store.inbox_items()] == ["P-2", "P-1"]
+    assert len(store.inbox_events("INB-2027-0001")) == 1
+    assert store.verify_chain() == []
+    # the numbers continue after the file's: nothing was counted for the repeated row
+    [(later, _new)] = add(
+        store=store, register=register, clock=clock, actor="a", entries=[entry(external_id="P-3")]
+    )
+    assert later.id == "INB-2027-0003"
+
+
+def test_a_file_spanning_two_years_numbers_each_year_in_file_order(
+    store: Store, register: Register
+) -> None:
+    clock = SimulatedClock(T0)
+    add(store=store, register=register, clock=clock, actor="a", entries=[entry(external_id="E-0")])
+    entries = csv_entries(
+        register,
+        "question,2026-12-31 23:50,hotline,1050,ru,Вода,Когда будет вода?,E-1",
+        "question,2027-01-01 00:10,hotline,1050,ru,Газ,Когда будет газ?,E-2",
+        "appeal,2026-12-30 09:00,portal,my.gov.uz,kaa,Jol,Jol qashan?,E-3",
+        "question,2027-01-02 08:00,hotline,1050,en,Power,When is power back?,E-4",
+    )
+    added = add(store=store, register=register, clock=clock, actor="a", entries=entries)
+    assert [item.id for item, _new in added] == [
+        "INB-2026-0001",
+        "INB-2027-0002",  # 2027 had one item already
+        "INB-2026-0002",
+        "INB-2027-0003",
+    ]
+    assert all(new for _item, new in added)
+    for item, _new in added:
+        stored = store.get_inbox_item(item.id)
+        assert stored == item
+        [event] = store.inbox_events(item.id)
+        assert event.data["external_id"] == item.external_id
+        assert [t.generation for t in store.inbox_timers(item.id)] == [1] * len(
+            store.inbox_timers(item.id)
+        )
+        assert store.inbox_timers(item.id)[-1].kind == "deadline"
+    assert [i.id for i, _s in store.search_inbox("газ")] == ["INB-2027-0002"]
+    assert store.verify_chain() == []
+
+
+def test_a_file_that_fails_in_the_store_leaves_nothing(store: Store, register: Register) -> None:
+    clock = SimulatedClock(T0)
+    entries = [entry(external_id=f"F-{n}") for n in range(3)]
+    added = add(store=store, register=register, clock=clock, actor="a", entries=entries[:1])
+    items = [item for item, _new in added]
+    assert [i.id for i in items] == ["INB-2027-0001"]
+    received = [NewEvent(T0, "a", "inbox.received", {})]
+    rows: list[tuple[InboxItem, list[NewEvent], list[NewTimer]]] = [
+        (replace(items[0], id="", external_id=f"G-{n}"), received, []) for n in range(3)
+    ]
+    with pytest.raises(Exception, match=r"(?i)foreign key"):  # a link to no incident
+        store.add_inbox_items(rows, links=[[], [], ["INC-2027-9999"]])
+    assert [i.id for i in store.inbox_items()] == ["INB-2027-0001"]
+    [(item, new)] = add(
+        store=store, register=register, clock=clock, actor="a", entries=[entries[1]]
+    )
+    assert new and item.id == "INB-2027-0002"  # the failed file took no numbers
+
+
+def test_csv_rows_blank_short_and_long(register: Register) -> None:
+    entries = csv_entries(
+        register,
+        "question,2027-03-05 10:00,portal,my.gov.uz,uz,Suv,Suv qachon?",  # no external_id
+        "",
+        "question,2027-03-05 10:05,portal,my.gov.uz,uz,Gaz,Gaz qachon?,P-2",
+    )
+    assert [(e.external_id, e.fields["row"]) for e in entries] == [(None, 2), ("P-2", 4)]
+    whole = "question,2027-03-05 10:00,portal,my.gov.uz,uz,Suv,Suv qachon?,P-1"
+    with pytest.raises(UsageError, match="row 3, column text: empty"):
+        csv_entries(register, whole, "question,2027-03-05 10:00,portal,my.gov.uz,uz,Suv")
+    with pytest.raises(UsageError, match="row 2, column -: more values than columns"):
+        csv_entries(register, whole + ",extra")

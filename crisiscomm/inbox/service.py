@@ -67,9 +67,12 @@ class Entry:
 
 
 def _visible(text: str, what: str) -> str:
+    stripped = text.strip()
+    if stripped and stripped.isprintable():  # the common case, without a loop in Python
+        return stripped
     if not text or not any(ch.isprintable() and not ch.isspace() for ch in text):
         raise RefusedError(_("{what} is empty").format(what=what))
-    return text.strip()
+    return stripped
 
 
 def _span(duration: dict[str, int] | None) -> timedelta:
@@ -83,17 +86,36 @@ def _span(duration: dict[str, int] | None) -> timedelta:
 
 def deadline_of(register: Register, item: InboxItem, *, during_incident: bool) -> datetime | None:
     """When the item must be answered by its kind's norm (None: no norm runs for it)."""
-    norm = register.norms.get(item.kind)
+    return _deadline(
+        register,
+        item.kind,
+        item.received_at,
+        item.data,
+        extended=item.extended,
+        during_incident=during_incident,
+    )
+
+
+def _deadline(
+    register: Register,
+    kind: str,
+    received_at: datetime,
+    data: dict[str, Any],
+    *,
+    extended: bool,
+    during_incident: bool,
+) -> datetime | None:
+    norm = register.norms.get(kind)
     if norm is None:
         return None
-    start = item.received_at
+    start = received_at
     duration = norm.within
     if norm.reach_threshold is not None:  # a post: checked within the norm once it spreads
-        crossed = item.data.get("threshold_crossed_at")
+        crossed = data.get("threshold_crossed_at")
         if crossed is None:
             return None
         start = datetime.fromisoformat(crossed)
-    elif item.extended and norm.extended:
+    elif extended and norm.extended:
         duration = norm.extended
     elif during_incident and norm.during_incident:
         duration = norm.during_incident
@@ -128,6 +150,15 @@ def add(
     now = clock.now()
     prepared = []
     people: list[PersonRecord | None] = []
+    # once per call, not per row: a file brings thousands of rows and few incidents
+    what = {
+        "channel": _("the channel"),
+        "source": _("the source"),
+        "language": _("the language"),
+        "subject": _("the subject"),
+        "text": _("the text"),
+    }
+    incident_open: dict[tuple[str, ...], bool] = {}
     for entry in entries:
         lifecycle = register.lifecycle(entry.kind)
         person = None
@@ -142,25 +173,29 @@ def add(
                 data["threshold_crossed_at"] = now.isoformat()
         if person is not None:
             data["person"] = person.ref
-        item = InboxItem(
+        if entry.incidents not in incident_open:
+            incident_open[entry.incidents] = _open_incidents(store, entry.incidents)
+        item = InboxItem(  # built once: an import builds thousands (`replace` is slow)
             id="",
             kind=entry.kind,
             status=lifecycle.initial,
             received_at=entry.received_at,
-            channel=_visible(entry.channel, _("the channel")),
-            source=_visible(entry.source, _("the source")),
-            language=_visible(entry.language, _("the language")),
-            subject=_visible(entry.subject, _("the subject")),
-            text=_visible(entry.text, _("the text")),
+            channel=_visible(entry.channel, what["channel"]),
+            source=_visible(entry.source, what["source"]),
+            language=_visible(entry.language, what["language"]),
+            subject=_visible(entry.subject, what["subject"]),
+            text=_visible(entry.text, what["text"]),
             external_id=entry.external_id or None,
             reach=entry.reach,
-            data=data,
-        )
-        item = replace(
-            item,
-            due_at=deadline_of(
-                register, item, during_incident=_open_incidents(store, entry.incidents)
+            due_at=_deadline(
+                register,
+                entry.kind,
+                entry.received_at,
+                data,
+                extended=False,
+                during_incident=incident_open[entry.incidents],
             ),
+            data=data,
         )
         received: dict[str, Any] = {
             "kind": item.kind,
