@@ -6,8 +6,10 @@ with ten released versions each (five of the holding statement, five updates), e
 three languages, at times spread over a year. Then the site is built twice (a new build,
 then an unchanged one), and once more after one more release.
 
-Target (issue #20): a build <= 5 s. Printed: seed time, the build split into reading the
-record, rendering and writing, the number of files and bytes.
+Targets (issue #20): a build <= 5 s; a republish after one release (what `serve`'s `site`
+channel does) <= 200 ms. Printed: seed time, the build split into reading the record,
+rendering and writing, the number of files and bytes; the republish, and whether its site
+is byte for byte the full build's.
 
 Run: .venv/bin/python benchmarks/publish.py [--incidents N] [--per-incident N]
 """
@@ -28,6 +30,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from crisiscomm.clock import SimulatedClock, format_utc  # noqa: E402
 from crisiscomm.engine import service  # noqa: E402
+from crisiscomm.publish.incremental import republish  # noqa: E402
 from crisiscomm.publish.pages import SiteOptions  # noqa: E402
 from crisiscomm.publish.record import read_record  # noqa: E402
 from crisiscomm.publish.site import publish, site_files, swap_in  # noqa: E402
@@ -114,6 +117,30 @@ def seed(db: Path, incidents: int, per_incident: int) -> None:
                 )
 
 
+def release_again(db: Path) -> None:
+    """One more release in the model incident: a new version of `holding`, cleared."""
+    with open_store(db) as store:
+        clock = SimulatedClock(START + timedelta(days=400))
+        model = next(row.id for row in store.list_incidents() if row.title == "model")
+        service.draft_statement(
+            store=store, clock=clock, incident_id=model, statement="holding", actor="aziz"
+        )
+        for who in ("dilnoza", "rustam"):
+            service.approve(store=store, clock=clock, incident_id=model, name="holding", actor=who)
+        service.release_statement(
+            store=store, clock=clock, incident_id=model, statement="holding", actor="aziz"
+        )
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` by its relative path."""
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=1000)
@@ -128,11 +155,12 @@ def main() -> None:
             f"seeded {args.incidents:,} incidents x {args.per_incident} releases in "
             f"{time.perf_counter() - started:.1f} s"
         )
+        options = SiteOptions()
         with open_store(db) as store:
             t0 = time.perf_counter()
             record = read_record(store)
             t1 = time.perf_counter()
-            files = site_files(record, SiteOptions())
+            files = site_files(record, options)
             t2 = time.perf_counter()
             swap_in(files, tmp / "site")
             t3 = time.perf_counter()
@@ -149,6 +177,20 @@ def main() -> None:
             t0 = time.perf_counter()
             same = publish(store=store, out=tmp / "site")
             print(f"unchanged rebuild: {time.perf_counter() - t0:.2f} s (changed={same.changed})")
+            # what `serve` does: a full build once, then a republish after each release
+            _done, state = republish(store=store, out=tmp / "served", options=options)
+        release_again(db)
+        with open_store(db) as store:
+            t0 = time.perf_counter()
+            done, state = republish(store=store, out=tmp / "served", options=options, state=state)
+            elapsed = time.perf_counter() - t0
+            publish(store=store, out=tmp / "full")
+        before = set(files)
+        print(
+            f"republish after one release: {elapsed * 1000:.0f} ms (changed={done.changed}, "
+            f"{len(set(state.digests) - before)} new files); target <= 200 ms"
+        )
+        print(f"  same bytes as a full build: {tree(tmp / 'served') == tree(tmp / 'full')}")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,11 +16,13 @@ from textual.widgets import DataTable, Static
 
 from crisiscomm.clock import SimulatedClock
 from crisiscomm.engine import service
+from crisiscomm.inbox.register import compiled_register
+from crisiscomm.inbox.service import Entry, act, add
 from crisiscomm.store import open_store
 from crisiscomm.ui import dashboard
 from crisiscomm.ui.dashboard import Dashboard, DetailScreen, KeysScreen
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, REPO
 
 PLAYBOOK = str(FIXTURES / "engine" / "press.yaml")
 START = datetime(2026, 4, 3, 1, 0, tzinfo=UTC)
@@ -182,3 +185,71 @@ def test_fits_an_80_by_24_terminal(tmp_path: Path) -> None:
             assert isinstance(app.screen, DetailScreen) and app.screen.incident_id == first
 
     asyncio.run(run())
+
+
+def test_shows_overdue_items_and_the_widest_rumours_beside_the_incidents(tmp_path: Path) -> None:
+    clock = SimulatedClock(START)
+    open_two(tmp_path / "office.db", clock)
+    register = compiled_register(REPO / "inbox.yaml")
+    asked = Entry(
+        kind="question",
+        received_at=START,
+        channel="hotline",
+        source="hotline 1050",
+        language="ru",
+        subject="Вода в Нукусе",
+        text="Когда будет вода?",
+    )
+    posts = [
+        replace(asked, kind="post", channel="telegram", source=f"@news{n}", subject=subject,
+                reach=reach)
+        for n, (subject, reach) in enumerate([("Poisoned water", 48000), ("Dam cracked", 900)])
+    ]  # fmt: skip
+    with open_store(tmp_path / "office.db") as store:
+        added = add(
+            store=store, register=register, clock=clock, actor="aziz", entries=[asked, *posts]
+        )
+    question, wide, narrow = [item for item, _new in added]
+    app = Dashboard(db=str(tmp_path / "office.db"), actor="dilnoza", clock=clock)
+
+    async def script(pilot: Pilot[int]) -> None:
+        panel = app.query_one("#register", Static)
+        assert panel.display  # the rumours: nothing is overdue yet
+        text = shown(panel)
+        assert question.id not in text
+        assert text.index(wide.id) < text.index(narrow.id)  # the widest first
+        assert "48000 views" in text and "@news0: Poisoned water" in text
+        clock.advance(timedelta(days=10))  # the question's three working days are past
+        app.reload()
+        text = shown(panel)
+        assert "Register items overdue:" in text and question.id in text
+        assert "Вода в Нукусе" in text and "unassigned" in text
+        with open_store(tmp_path / "office.db") as store:
+            for item, triggers in (
+                (question, ["answer", "close"]),
+                (wide, ["not_ours", "close"]),
+                (narrow, ["not_ours", "close"]),
+            ):
+                for trigger in triggers:
+                    act(store=store, register=register, clock=clock, actor="aziz",
+                        item_id=item.id, trigger=trigger, answer="В апреле.")  # fmt: skip
+        app.reload()
+        assert not panel.display  # all closed: the panel leaves the room to the incidents
+
+    drive(app, script)
+
+
+def test_the_register_panel_reads_through_indexes(tmp_path: Path) -> None:
+    """Each refresh runs the register's two queries: neither may read the whole register."""
+    import sqlite3
+
+    from crisiscomm.store.inbox import ITEM_COLUMNS
+    from crisiscomm.ui.register import OVERDUE, RUMOURS
+
+    open_store(tmp_path / "office.db").close()
+    with sqlite3.connect(tmp_path / "office.db") as conn:
+        for where in (OVERDUE, RUMOURS):
+            query = f"SELECT {ITEM_COLUMNS} FROM inbox_items WHERE {where}"
+            plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {query}", {"now": "x"})]
+            reads = [step for step in plan if "inbox_items" in step]
+            assert reads and all("INDEX" in step for step in reads), plan

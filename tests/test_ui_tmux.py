@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,30 @@ def screen() -> str:
     return tmux("capture-pane", "-p", "-t", SESSION)
 
 
+def register(db: Path, kind: str, received: str, subject: str, *args: str) -> str:
+    """Register an item with `crisiscomm inbox add`; its id."""
+    printed = crisiscomm(
+        db,
+        "inbox",
+        "add",
+        kind,
+        "--received",
+        received,
+        "--channel",
+        "telegram",
+        "--language",
+        "kaa",
+        "--subject",
+        subject,
+        "--text",
+        subject,
+        "--as",
+        "asultanova",
+        *args,
+    )
+    return printed.split()[0]
+
+
 @pytest.fixture
 def session(tmp_path: Path) -> Iterator[Path]:
     db = tmp_path / "office.db"
@@ -112,6 +137,17 @@ def test_watch_follows_other_processes_and_leaves_cleanly(session: Path, tmp_pat
     crisiscomm(db, "check", "INC-2026-0001", "log_source", "--as", "aziz")
     crisiscomm(db, "advance", "INC-2026-0001", "confirm", "--as", "aziz")
     assert wait_for(lambda: "statement (initial)" in screen()), screen()
+    # the register beside the incidents: a question past its norm, a post spreading fast
+    asked = (SystemClock().now() - timedelta(days=30)).strftime("%Y-%m-%d %H:%M")
+    question = register(db, "question", asked, "Вода в Нукусе", "--source", "hotline 1050")
+    post = register(
+        db, "post", asked, "Suwǵa záhár qosılǵan", "--source", "@nukus_news", "--reach", "48000"
+    )
+    assert wait_for(lambda: question in screen() and post in screen()), screen()
+    shown = screen()
+    assert "Register items overdue:" in shown and "Rumours with the largest reach:" in shown
+    assert "48000 views" in shown and "@nukus_news: Suwǵa záhár qosılǵan" in shown
+    assert "INC-2026-0001" in shown  # beside the incidents, not instead of them
     assert tmux("display-message", "-p", "-t", SESSION, "#{alternate_on}").strip() == "1"
     tmux("send-keys", "-t", SESSION, "q")
     exit_file = tmp_path / "exit.txt"

@@ -33,17 +33,27 @@ from crisiscomm.cli.common import db_option, open_db
     metavar="URL",
     help="The site's public address, for absolute links in feeds and CAP messages.",
 )
+@click.option(
+    "--exercise",
+    is_flag=True,
+    help="Build the exercise site of the drills' incidents instead: every page marked "
+    "EXERCISE, never indexed, CAP status Exercise.",
+)
 @db_option
-def publish(out: Path, title: str, sender: str, base_url: str, db: str | None) -> int:
+def publish(
+    out: Path, title: str, sender: str, base_url: str, exercise: bool, db: str | None
+) -> int:
     """Build the public site of released statements: pages, Atom feeds and CAP messages.
 
     Only released statements are published, newest first in each language; never drafts,
     notes, facts, people, approvals or contacts. The same database gives the same bytes.
-    Run it after a release, or from cron.
+    Run it after a release, or from cron. Drills never reach this site: `--exercise` builds
+    their own, from a drill's database (`crisiscomm drill SCENARIO --db FILE`).
 
     \b
     Example:
       crisiscomm publish --out /var/www/press --base-url https://press.example.uz/
+      crisiscomm publish --out /var/www/exercise --exercise --db drill.db
     """
     from crisiscomm.i18n import _
     from crisiscomm.publish.pages import SiteOptions
@@ -51,14 +61,24 @@ def publish(out: Path, title: str, sender: str, base_url: str, db: str | None) -
 
     with open_db(db) as store:
         done = build(
-            store=store, out=out, options=SiteOptions(title=title, sender=sender, base_url=base_url)
+            store=store,
+            out=out,
+            options=SiteOptions(title=title, sender=sender, base_url=base_url),
+            exercise=exercise,
         )
     if not done.changed:
         click.echo(_("{path}: already up to date").format(path=done.path))
         return 0
     click.echo(
-        _(
-            "{path}: {statements} released statements of {incidents} incidents, {files} files"
+        (
+            _(
+                "{path}: exercise site, {statements} released statements of {incidents} drill "
+                "incidents, {files} files"
+            )
+            if exercise
+            else _(
+                "{path}: {statements} released statements of {incidents} incidents, {files} files"
+            )
         ).format(
             path=done.path,
             statements=done.statements,

@@ -86,6 +86,7 @@ def serve(
     from crisiscomm.cli.outbox import retention_setting
     from crisiscomm.durations import parse_duration
     from crisiscomm.errors import CrisisCommError
+    from crisiscomm.publish.incremental import SiteRepublisher
     from crisiscomm.serve import Server
 
     _configure_logging(log_format, verbose)
@@ -96,6 +97,7 @@ def serve(
         lease=timedelta(seconds=lease),
         first_retry=timedelta(seconds=first_retry),
         retention=parse_duration(retention_setting()),  # office.yaml checked it
+        site_republisher=SiteRepublisher,  # `site` channels: the public site, kept current
     )
     try:
         server.store()  # open (and migrate) the database now: a bad --db fails here, clearly

@@ -1,4 +1,4 @@
-"""Statement commands: statement draft/edit/show, approve, release."""
+"""Statement commands: statement draft/edit/show/withdraw/correct, approve, release."""
 
 from __future__ import annotations
 
@@ -121,6 +121,116 @@ def show(incident_id: str, name: str, version: int | None, db: str | None, as_js
     return 0
 
 
+@statement.command()
+@click.argument("incident_id", metavar="ID")
+@click.argument("name", metavar="STATEMENT")
+@click.option(
+    "--reason", metavar="TEXT", help="Why it is withdrawn: the public reads it on the page."
+)
+@actor_option
+@db_option
+def withdraw(
+    incident_id: str, name: str, reason: str | None, actor: str | None, db: str | None
+) -> int:
+    """Withdraw a released statement: two people, one proposes and another confirms.
+
+    A member of the first role of its clearance chain (head of press) proposes it with
+    --reason; another person of the clearance chain (or who may release it) confirms with
+    the same command. The public page then shows "Withdrawn at TIME: reason" with the text
+    struck through; CAP gets a Cancel; the statement's channels are told.
+
+    \b
+    Example:
+      crisiscomm statement withdraw INC-2026-0042 holding --reason "The figures were wrong"
+      crisiscomm statement withdraw INC-2026-0042 holding --as "Rustam Aliev"
+    """
+    from crisiscomm.clock import SystemClock
+    from crisiscomm.engine import service, statements
+    from crisiscomm.i18n import _
+
+    who = service.current_actor(actor)
+    with open_db(db) as store:
+        incident = service.withdraw_statement(
+            store=store,
+            clock=SystemClock(),
+            incident_id=incident_id,
+            statement=name,
+            reason=reason,
+            actor=who,
+        )
+        note_stranger(store, incident, who)
+        sid = statements.resolve_statement(
+            service.pinned_playbook(store, incident.playbook_hash), name
+        )
+    if incident.data["statements"][sid].get("withdrawal"):
+        click.echo(
+            _(
+                "{id}: withdrawal of `{name}` proposed by {who}; it takes effect when another "
+                "person of its clearance chain confirms it: {command}"
+            ).format(
+                id=incident.id,
+                name=name,
+                who=who,
+                command=f"crisiscomm statement withdraw {incident.id} {name} --as NAME",
+            )
+        )
+    else:
+        click.echo(
+            _(
+                "{id}: `{name}` withdrawn; publish the site again and let `serve` (or `tick`) "
+                "tell its channels"
+            ).format(id=incident.id, name=name)
+        )
+    return 0
+
+
+@statement.command()
+@click.argument("incident_id", metavar="ID")
+@click.argument("name", metavar="STATEMENT")
+@click.option(
+    "--correction-note",
+    "note",
+    required=True,
+    metavar="TEXT",
+    help="What the correction changes: the public reads it on the page.",
+)
+@actor_option
+@db_option
+def correct(incident_id: str, name: str, note: str, actor: str | None, db: str | None) -> int:
+    """Mark the newest version of a released statement as its correction, before clearance.
+
+    Draft or edit the corrected text first, mark it, then clear and release it as usual.
+    The public page shows "Corrected at TIME: note" and keeps the earlier text, marked as
+    superseded; CAP gets an Update.
+
+    \b
+    Example:
+      crisiscomm statement correct INC-2026-0042 holding --correction-note "120, not 210"
+    """
+    from crisiscomm.clock import SystemClock
+    from crisiscomm.engine import service
+    from crisiscomm.i18n import _
+
+    who = service.current_actor(actor)
+    with open_db(db) as store:
+        incident = service.mark_correction(
+            store=store,
+            clock=SystemClock(),
+            incident_id=incident_id,
+            statement=name,
+            note=note,
+            actor=who,
+        )
+        note_stranger(store, incident, who)
+    click.echo(
+        _(
+            "{id}: the newest version of `{name}` is marked as a correction; clear and release "
+            "it: {command}"
+        ).format(id=incident.id, name=name, command=f"crisiscomm approve {incident.id} {name}")
+    )
+    return 0
+
+
 def _print_statement(
     store: object, incident_id: str, name: str, number: int | None, as_json: bool
 ) -> None:
@@ -155,6 +265,9 @@ def _print_statement(
     approvals = [a for a in record["approvals"] if a["hash"] == chosen["hash"]]
     chain = playbook.statements[sid].get("clearance") or []
     released = [r for r in record["released"] if r["hash"] == chosen["hash"]]
+    withdrawn = [w for w in record.get("withdrawn") or [] if w["hash"] == chosen["hash"]]
+    proposal = record.get("withdrawal")
+    proposed = [proposal] if proposal and proposal["hash"] == chosen["hash"] else []
     if as_json:
         echo_json(
             {
@@ -164,6 +277,8 @@ def _print_statement(
                 "approvals": approvals,
                 "clearance": chain,
                 "released": released,
+                "withdrawn": withdrawn,
+                "withdrawal_proposed": proposed,
             }
         )
         return
@@ -199,6 +314,30 @@ def _print_statement(
             else _("not released")
         )
     )
+    if chosen.get("correction"):
+        click.echo(
+            "  "
+            + _("correction of version {v}: {note}").format(
+                v=chosen["correction"]["corrects"], note=chosen["correction"]["note"]
+            )
+        )
+    for act in proposed:
+        click.echo(
+            "  "
+            + _(
+                "withdrawal proposed by {who} at {at}: {reason}; waiting for a second person"
+            ).format(who=act["actor"], at=local(act["at"]), reason=act["reason"])
+        )
+    for act in withdrawn:
+        click.echo(
+            "  "
+            + _("withdrawn at {at} by {who} (proposed by {proposer}): {reason}").format(
+                at=local(act["at"]),
+                who=act["actor"],
+                proposer=act["proposed_by"],
+                reason=act["reason"],
+            )
+        )
     for language in playbook.languages:
         click.echo(f"\n[{language}]\n{chosen['texts'].get(language, '')}")
 

@@ -97,7 +97,8 @@ def notifications(
     now: datetime,
 ) -> list[OutboxMessage]:
     """Outbox rows telling the members of `roles` (or `only` those people), one per
-    channel, one per address for e-mail, each in the language of the people it reaches.
+    channel, one per address for e-mail (per chat id for telegram), each in the language of
+    the people it reaches.
 
     `message` and `subject` make the texts (templates with `$placeholders`) in the language
     in use when called: they are called once per language of the people told (a person's
@@ -135,8 +136,10 @@ def notifications(
                 "people": names,
                 "language": code,
             }
-            if playbook.channels.get(channel, {}).get("type") == "smtp":
-                recipients = sorted({str(m["email"]) for m in group if m.get("email")})
+            kind_of_channel = playbook.channels.get(channel, {}).get("type")
+            if kind_of_channel in ("smtp", "telegram"):  # each person's address, or chat id
+                contact = "email" if kind_of_channel == "smtp" else "telegram"
+                recipients = sorted({str(m[contact]) for m in group if m.get(contact)})
                 suffix = ""
             else:
                 recipients = [",".join(roles)]

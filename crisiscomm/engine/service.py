@@ -43,11 +43,13 @@ __all__ = [
     "fire_timer",
     "list_incidents",
     "load",
+    "mark_correction",
     "open_incident",
     "release_statement",
     "set_facts",
     "timeline",
     "view",
+    "withdraw_statement",
 ]
 
 _PLAYBOOKS: dict[str, Playbook] = {}
@@ -366,6 +368,46 @@ def release_statement(
         for name, who in rebuttals:
             rebut_linked_posts(store, incident_id=released.id, statement=name, at=now, actor=who)
     return released
+
+
+def withdraw_statement(
+    *,
+    store: Store,
+    clock: Clock,
+    incident_id: str,
+    statement: str,
+    reason: str | None,
+    actor: str,
+) -> IncidentRow:
+    """Propose the withdrawal of a released statement, or confirm another person's
+    proposal (engine/corrections.py)."""
+    from crisiscomm.engine import corrections
+
+    return _step(
+        store,
+        incident_id,
+        actor=actor,
+        run=lambda p, i, who: corrections.withdraw(
+            p, i, statement=statement, reason=reason, actor=who, now=clock.now()
+        ),
+    )
+
+
+def mark_correction(
+    *, store: Store, clock: Clock, incident_id: str, statement: str, note: str, actor: str
+) -> IncidentRow:
+    """Mark the newest version of a released statement, before its clearance, as a
+    correction of the released text, with a public note."""
+    from crisiscomm.engine import corrections
+
+    return _step(
+        store,
+        incident_id,
+        actor=actor,
+        run=lambda p, i, who: corrections.mark_correction(
+            p, i, statement=statement, note=note, actor=who, now=clock.now()
+        ),
+    )
 
 
 def timeline(*, store: Store, incident_id: str) -> list[EventRow]:

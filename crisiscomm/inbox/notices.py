@@ -110,6 +110,10 @@ def _rows(
                 if not person.email:
                     continue
                 recipient = person.email
+            elif settings.get("type") == "telegram":
+                if not person.telegram:
+                    continue
+                recipient = person.telegram
             else:
                 recipient = person.id
             rows.append(OutboxMessage(f"{key}:{channel}:{person.id}", channel, recipient, payload))

@@ -1,4 +1,5 @@
-"""Notifications leave through channels (console, file, smtp, webhook), via the outbox.
+"""Notifications leave through channels (console, file, smtp, webhook, telegram), via the
+outbox.
 
     from crisiscomm.notify import check_channels, deliver_due
 
@@ -17,6 +18,7 @@ Modules, lowest first (each imports only those above it in this list):
     deadline.py    one deadline for a whole send, however slowly a server answers
     smtp.py        the `smtp` channel (smtplib, imported when it first sends)
     webhook.py     the `webhook` channel (urllib, imported when it first sends)
+    telegram.py    the `telegram` channel: the Bot API's sendMessage, long texts in parts
     channels.py    the registry: the Channel protocol, console and file, ChannelFactory
     check.py       channel settings checked at start-up
     lanes.py       remote channels sent side by side, a thread each, during a pass

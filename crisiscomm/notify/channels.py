@@ -1,6 +1,6 @@
-"""Channels: how a notification leaves. `console` and `file` here; `smtp` and `webhook` in
-their own modules, imported only when a playbook uses them. The channels take their shared
-settings (timeouts) from settings.py and never import this registry.
+"""Channels: how a notification leaves. `console` and `file` here; `smtp`, `webhook` and
+`telegram` in their own modules, imported only when a playbook uses them. The channels take
+their shared settings (timeouts) from settings.py and never import this registry.
 
 A channel is built from its definition in the incident's pinned playbook, with `${ENV}`
 references resolved (env.py), and sends one outbox row at a time; `sync` then makes what
@@ -17,13 +17,16 @@ import sys
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from crisiscomm.clock import format_utc
 from crisiscomm.i18n import _
 from crisiscomm.notify.env import resolve
 from crisiscomm.notify.errors import DeliveryError, short_reason
 from crisiscomm.store.rows import OutboxRow
+
+if TYPE_CHECKING:
+    from crisiscomm.notify.site import Republisher
 
 __all__ = [
     "Channel",
@@ -40,6 +43,11 @@ class Channel(Protocol):
     delivery pass then gives it a lane (a thread) of its own, so it cannot hold the other
     channels' rows, and its `send` must end within its `timeout` (deadline.py). Without
     it, the pass sends the channel's rows itself, in order, between the other local ones.
+
+    A channel that sends one row as several messages (telegram) has an attribute
+    `record_progress`: the pass sets it to a function that commits the row's payload as
+    the channel has updated it (the parts accepted so far), and returns once it is durable,
+    so a retry sends only the rest.
     """
 
     name: str
@@ -69,9 +77,11 @@ class ChannelFactory:
         *,
         environ: Mapping[str, str] | None = None,
         streams: Mapping[str, TextIO] | None = None,
+        republish: Republisher | None = None,
     ) -> None:
         self.environ = environ
         self.streams = streams
+        self.republish = republish  # what a `site` channel builds with (serve hands it in)
 
     def __call__(self, name: str, definition: Mapping[str, Any]) -> Channel:
         """The channel `name` as defined; DeliveryError if it cannot be built."""
@@ -96,10 +106,19 @@ class ChannelFactory:
             from crisiscomm.notify.smtp import SmtpChannel
 
             return SmtpChannel.from_settings(name, settings, secrets)
+        if kind == "site":
+            from crisiscomm.notify.site import SiteChannel
+
+            path = Path(str(settings.get("path") or ""))
+            return SiteChannel(name, path, str(settings.get("url") or ""), self.republish)
         if kind == "webhook":
             from crisiscomm.notify.webhook import WebhookChannel
 
             return WebhookChannel.from_settings(name, settings, secrets)
+        if kind == "telegram":
+            from crisiscomm.notify.telegram import TelegramChannel
+
+            return TelegramChannel.from_settings(name, settings, secrets)
         raise DeliveryError(
             _("channel `{channel}` has the unknown type `{type}`").format(channel=name, type=kind),
             permanent=True,

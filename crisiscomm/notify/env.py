@@ -20,7 +20,7 @@ from crisiscomm.playbook.channels import REFERENCE
 __all__ = ["Resolved", "missing_variables", "redact", "references", "resolve"]
 
 # values substituted into these settings are treated as secrets (a URL may carry a token)
-SECRET_SETTINGS = frozenset({"username", "password", "secret", "headers", "url"})
+SECRET_SETTINGS = frozenset({"username", "password", "secret", "headers", "url", "token"})
 # shorter values are no real secret, and blanking them would garble every message
 MIN_REDACTED = 4
 

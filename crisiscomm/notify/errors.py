@@ -14,7 +14,8 @@ class DeliveryError(CrisisCommError):
     recipient is not an e-mail address, the server refused it for good): the row becomes a
     dead letter at once. `channel_down`: the channel as a whole failed (unreachable server,
     missing variable, refused login), so its other rows wait with this one instead of each
-    waiting for its own timeout.
+    waiting for its own timeout. `retry_after`: the receiver asked not to be sent anything
+    for that many seconds (Telegram's 429): the next attempt is no sooner.
     """
 
     exit_code = 1
@@ -26,10 +27,12 @@ class DeliveryError(CrisisCommError):
         permanent: bool = False,
         channel_down: bool = False,
         hint: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.permanent = permanent
         self.channel_down = channel_down
+        self.retry_after = retry_after
 
 
 def short_reason(error: BaseException) -> str:

@@ -11,11 +11,13 @@ behind what was queued meanwhile. At most MAX_LANES lanes send at once.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 from crisiscomm.errors import CrisisCommError
 from crisiscomm.i18n import _
@@ -23,7 +25,7 @@ from crisiscomm.notify.channels import Channel
 from crisiscomm.notify.errors import DeliveryError
 from crisiscomm.store.rows import OutboxRow
 
-__all__ = ["Lane", "LaneReport", "failure_of", "is_remote"]
+__all__ = ["Lane", "LaneReport", "Progress", "failure_of", "is_remote"]
 
 MAX_LANES = 8
 # After this long a pass starts no new send on a remote channel (each lane sends one row at
@@ -45,6 +47,18 @@ def is_remote(channel: Channel) -> bool:
 
 
 @dataclass
+class Progress:
+    """A lane's request to the pass, which alone writes to the store: commit what a channel
+    has sent of a row so far (its payload, as the channel updated it), then set `recorded`;
+    the channel sends no more of the row until then."""
+
+    row: OutboxRow
+    payload: dict[str, Any]
+    recorded: threading.Event = field(default_factory=threading.Event)
+    held: bool = False  # set by the pass: the row was still this deliverer's, and is updated
+
+
+@dataclass
 class LaneReport:
     """What became of some of a lane's rows, reported to the pass as it happens."""
 
@@ -55,6 +69,7 @@ class LaneReport:
     waiting: list[OutboxRow] = field(default_factory=list)  # not tried: the channel is down
     returned: list[OutboxRow] = field(default_factory=list)  # not tried: the pass is over
     crash: BaseException | None = None  # what a channel raised that is not its failure
+    progress: Progress | None = None  # a row's parts sent so far, to commit at once
     done: bool = False  # the lane's last report
 
 

@@ -6,6 +6,9 @@ backoff; bury what keeps failing as a visible dead letter.
 At-least-once: a row is marked sent only after its channel accepted it, so a process
 that dies between the two leaves it to be sent again (once its lease ends), with the same
 idempotency key, which every channel passes on for the receiver to drop the duplicate.
+A channel that sends one row as several messages (telegram: a statement in parts) has each
+accepted part committed to the row before it sends the next (`progress_recorder`), so a
+retry sends only the rest.
 Taking a row leases it (`lease`), so several `serve` processes never send the same row at
 once; a pass that runs long renews the lease of the rows it has still to send.
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 import logging
 import queue
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -41,6 +45,7 @@ from crisiscomm.notify.lanes import (
     MAX_LANES,
     Lane,
     LaneReport,
+    Progress,
     failure_of,
     is_remote,
 )
@@ -64,6 +69,9 @@ MAX_ATTEMPTS = 8
 OFFICE = "office"  # in place of a playbook hash: the channels of a register item's rows
 BACKOFF_BASE = timedelta(seconds=30)  # the wait after the first failure; doubled after each
 BACKOFF_CAP = timedelta(minutes=30)
+# How long a lane waits for the pass to commit a row's progress (parts of a telegram text)
+# before it stops sending that row; the rest goes out on the next attempt.
+PROGRESS_WAIT_SECONDS = 10.0
 
 
 @dataclass
@@ -166,6 +174,7 @@ class _Delivery:
         self.crash: BaseException | None = None
         self.started = self.renewed = 0.0
         self.lanes_open = 0
+        self.thread = threading.get_ident()  # the pass's: the one that writes to the store
 
     def run(self, rows: list[OutboxRow]) -> None:
         self.started = self.renewed = time.monotonic()
@@ -288,6 +297,8 @@ class _Delivery:
             self.lanes_open -= 1
         if report.crash is not None:
             self.crash = self.crash or report.crash
+        if report.progress is not None:
+            self.record_progress(report.progress)
         if report.sent:
             for row in report.sent:
                 self.pending.pop(row.id, None)
@@ -369,6 +380,8 @@ class _Delivery:
             self.bury(row, message)
             return
         retry_at = self.now + retry_delay(row.attempts, self.rng, self.first_retry)
+        if error.retry_after:  # the receiver said when (Telegram's 429): not before
+            retry_at = max(retry_at, self.now + timedelta(seconds=error.retry_after))
         if error.channel_down and (
             row.item_id is not None or row.incident_id in self.playbook_hashes
         ):
@@ -428,8 +441,52 @@ class _Delivery:
                     ).format(channel=name),
                     permanent=True,
                 )
-            self.channels[key] = self.factory(name, definitions[name])
+            channel: Any = self.factory(name, definitions[name])
+            if hasattr(channel, "record_progress"):
+                channel.record_progress = self.progress_recorder(key, channel)
+            self.channels[key] = channel
         return self.channels[key]
+
+    def progress_recorder(
+        self, key: tuple[str, str], channel: Channel
+    ) -> Callable[[OutboxRow, dict[str, Any]], None]:
+        """What a channel calls to commit a row's progress mid-send: at once in the pass's
+        thread, through the pass (which alone writes to the store) from a lane's."""
+
+        def record(row: OutboxRow, payload: dict[str, Any]) -> None:
+            progress = Progress(row, dict(payload))
+            if threading.get_ident() == self.thread:
+                self.record_progress(progress)
+            else:
+                self.reports.put(LaneReport(key, channel, progress=progress))
+                if not progress.recorded.wait(PROGRESS_WAIT_SECONDS):
+                    raise DeliveryError(
+                        _(
+                            "channel `{channel}`: what was sent could not be recorded in time; "
+                            "the rest goes out on the next attempt"
+                        ).format(channel=row.channel),
+                        channel_down=True,
+                    )
+            if not progress.held:
+                raise DeliveryError(
+                    _(
+                        "channel `{channel}`: another deliverer has taken the notification "
+                        "over; it sends the rest"
+                    ).format(channel=row.channel),
+                    channel_down=True,
+                )
+
+        return record
+
+    def record_progress(self, progress: Progress) -> None:
+        """Commit a row's progress for the channel sending it; `recorded` is set however
+        this ends (a store that fails raises here, in the pass)."""
+        try:
+            progress.held = self.store.record_outbox_progress(
+                progress.row, payload=progress.payload
+            )
+        finally:
+            progress.recorded.set()
 
 
 def _log_sent(rows: list[OutboxRow]) -> None:

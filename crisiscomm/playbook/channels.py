@@ -25,12 +25,15 @@ __all__ = [
     "REFERENCE",
     "SECURITY",
     "SIGNATURE_HEADER",
+    "TELEGRAM_API",
+    "TELEGRAM_CHAT",
     "check_channel",
     "smtp_problems",
+    "telegram_problems",
     "timeout_too_long",
 ]
 
-CHANNEL_TYPES = ("console", "file", "smtp", "webhook")
+CHANNEL_TYPES = ("console", "file", "smtp", "webhook", "telegram", "site")
 # `${NAME}`: a setting read from the environment at delivery
 REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 SECURITY = ("starttls", "ssl", "none")
@@ -39,6 +42,9 @@ SIGNATURE_HEADER = "X-Crisiscomm-Signature"
 # headers crisiscomm sets itself; a channel's `headers` may not replace them
 OWN_HEADERS = frozenset({"content-type", "idempotency-key", SIGNATURE_HEADER.lower()})
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+TELEGRAM_API = "https://api.telegram.org"
+# a public channel's or group's @name (5-32 letters, digits, _), or a numeric chat id
+TELEGRAM_CHAT = re.compile(r"^(?:@[A-Za-z][A-Za-z0-9_]{4,31}|-?\d{1,20})$")
 # The longest `timeout` a channel may have: it bounds one whole send, and a send must end
 # within half the outbox lease (notify/settings.py, 60 s), or another deliverer may take the
 # row over and send it a second time.
@@ -71,6 +77,14 @@ def check_channel(definition: Mapping[str, Any]) -> list[str]:
             problems.append(_("`path` {path} names a folder, not a file").format(path=path))
     elif kind == "smtp":
         problems += smtp_problems(definition)
+    elif kind == "telegram":
+        problems += telegram_problems(definition)
+    elif kind == "site":
+        if not str(definition.get("path") or "").strip():
+            problems.append(_("`path` is empty"))
+        url = str(definition.get("url") or "")
+        if url and urlsplit(url).scheme not in ("http", "https"):
+            problems.append(_("the URL is not an http:// or https:// address"))
     else:
         problems += _webhook_problems(definition)
     return problems
@@ -181,4 +195,30 @@ def _webhook_problems(definition: Mapping[str, Any]) -> list[str]:
             problems.append(_("header `{h}` is set by crisiscomm").format(h=header))
         elif any(c in str(value) for c in "\r\n\0"):
             problems.append(_("header `{h}` spans more than one line").format(h=header))
+    return problems
+
+
+def telegram_problems(definition: Mapping[str, Any], *, token: bool = True) -> list[str]:
+    """What is wrong with a telegram channel's settings as written (lint leaves out the
+    `token` with `token=False`: its literal-secret rule reports that)."""
+    problems = []
+    value = definition.get("token")
+    if token and not (isinstance(value, str) and REFERENCE.fullmatch(value)):
+        problems.append(_("`token` must be a `${ENV_VAR}` reference, e.g. ${TELEGRAM_BOT_TOKEN}"))
+    chat = definition.get("chat")
+    if chat is not None and not _is_reference(chat) and not TELEGRAM_CHAT.match(str(chat)):
+        problems.append(
+            _("`chat` {chat} is neither a channel's @name nor a numeric chat id").format(
+                chat=str(chat)[:60]
+            )
+        )
+    api_url = definition.get("api_url")
+    if isinstance(api_url, str) and not REFERENCE.match(api_url):
+        parts = urlsplit(api_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            problems.append(_("`api_url` is not an http:// or https:// address"))
+        elif "/bot" in parts.path:
+            problems.append(_("`api_url` is the API's address only; the token goes in `token`"))
+        if definition.get("ca_file") and parts.scheme == "http":
+            problems.append(_("`ca_file` is used only for https:// addresses"))
     return problems

@@ -49,6 +49,8 @@ h1{font-size:1.625rem;line-height:1.3}h2{font-size:1.3rem;line-height:1.3;margin
 .incidents{list-style:none;padding:0}.incidents li{margin:1rem 0}
 article{border-top:1px solid #c8c8c8}dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem}
 dt{font-weight:700}dd{margin:0}
+.notice{border-left:4px solid #8a5a00;padding:.25rem .75rem;background:#fff8e6}
+del{color:#4a4a4a}
 .exercise,.mark{background:#fff3cd;color:#5c3c00;border:2px solid #8a5a00;padding:.25rem .5rem}
 footer{border-top:1px solid #767676;margin-top:2rem;font-size:.95rem}
 """
@@ -117,6 +119,10 @@ def words(code: str, title: str = "") -> dict[str, str]:
             "exercise": _("EXERCISE: this is a drill, not a real emergency."),
             "exercise_short": _("EXERCISE"),
             "month": _("Statements released in {month}"),
+            "withdrawn_at": _("Withdrawn on {time}:"),
+            "corrected_at": _("Corrected on {time}:"),
+            "superseded_at": _("Superseded by the correction of {time}."),
+            "withdrawn_text": _("The withdrawn text:"),
         }
 
 

@@ -6,11 +6,17 @@ promised next update and the hotline). Drafts, later unreleased versions, notes,
 used in a released text, people, approvals and contacts never leave this module: the
 record holds no field they could go into. The officer's incident title is internal too;
 the public sees the playbook's name for the crisis and the incident's number.
+
+A withdrawn release keeps its text with the time and public reason of its withdrawal; a
+correction (a later version marked as correcting a release) carries its public note, and
+the release it corrects stays, marked as superseded at the correction's release. Who
+proposed, confirmed or approved any of it is not read. A drill's incidents belong to the
+exercise site only (`read_record(store, exercise=True)`), never to the real one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -41,6 +47,16 @@ class PublicStatement:
     texts: dict[str, str]  # language -> the released text
     next_update_at: datetime | None
     hotline: dict[str, str]  # language -> the hotline as the text wrote it
+    corrects: int | None = None  # the released version this one corrects
+    correction_note: str = ""  # what the correction changes, as cleared with its text
+    superseded_at: datetime | None = None  # when a correction of this release went out
+    withdrawn_at: datetime | None = None
+    withdrawal_reason: str = ""
+
+    @property
+    def updated_at(self) -> datetime:
+        """When the public's copy last changed: released, superseded or withdrawn."""
+        return max(t for t in (self.released_at, self.superseded_at, self.withdrawn_at) if t)
 
     @property
     def key(self) -> str:
@@ -78,6 +94,7 @@ class PublicRecord:
     """Every incident with at least one released statement, newest release first."""
 
     incidents: tuple[PublicIncident, ...]
+    exercise: bool = False  # the exercise site: drills' incidents only
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -121,6 +138,7 @@ def _released(
     playbook: Playbook, incident: IncidentRow, statement: str, record: dict[str, Any]
 ) -> list[PublicStatement]:
     versions = {v["version"]: v for v in record.get("versions") or []}
+    withdrawn = {w["hash"]: w for w in record.get("withdrawn") or []}
     found = []
     for release in record.get("released") or []:
         version = versions.get(release["version"])
@@ -130,6 +148,8 @@ def _released(
         values = version.get("values") or {}
         hotline_value = next((values[n] for n in HOTLINE_VALUES if values.get(n)), None)
         promised = release.get("next_update_at")
+        correction = version.get("correction") or {}
+        withdrawal = withdrawn.get(release["hash"]) or {}
         found.append(
             PublicStatement(
                 incident_id=incident.id,
@@ -144,9 +164,19 @@ def _released(
                     for c in languages
                     if hotline_value is not None and _value_in(hotline_value, c)
                 },
+                corrects=int(correction["corrects"]) if correction else None,
+                correction_note=str(correction.get("note") or ""),
+                withdrawn_at=parse_utc(withdrawal["at"]) if withdrawal else None,
+                withdrawal_reason=str(withdrawal.get("reason") or ""),
             )
         )
-    return found
+    # a correction supersedes the release it corrects from its own release on
+    by_version = {s.version: s for s in found}
+    for correction in found:
+        corrected = by_version.get(correction.corrects or 0)
+        if corrected is not None and corrected.superseded_at is None:
+            by_version[corrected.version] = replace(corrected, superseded_at=correction.released_at)
+    return [by_version[s.version] for s in found]
 
 
 def public_incident(playbook: Playbook, incident: IncidentRow) -> PublicIncident | None:
@@ -175,15 +205,18 @@ def public_incident(playbook: Playbook, incident: IncidentRow) -> PublicIncident
     )
 
 
-def read_record(store: Store) -> PublicRecord:
-    """The public record of the whole database: what `publish` renders."""
+def read_record(store: Store, *, exercise: bool = False) -> PublicRecord:
+    """The public record of the whole database: what `publish` renders; with `exercise`,
+    the exercise site's (drills' incidents only, which the real site never holds)."""
     from crisiscomm.engine.service import load
 
     found = []
     for row in store.list_incidents():
+        if is_exercise(row) != exercise:
+            continue
         playbook, incident = load(store=store, incident_id=row.id)
         public = public_incident(playbook, incident)
-        if public is not None:
+        if public is not None and public.exercise == exercise:
             found.append(public)
     found.sort(key=lambda i: (i.last_released_at, i.id), reverse=True)
-    return PublicRecord(tuple(found))
+    return PublicRecord(tuple(found), exercise=exercise)

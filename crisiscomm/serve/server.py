@@ -125,6 +125,10 @@ class Server:
     lease: timedelta | None = None
     first_retry: timedelta | None = None
     retention: timedelta = OUTBOX_RETENTION  # sent notifications older than this are pruned
+    # builds the public site for `site` channels, from a store (cli/serve.py hands in
+    # publish.incremental.SiteRepublisher; serve itself sits below publish)
+    site_republisher: Callable[[Store], Any] | None = None
+    _republishers: dict[int, Any] = field(default_factory=dict)
     # timer id -> wake-up time as stored, for each timer whose job has not yet run
     scheduled: dict[int, str] = field(default_factory=dict)
     exit_code: int = 0
@@ -333,6 +337,13 @@ class Server:
             options["lease"] = self.lease
         if self.first_retry is not None:
             options["first_retry"] = self.first_retry
+        if self.site_republisher is not None:
+            from crisiscomm.notify.channels import ChannelFactory
+
+            store = self.store()  # one republisher per connection: it keeps the site's state
+            if id(store) not in self._republishers:
+                self._republishers = {id(store): self.site_republisher(store)}
+            options["channels"] = ChannelFactory(republish=self._republishers[id(store)])
         try:
             counts = _deliver(
                 self.store(), self.clock, self._not_firing, self._stopping.is_set, **options

@@ -94,6 +94,12 @@ DEFER_OUTBOX = f"""
     UPDATE outbox SET attempts = attempts - 1, next_attempt_at = :next_attempt_at
     WHERE {AS_TAKEN}
 """
+# what a channel sending a row in several messages has had accepted so far (telegram), in
+# the row's payload; only by the taker still holding it (attempts fence a takeover)
+RECORD_OUTBOX_PROGRESS = """
+    UPDATE outbox SET payload = :payload
+    WHERE id = :id AND status = 'pending' AND attempts = :attempts
+"""
 RENEW_OUTBOX_LEASE = f"""
     UPDATE outbox SET next_attempt_at = :next_attempt_at
     WHERE {AS_TAKEN}
@@ -194,6 +200,18 @@ class OutboxTables(StoreConnection):
         for its own timeout. False (nothing changed) if the row was taken again since.
         """
         return self._update_taken(DEFER_OUTBOX, row, next_attempt_at=format_utc(next_attempt_at))
+
+    def record_outbox_progress(self, row: OutboxRow, *, payload: dict[str, Any]) -> bool:
+        """Commit a taken row's payload as its channel updated it mid-send (the parts it
+        sent); False (nothing changed) if another deliverer has taken the row since."""
+        with self._transaction():
+            cursor = self._execute(
+                RECORD_OUTBOX_PROGRESS,
+                id=row.id,
+                attempts=row.attempts,
+                payload=canonical_json(payload),
+            )
+            return bool(cursor.rowcount == 1)
 
     def renew_outbox_lease(
         self, rows: Sequence[OutboxRow], *, lease_until: datetime

@@ -8,6 +8,10 @@ The incidents' columns are fitted to the terminal's width (four at 80 columns, s
 `WIDE` on) and their texts wrap inside them, so a long Russian state title takes two lines
 rather than pushing the columns off the screen. Times are in the incidents' zone, named on
 the line under the header with the clock.
+
+Under the incidents, the register's overdue items and the rumours with the largest reach,
+read by the queries `status` reads them with (ui/register.py: two, each bounded by LIMIT and
+served by the index of open items), shown only when there is one.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from crisiscomm.clock import Clock, SystemClock
 from crisiscomm.engine.timefmt import clock_text, local_text, times_header
 from crisiscomm.i18n import _
 from crisiscomm.ui import readmodel
+from crisiscomm.ui.register import register_lines, register_summary
 from crisiscomm.ui.render import (
     OVERDUE_MARK,
     SEVERITY_STYLE,
@@ -147,6 +152,7 @@ class Dashboard(App[int]):
     CSS = """
     #clock { height: 1; padding: 0 1; color: $text-muted; }
     #incidents { height: 1fr; }
+    #register { height: auto; max-height: 40%; border: round $warning; padding: 0 1; }
     #bottom { height: auto; max-height: 35%; }
     #feed { width: 2fr; border: round $primary; padding: 0 1; }
     #outbox { width: 1fr; border: round $primary; padding: 0 1; }
@@ -178,6 +184,7 @@ class Dashboard(App[int]):
         self._reader = readmodel.BoardReader()
         self._shapes: list[tuple[object, ...]] = []
         self._width = 0
+        self._register_shown: list[str] | None = None  # the register panel's lines
         self.main: Screen[object]
 
     @property
@@ -191,6 +198,7 @@ class Dashboard(App[int]):
         yield Static(id="clock")
         yield DataTable(id="incidents", cursor_type="row", zebra_stripes=True)
         yield Static(empty_text(), id="empty")
+        yield Static(id="register")
         with Horizontal(id="bottom"):
             yield Static(id="feed")
             yield Static(id="outbox")
@@ -205,6 +213,7 @@ class Dashboard(App[int]):
         self.sub_title = _("acting as {actor}").format(actor=self.actor)
         self.query_one("#feed", Static).border_title = _("escalations and releases")
         self.query_one("#outbox", Static).border_title = _("outbox")
+        self.query_one("#register", Static).border_title = _("register")
         self.reload()
         self.set_interval(REFRESH_SECONDS, self.reload)
         self.main.query_one("#incidents", DataTable).focus()
@@ -235,8 +244,8 @@ class Dashboard(App[int]):
 
     def reload(self) -> None:
         """Read the store again and redraw (every second)."""
-        if self._store is None:
-            return
+        if self._store is None or not self.main.query("#clock"):
+            return  # not open yet, or leaving: a last tick may come after the widgets went
         board = self._reader.read(self.store)
         now = self.clock.now()
         zone = self.timezone = board.timezone or self.timezone
@@ -264,6 +273,7 @@ class Dashboard(App[int]):
                 table.move_cursor(row=ids.index(keep))
         table.display = bool(ids)
         self.main.query_one("#empty", Static).display = not ids
+        self._reload_register(now, zone)
         feed = "\n".join(
             f"{local_text(item.at, item.timezone, now=now)} {item.incident_id} {item.text}"
             for item in board.feed[:FEED_LINES]
@@ -276,6 +286,16 @@ class Dashboard(App[int]):
             style="bold red" if board.outbox.get("dead") else "",
         )
         self.main.query_one("#outbox", Static).update(health)
+
+    def _reload_register(self, now: datetime, zone: str) -> None:
+        """The register's panel: redrawn only when its lines change (its times do not tick)."""
+        lines = register_lines(register_summary(store=self.store, now=now), zone)
+        if lines == self._register_shown:
+            return
+        self._register_shown = lines
+        panel = self.main.query_one("#register", Static)
+        panel.update(Text("\n".join(lines), no_wrap=True, overflow="ellipsis"))
+        panel.display = bool(lines)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on an incident: open its detail."""
@@ -338,6 +358,8 @@ def _cells(line: readmodel.IncidentLine, now: datetime | None, *, wide: bool) ->
         ident.append("\n" + line.severity, style=SEVERITY_STYLE.get(line.severity, ""))
         if line.dead_letters:
             ident.append("\n" + _("{n} dead").format(n=line.dead_letters), style="bold red")
+        if line.not_published:
+            ident.append("\n" + _("not published"), style="bold red")
         state.append("\n" + line.owner_role, style="dim")
     deadline = _deadline_cell(line, now) if now is not None else Text("")
     cells = [ident, deadline, state, Text(clearance, overflow="ellipsis")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from crisiscomm.clock import parse_utc
 from crisiscomm.i18n import _
@@ -81,6 +81,9 @@ class IncidentLine:
     acknowledged_by: list[str]
     dead_letters: int
     owner_role: str = ""  # the owner role's title alone
+    # released statements whose public copies (site, website, Telegram channel) failed to go
+    # out: a dead row, or one waiting for its next try after a failure
+    not_published: int = 0
 
 
 @dataclass(frozen=True)
@@ -222,8 +225,33 @@ def _clearances(playbook: Playbook, incident: IncidentRow) -> list[Clearance]:
     return found
 
 
+PUBLIC_CHANNEL_TYPES = frozenset({"site", "telegram", "webhook"})
+
+
+def not_published(store: Store, playbook_of: Any) -> dict[str, int]:
+    """Per incident, the released statement versions whose copy to a public channel is
+    dead or failed and waits for its next try; `playbook_of(incident_id)` gives the
+    playbook whose channels say which are public."""
+    failing: dict[str, set[tuple[str, str]]] = {}
+    for row in store.list_outbox(statuses=["pending", "dead"]):
+        if row.item_id is not None or row.payload.get("kind") != "statement":
+            continue
+        if row.status == "pending" and not row.last_error:
+            continue  # not tried yet, or on its first try
+        playbook = playbook_of(row.incident_id)
+        kind = (playbook.channels.get(row.channel) or {}).get("type") if playbook else None
+        if kind in PUBLIC_CHANNEL_TYPES:
+            version = (str(row.payload.get("statement")), str(row.payload.get("version")))
+            failing.setdefault(row.incident_id, set()).add(version)
+    return {incident_id: len(versions) for incident_id, versions in failing.items()}
+
+
 def _line(
-    playbook: Playbook, incident: IncidentRow, timers: list[TimerRow], dead: int
+    playbook: Playbook,
+    incident: IncidentRow,
+    timers: list[TimerRow],
+    dead: int,
+    unpublished: int = 0,
 ) -> IncidentLine:
     definition = playbook.states.get(incident.state, {})
     owner = definition.get("owner")
@@ -272,6 +300,7 @@ def _line(
         ),
         dead_letters=dead,
         owner_role=playbook.role_title(str(owner)) if owner else "-",
+        not_published=unpublished,
     )
 
 
@@ -297,10 +326,24 @@ class BoardReader:
         lines: list[IncidentLine] = []
         feed: list[FeedItem] = []
         seen: dict[str, tuple[int, IncidentRow, list[TimerRow]]] = {}
-        for listed in store.list_incidents(open_only=open_only):
+        listed_incidents = store.list_incidents(open_only=open_only)
+        hashes = {listed.id: listed.playbook_hash for listed in listed_incidents}
+        unpublished = not_published(
+            store,
+            lambda i: pinned_playbook(store, hashes[i]) if i in hashes else None,
+        )
+        for listed in listed_incidents:
             playbook = pinned_playbook(store, listed.playbook_hash)
             if listed.closed_at is not None:
-                lines.append(_line(playbook, listed, [], dead.get(listed.id, 0)))
+                lines.append(
+                    _line(
+                        playbook,
+                        listed,
+                        [],
+                        dead.get(listed.id, 0),
+                        unpublished.get(listed.id, 0),
+                    )
+                )
                 continue
             cached = self._seen.get(listed.id)
             if cached is None or cached[0] != listed.version:
@@ -309,7 +352,11 @@ class BoardReader:
             seen[listed.id] = cached
             _version, incident, fired = cached
             line = _line(
-                playbook, incident, [*fired, *pending.get(listed.id, [])], dead.get(listed.id, 0)
+                playbook,
+                incident,
+                [*fired, *pending.get(listed.id, [])],
+                dead.get(listed.id, 0),
+                unpublished.get(listed.id, 0),
             )
             lines.append(line)
             feed.extend(_feed(playbook, line, fired))
@@ -378,7 +425,15 @@ def detail(*, store: Store, incident_id: str) -> Detail:
         for item_id, text, required in playbook.checklist(incident.state)
     ]
     return Detail(
-        line=_line(playbook, incident, timers, dead),
+        line=_line(
+            playbook,
+            incident,
+            timers,
+            dead,
+            not_published(store, lambda i: playbook if i == incident.id else None).get(
+                incident.id, 0
+            ),
+        ),
         phases=list(PHASES),
         checklist=checklist,
         facts={

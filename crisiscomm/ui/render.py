@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final, Literal
 
 from crisiscomm.engine.timefmt import humanize, local_text, times_header
-from crisiscomm.i18n import N_, _
+from crisiscomm.i18n import N_, _, ngettext
 from crisiscomm.ui.register import register_lines
 
 if TYPE_CHECKING:
@@ -75,6 +75,15 @@ def countdown(delta: timedelta) -> str:
     hours, rest = divmod(left, 3600)
     text = f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
     return _("OVERDUE {d}").format(d=text) if seconds < 0 else _("in {d}").format(d=text)
+
+
+def _not_published_text(line: IncidentLine) -> str:
+    """`NOT PUBLISHED: 2 statements`: released, but their public copies did not go out."""
+    return ngettext(
+        "NOT PUBLISHED: {n} released statement",
+        "NOT PUBLISHED: {n} released statements",
+        line.not_published,
+    ).format(n=line.not_published)
 
 
 def deadline_text(line: IncidentLine, now: datetime, *, ticking: bool = False) -> str:
@@ -187,6 +196,7 @@ def status_plain(board: Board, now: datetime) -> str:
             ),
             *_status_rows(line, now, zone_named=zone_named),
             (_("dead letters"), str(line.dead_letters)),
+            *([(_("public copies"), _not_published_text(line))] if line.not_published else []),
         ]
         head = f"{line.id}  {line.title}{closed}"
         blocks.append("\n".join([head, *_aligned(rows)]).replace(OVERDUE_MARK, "!!"))
@@ -217,6 +227,8 @@ def _detail_rows(detail: Detail, now: datetime, *, plain: bool) -> list[tuple[st
         rows.append((_("closed"), local_text(line.closed_at, zone, now=now)))
     if line.next_due is not None:
         rows.append((_("deadline"), _due(line, now, zone_named=True)))
+    if line.not_published:
+        rows.append((_("public copies"), _not_published_text(line)))
     return rows
 
 
@@ -339,6 +351,8 @@ def _status_block(
         head.append("  [" + _("closed") + "]")
     if line.dead_letters:
         head.append("  " + _("{n} dead").format(n=line.dead_letters), style="bold red")
+    if line.not_published:
+        head.append("  " + _not_published_text(line), style="bold red")
     rows: list[tuple[str, RenderableType | str]] = list(
         _status_rows(line, now, zone_named=zone_named)
     )
@@ -398,7 +412,10 @@ def _status_table(board: Board, now: datetime, ticking: bool, *, zone_named: boo
             _deadline_cell(line, now, ticking, zone_named=zone_named),
             _text(_clearance_text(line)),
             _text(_escalation_text(line)),
-            Text(str(line.dead_letters), style="bold red" if line.dead_letters else ""),
+            Text(
+                str(line.dead_letters) + (" · " + _("not published") if line.not_published else ""),
+                style="bold red" if line.dead_letters or line.not_published else "",
+            ),
         )
     return table
 

@@ -33,7 +33,13 @@ CHANNEL_FIELDS: dict[str, frozenset[str]] = {
         | {"timeout", "ca_file"}
     ),
     "webhook": frozenset({"type", "description", "url", "secret", "headers", "timeout", "ca_file"}),
+    "site": frozenset({"type", "description", "path", "url"}),
+    "telegram": frozenset(
+        {"type", "description", "token", "chat", "api_url", "languages", "timeout", "ca_file"}
+    ),
 }
+# a Telegram bot token anywhere in a text: `123456789:AA...` (the bot's id, then its key)
+BOT_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}")
 
 
 @rule(
@@ -62,7 +68,11 @@ def literal_secret(linter: Linter) -> None:
                         _("`{k}` holds a literal secret").format(k=key),
                         _("write `${ENV_VAR}` and set that variable where crisiscomm runs"),
                     )
-                elif isinstance(value, str) and key == "url" and URL_SECRET.search(value):
+                elif (
+                    isinstance(value, str)
+                    and key in ("url", "api_url")
+                    and (URL_SECRET.search(value) or BOT_TOKEN.search(value))
+                ):
                     linter.report(
                         "literal-secret",
                         child,
@@ -84,7 +94,9 @@ def literal_secret(linter: Linter) -> None:
     summary="a channel has a setting its type does not use, or an unusable one",
 )
 def channel_config(linter: Linter) -> None:
-    """A channel key its type does not take, a webhook `url` that is not http(s)://,
+    """A channel key its type does not take, a webhook `url` that is not http(s)://, a
+    telegram channel whose `token` is not `${ENV_VAR}`, whose `chat` or `api_url` cannot be
+    used, or that posts a statement without a `chat`,
     `ca_file` on an http:// address, smtp settings that cannot work, a `timeout` longer
     than a send may take (30s, half the outbox lease), an smtp `sender` without `@`, or a
     statement sent by an smtp channel that has no `to`.
@@ -92,6 +104,15 @@ def channel_config(linter: Linter) -> None:
     for name, statement in linter.statements.items():
         for index, channel in enumerate(statement.get("channels") or []):
             definition = linter.channels.get(channel) or {}
+            if definition.get("type") == "telegram" and not definition.get("chat"):
+                linter.report(
+                    "channel-config",
+                    ("statements", name, "channels", index),
+                    _(
+                        "statement `{s}` goes out by Telegram channel `{c}`, which has no `chat`"
+                    ).format(s=name, c=channel),
+                    _('give the channel `chat: "@your_channel"`, the public channel to post to'),
+                )
             if definition.get("type") == "smtp" and not definition.get("to"):
                 linter.report(
                     "channel-config",
@@ -139,7 +160,28 @@ def channel_config(linter: Linter) -> None:
                 _("`ca_file` is used only for https:// addresses"),
                 _("use the receiver's https:// address, or remove `ca_file`"),
             )
-        if "timeout" in channel and kind in ("smtp", "webhook"):
+        if kind == "telegram":
+            from crisiscomm.playbook.channels import telegram_problems
+
+            for problem in telegram_problems(channel, token=False):
+                linter.report(
+                    "channel-config",
+                    ("channels", name),
+                    _("channel `{c}`: {problem}").format(c=name, problem=problem),
+                    key=True,
+                )
+            published = linter.document.get("languages") or []
+            for index, code in enumerate(channel.get("languages") or []):
+                if published and code not in published:
+                    linter.report(
+                        "channel-config",
+                        ("channels", name, "languages", index),
+                        _("channel `{c}` posts `{code}`, which the playbook does not write").format(
+                            c=name, code=code
+                        ),
+                        _("the playbook's languages: {names}").format(names=", ".join(published)),
+                    )
+        if "timeout" in channel and kind in ("smtp", "webhook", "telegram"):
             from crisiscomm.durations import format_duration
             from crisiscomm.playbook.channels import MAX_TIMEOUT, timeout_too_long
 
