@@ -242,3 +242,32 @@ def test_a_site_that_cannot_be_written_is_a_dead_letter_and_shown_as_not_publish
     assert "public copies: NOT PUBLISHED: 1 released statement" in shown
     assert main(["show", incident, "--db", str(db)]) == 0
     assert "NOT PUBLISHED: 1 released statement" in capsys.readouterr().out
+
+
+def test_incremental_republish_after_a_withdrawal_is_a_full_build(tmp_path: Path) -> None:
+    """A withdrawal changes the incident's page, its month's archive and the feeds: the
+    incremental republish still gives the bytes of a full build."""
+    db = tmp_path / "office.db"
+    playbook = playbook_with_site(tmp_path, tmp_path / "unused")
+    options = SiteOptions(base_url="https://press.example.uz/")
+    with open_store(db) as store:
+        office = office_at(store, playbook, SimulatedClock(START))
+        first = holding_released(office, "one", "Nukus")
+        holding_released(office, "two", "Chimbay")
+        _done, state = republish(store=store, out=tmp_path / "site", options=options)
+        office.clock.advance(timedelta(days=40))  # the withdrawal falls in another month
+        for who in ("dilnoza", "aziz"):  # proposed, then confirmed by another person
+            office.act(
+                service.withdraw_statement,
+                who,
+                incident_id=first,
+                statement="holding",
+                reason="Published for the wrong district." if who == "dilnoza" else None,
+            )
+        done, state = republish(store=store, out=tmp_path / "site", options=options, state=state)
+        assert done.changed
+        publish(store=store, out=tmp_path / "full", options=options)
+        assert tree(tmp_path / "site") == tree(tmp_path / "full")
+        assert "Published for the wrong district." in (
+            tmp_path / "site" / "en" / f"{first}.html"
+        ).read_text(encoding="utf-8")
