@@ -523,3 +523,29 @@ def test_the_shipped_templates_are_whole() -> None:
         for name, texts in register.answer_rules(kind).templates.items():
             assert sorted(texts) == ["en", "kaa", "ru", "uz"], (kind, name)
             assert "'" not in texts["uz"] and "‘" not in texts["uz"], (kind, name)
+
+
+def test_every_register_command_acts_in_ones_own_name_where_the_office_says_so(
+    cli: Run, store: Store, incident: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not only approvals: registering, assigning, answering, linking, a post's reach and
+    erasure follow the office's acting_for rule, and the record keeps who typed it."""
+    item = add(cli, "question", "ru", incident)
+    assert cli("inbox", "assign", item, "qjumaniyazov", "--as", "qjumaniyazov")[0] == 0
+    assigned = store.inbox_events(item)[-1]
+    assert assigned.actor == "qjumaniyazov" and assigned.data["entered_by"] == store.identity()
+    strict = (REPO / "office.yaml").read_text(encoding="utf-8")
+    strict = strict.replace("  acting_for: allowed\n", "  acting_for: refused\n")
+    (tmp_path / "office.yaml").write_text(strict, encoding="utf-8")
+    monkeypatch.setenv("CRISISCOMM_OFFICE", str(tmp_path / "office.yaml"))
+    before = events(store, item)
+    for args in (
+        ("inbox", "answer", item, "--answer", "Вода безопасна."),
+        ("inbox", "close", item),
+        ("inbox", "link", item, incident),
+        ("inbox", "erase", item, "--reason", "asked"),
+    ):
+        code, out, err = cli(*args, "--as", "qjumaniyazov")
+        assert (code, out) == (1, ""), args
+        assert "the office does not let anyone act for someone else" in err, args
+    assert events(store, item) == before

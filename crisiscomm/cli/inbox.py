@@ -9,7 +9,7 @@ import click
 
 from crisiscomm.cli.common import actor_option, db_option, echo_json, json_option, open_db
 from crisiscomm.cli.inbox_answer import approve, draft, draft_rows
-from crisiscomm.cli.inbox_common import actor_id as _actor
+from crisiscomm.cli.inbox_common import acting
 from crisiscomm.cli.inbox_common import setup as _setup
 from crisiscomm.cli.inbox_kpis import kpis
 
@@ -142,12 +142,14 @@ def add(
             )
         ]
     with open_db(db, create=True) as store:
+        who, entered_by = acting(store, office, actor)
         added = add_items(
             store=store,
             register=register,
             clock=SystemClock(),
-            actor=_actor(office, actor),
+            actor=who,
             entries=entries,
+            entered_by=entered_by,
         )
     for item, new in added:
         due = _local(item.due_at, office.timezone)
@@ -263,13 +265,15 @@ def _act(item_id: str, trigger: str, actor: str | None, db: str | None, **given:
 
     register, office = _setup()
     with open_db(db) as store:
+        who, entered_by = acting(store, office, actor)
         item = act(
             store=store,
             register=register,
             clock=SystemClock(),
-            actor=_actor(office, actor),
+            actor=who,
             item_id=item_id,
             trigger=trigger,
+            entered_by=entered_by,
             **given,
         )
     click.echo(_("{id} is now {status}").format(id=item.id, status=item.status))
@@ -385,7 +389,7 @@ def link(item_id: str, incident_id: str, actor: str | None, db: str | None) -> i
         link_item(
             store=store,
             clock=SystemClock(),
-            actor=_actor(office, actor),
+            actor=acting(store, office, actor)[0],
             item_id=item_id,
             incident_id=incident_id,
         )
@@ -416,7 +420,7 @@ def reach(item_id: str, views: int, actor: str | None, db: str | None) -> int:
             store=store,
             register=register,
             clock=SystemClock(),
-            actor=_actor(office, actor),
+            actor=acting(store, office, actor)[0],
             item_id=item_id,
             views=views,
             office=office,
@@ -492,8 +496,8 @@ def erase(
     if (item_id is None) == (not expired):
         raise UsageError(_("give an item id, or --expired (not both)"))
     register, office = _setup()
-    who = _actor(office, actor)
     with open_db(db) as store:
+        who = acting(store, office, actor)[0]
         if item_id is None:
             erased = erase_expired(store=store, register=register, clock=SystemClock(), actor=who)
         else:
@@ -530,7 +534,10 @@ def export_person(name_or_contact: str, actor: str | None, db: str | None) -> in
     _register, office = _setup()
     with open_db(db) as store:
         found = export(
-            store=store, clock=SystemClock(), actor=_actor(office, actor), typed=name_or_contact
+            store=store,
+            clock=SystemClock(),
+            actor=acting(store, office, actor)[0],
+            typed=name_or_contact,
         )
     echo_json(found)
     if not found:

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from crisiscomm.office.model import Office
     from crisiscomm.store import Store
 
-__all__ = ["acting", "actor_id", "setup"]
+__all__ = ["acting", "setup"]
 
 
 def setup() -> tuple[Register, Office]:
@@ -20,15 +20,6 @@ def setup() -> tuple[Register, Office]:
     from crisiscomm.office.find import compiled_office, find_office
 
     return compiled_register(Path(find_register())), compiled_office(find_office(None))
-
-
-def actor_id(office: Office, actor: str | None) -> str:
-    """The office's id of who acts (--as, CRISISCOMM_ACTOR, the login); refused if nobody."""
-    from crisiscomm.engine.identity import current_actor
-    from crisiscomm.i18n import _
-    from crisiscomm.inbox.service import person_id
-
-    return person_id(office, current_actor(actor), what=_("the actor"))
 
 
 def acting(store: Store, office: Office, actor: str | None) -> tuple[str, str | None]:

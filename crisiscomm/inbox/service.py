@@ -143,10 +143,17 @@ def _open_incidents(store: Store, incidents: Sequence[str]) -> bool:
 
 
 def add(
-    *, store: Store, register: Register, clock: Clock, actor: str, entries: Sequence[Entry]
+    *,
+    store: Store,
+    register: Register,
+    clock: Clock,
+    actor: str,
+    entries: Sequence[Entry],
+    entered_by: str | None = None,
 ) -> list[tuple[InboxItem, bool]]:
     """Register new items in one transaction; per entry the item and whether it is new
-    (an external id the register has already is not added twice)."""
+    (an external id the register has already is not added twice). `entered_by`: who
+    typed it for `actor` on a shared workstation, kept on the record."""
     now = clock.now()
     prepared = []
     people: list[PersonRecord | None] = []
@@ -213,6 +220,8 @@ def add(
         }
         if person is not None:
             received["person"] = {"ref": person.ref, "hash": person_hash(person)}
+        if entered_by is not None:
+            received["entered_by"] = entered_by
         events = [NewEvent(now, actor, "inbox.received", received)]
         prepared.append((item, events, timers_for(register, item, now)))
         people.append(person)
@@ -233,9 +242,11 @@ def act(
     body: str | None = None,
     reason: str | None = None,
     assignee: str | None = None,
+    entered_by: str | None = None,
 ) -> InboxItem:
     """Fire `trigger` on an item: refused, with nothing changed, where its lifecycle does
-    not allow it, it was allowed once and used, or what it requires is missing."""
+    not allow it, it was allowed once and used, or what it requires is missing.
+    `entered_by`: who typed it for `actor` on a shared workstation, kept on the record."""
     now = clock.now()
     before = store.get_inbox_item(item_id)
     lifecycle = register.lifecycle(before.kind)
@@ -279,6 +290,8 @@ def act(
         item = replace(item, generation=before.generation + 1)  # retires its timers
         if before.due_at is not None:
             data["within_norm"] = now <= before.due_at
+    if entered_by is not None:
+        data["entered_by"] = entered_by
     event = NewEvent(now, actor, f"inbox.{trigger}", data)
     return store.commit_inbox_item(item=item, before=before, events=[event], timers=timers)
 
