@@ -51,8 +51,10 @@ def write(tmp_path: Path) -> Callable[[str, str], Path]:
 
 @pytest.fixture(autouse=True)
 def _isolated_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests run in an empty folder, with no playbook search paths from the environment."""
+    """Tests run in an empty folder, with no playbook search paths from the environment,
+    and a compiled-playbook cache of their own (never the user's ~/.cache)."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / ".cache"))
     monkeypatch.delenv("CRISISCOMM_PLAYBOOKS", raising=False)
     monkeypatch.delenv("CRISISCOMM_PROTOCOLS", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)

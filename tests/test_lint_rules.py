@@ -65,3 +65,28 @@ def test_an_unmatched_removal_is_only_a_warning(write: Write) -> None:
             "transition `confirm` from statement is removed, but nothing inherited matches it",
         )
     ]
+
+
+def test_a_playbook_validated_without_its_office_gets_findings_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    """The shipped flood playbook copied where no office.yaml is: its people are ids the
+    channel rules cannot look into; validate reports what is missing, exit 1."""
+    import shutil
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    shutil.copy(REPO / "playbooks" / "flood.yaml", tmp_path / "flood.yaml")
+    shutil.copytree(REPO / "protocols", tmp_path / "protocols")
+    done = subprocess.run(
+        [sys.executable, "-m", "crisiscomm", "validate", "flood.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+    assert "flood.yaml:" in done.stdout

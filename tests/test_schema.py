@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -130,3 +131,160 @@ def test_playbook_errors_are_found_beside_a_clean_protocol(tmp_path: Path) -> No
         "unknown key `notfy` in states.detection.escalation.0",
         "states.detection.escalation.0 is missing the required key `notify`",
     }
+
+
+# -- the metaschema is checked here, not by every process ------------------------------
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_SCHEMAS = sorted(REPO_ROOT.glob("crisiscomm/*/*.json"))
+
+
+@pytest.mark.parametrize("path", SHIPPED_SCHEMAS, ids=lambda p: p.parent.name + "/" + p.name)
+def test_every_shipped_schema_is_valid_draft_2020_12(path: Path) -> None:
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    Draft202012Validator.check_schema(schema)
+
+
+def test_a_schema_from_outside_the_package_is_checked(tmp_path: Path) -> None:
+    from jsonschema.exceptions import SchemaError
+
+    from crisiscomm.documents.schema import validator_for
+
+    bad = tmp_path / "bad.schema.json"
+    bad.write_text('{"$defs": {}, "type": "mapping"}', encoding="utf-8")
+    with pytest.raises(SchemaError):
+        validator_for(bad)
+
+
+# -- the quick check says what jsonschema says -----------------------------------------
+
+
+def _samples() -> Iterator[tuple[str, Path, Any]]:
+    """(name, schema file, plain document) for every shipped document of every kind."""
+    from crisiscomm.documents.library import Library
+    from crisiscomm.playbook.team import resolve_with_office
+
+    library = Library()
+    for path in sorted(REPO_ROOT.glob("playbooks/*.yaml")) + sorted(
+        REPO_ROOT.glob("protocols/*.yaml")
+    ):
+        merged, _chain, _office, _team = resolve_with_office(path, library)
+        yield path.name, SCHEMA_PATH, json.loads(json.dumps(merged))
+    kinds = {
+        "drills/*.yaml": "drill/schema.json",
+        "office.yaml": "office/schema.json",
+        "inbox.yaml": "inbox/schema.json",
+        "calendars/*.yaml": "inbox/calendar.schema.json",
+    }
+    for pattern, schema in kinds.items():
+        for path in sorted(REPO_ROOT.glob(pattern)):
+            document = json.loads(json.dumps(library.load(path)))
+            yield path.name, REPO_ROOT / "crisiscomm" / schema, document
+
+
+def _containers(node: Any, found: list[Any]) -> list[Any]:
+    if isinstance(node, dict | list):
+        found.append(node)
+        for child in node.values() if isinstance(node, dict) else node:
+            _containers(child, found)
+    return found
+
+
+REPLACEMENTS: list[Any] = [
+    None, True, False, 0, 1, -3, 2.5, 3.0, "", "x", "Not A Name", "10m", "high", [], {},
+    ["x"], {"x": 1}, [1, True], ["a", "a"],
+]  # fmt: skip
+
+
+def _mutate(document: Any, rng: random.Random) -> Any:
+    """A copy of `document` with one random change, of the kinds authors make."""
+    copy = json.loads(json.dumps(document))
+    node = rng.choice(_containers(copy, []))
+    if isinstance(node, dict):
+        keys = list(node)
+        action = rng.choice(["drop", "add", "replace", "replace", "rename"])
+        if not keys or action == "add":
+            node[rng.choice(["extra", "titel", "id", "en", "type", "kaa"])] = rng.choice(
+                REPLACEMENTS
+            )
+        elif action == "drop":
+            del node[rng.choice(keys)]
+        elif action == "rename":
+            key = rng.choice(keys)
+            node[key.upper() if key.islower() else f"{key}_"] = node.pop(key)
+        else:
+            key = rng.choice(keys)
+            others = [v for v in _containers(copy, []) if v is not node]
+            node[key] = rng.choice([*REPLACEMENTS, rng.choice(others) if others else None])
+    elif node:
+        index = rng.randrange(len(node))
+        action = rng.choice(["drop", "duplicate", "replace"])
+        if action == "drop":
+            del node[index]
+        elif action == "duplicate":
+            node.append(json.loads(json.dumps(node[index])))
+        else:
+            node[index] = rng.choice(REPLACEMENTS)
+    else:
+        node.append(rng.choice(REPLACEMENTS))
+    return copy
+
+
+def test_quick_check_agrees_with_jsonschema_on_shipped_and_broken_documents() -> None:
+    from crisiscomm.documents.schema import validator_for
+
+    rng = random.Random(21)
+    verdicts: dict[bool, int] = {True: 0, False: 0}
+    for name, schema_path, document in _samples():
+        checker = validator_for(schema_path)
+        assert checker.quick is not None, f"{schema_path}: the quick check cannot read it"
+        reference = checker.jsonschema()
+        assert checker.quick(document) and reference.is_valid(document), name
+        for _ in range(12):
+            broken = _mutate(document, rng)
+            expected = reference.is_valid(broken)
+            assert checker.quick(broken) == expected, (name, broken)
+            verdicts[expected] += 1
+    assert verdicts[False] > 100 and verdicts[True] > 20, verdicts
+
+
+@pytest.mark.parametrize(
+    ("schema", "instance", "valid"),
+    [
+        ({"enum": [1, "a"]}, True, False),
+        ({"const": False}, 0, False),
+        ({"const": 1}, 1.0, True),
+        ({"type": "integer"}, 3.0, True),
+        ({"type": "integer"}, True, False),
+        ({"type": "number"}, False, False),
+        ({"uniqueItems": True}, [1, True], True),
+        ({"uniqueItems": True}, [1, 1.0], False),
+        ({"uniqueItems": True}, [{"a": [1]}, {"a": [True]}], True),
+        ({"pattern": "^a"}, 5, True),
+        ({"minLength": 2}, "ab", True),
+        ({"oneOf": [{"type": "string"}, {"minLength": 1}]}, "x", False),
+        ({"if": {"required": ["a"]}, "then": {"required": ["b"]}}, {"a": 1}, False),
+        ({"then": {"required": ["b"]}}, {"a": 1}, True),
+        ({"additionalProperties": False, "patternProperties": {"^x": {}}}, {"xa": 1}, True),
+        ({"propertyNames": {"pattern": "^[a-z]+$"}}, {"A": 1}, False),
+        ({"dependentRequired": {"a": ["b"]}}, {"a": 1}, False),
+        ({"exclusiveMinimum": 0}, 0, False),
+        ({"maxProperties": 1}, {"a": 1, "b": 2}, False),
+    ],
+)
+def test_quick_check_keywords(schema: dict[str, Any], instance: Any, valid: bool) -> None:
+    from crisiscomm.documents.quick import compile_check
+
+    check = compile_check(schema)
+    assert check is not None
+    assert Draft202012Validator(schema).is_valid(instance) is valid
+    assert check(instance) is valid
+
+
+def test_quick_check_declines_what_it_does_not_know() -> None:
+    from crisiscomm.documents.quick import compile_check
+
+    assert compile_check({"properties": {"a": {"$ref": "other.json"}}}) is None
+    assert compile_check({"unevaluatedProperties": False}) is None
+    assert compile_check({"type": "mapping"}) is None

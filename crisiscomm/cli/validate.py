@@ -54,7 +54,7 @@ def validate(
     from crisiscomm.documents.kinds import collect_files
     from crisiscomm.documents.output import render
     from crisiscomm.errors import UsageError
-    from crisiscomm.validation import check_paths
+    from crisiscomm.validation import check_paths, every_kind
 
     if not paths:
         paths = tuple(Path(d) for d in DEFAULT_DIRS if Path(d).is_dir())
@@ -83,6 +83,8 @@ def validate(
         report = check_paths(files)
     stream = sys.stdout
     color = output is None and use_color(no_color, stream)
+    if output_format == "sarif":  # its rule table lists every kind's rules
+        every_kind()
     text = render(report, output_format, color=color, strict=strict)
     if output is not None:
         write_report(output, text)

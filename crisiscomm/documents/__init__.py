@@ -10,6 +10,7 @@ library.py   files loaded once, protocols found by id, `extends` chains resolved
 findings.py  a finding: file:line, rule id, severity, message, hint
 rules.py     the registry of rule ids (each kind registers its own)
 schema.py    JSON Schema errors worded for the author
+quick.py     a quick yes-or-no schema check, so a clean file never waits for jsonschema
 kinds.py     a kind (its first key and its check) and validating files by their kind
 output.py    findings as text, json, github, sarif, junit
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crisiscomm.documents.load import load_file
 from crisiscomm.documents.merge import merge
 from crisiscomm.documents.source import Location, MarkedDict, location_of
 from crisiscomm.errors import LoadError, NotFoundError
@@ -68,6 +67,10 @@ class Library:
         """The marked document of a file, read once per Library."""
         key = path.resolve()
         if key not in self.loaded:
+            # yaml only when a file is read: commands that find a playbook, or use a
+            # compiled one from the cache, never parse YAML
+            from crisiscomm.documents.load import load_file
+
             self.loaded[key] = load_file(path, display_name=display_path(path))
         return self.loaded[key]
 

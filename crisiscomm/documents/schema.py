@@ -7,24 +7,30 @@ fast validator, `leaf_errors` picks the telling alternative of an anyOf/oneOf er
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crisiscomm.documents.findings import Finding
+from crisiscomm.documents.quick import compile_check
 from crisiscomm.documents.source import Location, location_of
 from crisiscomm.i18n import _
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
 
-__all__ = ["error_message", "findings_of", "inline_refs", "leaf_errors", "validator_for"]
+__all__ = [
+    "SchemaValidator",
+    "error_message",
+    "findings_of",
+    "inline_refs",
+    "leaf_errors",
+    "validator_for",
+]
 
 
 def inline_refs(node: Any, definitions: dict[str, Any]) -> Any:
@@ -81,6 +87,8 @@ def error_message(error: ValidationError, root: Any) -> tuple[str, str | None, L
     instance: Any = error.instance
     expected: Any = error.validator_value
     hint: str | None = None
+    import difflib  # only a broken document gets here
+
     if validator_name == "additionalProperties":
         owner: Any = error.schema
         allowed = sorted(owner.get("properties", {}) if isinstance(owner, dict) else {})
@@ -204,18 +212,62 @@ def leaf_errors(error: ValidationError) -> Iterator[ValidationError]:
     yield from leaf_errors(best_match(same_type or error.context))
 
 
+PACKAGE = Path(__file__).resolve().parents[1]
+
+
 @functools.cache
-def validator_for(schema_path: Path) -> Draft202012Validator:
+def _schema(schema_path: Path) -> dict[str, Any]:
+    """A schema file with its local `$ref`s inlined.
+
+    The schemas shipped in the package are checked against the metaschema by the tests
+    (tests/test_schema.py), not by every process (~270 ms); any other is checked here.
+    """
+    schema: dict[str, Any] = json.loads(schema_path.read_text(encoding="utf-8"))
+    if not schema_path.resolve().is_relative_to(PACKAGE):
+        from jsonschema import Draft202012Validator
+
+        Draft202012Validator.check_schema(schema)
+    return inline_refs(schema, schema.get("$defs", {}))
+
+
+class SchemaValidator:
+    """A kind's schema: a quick yes-or-no check first, jsonschema's validator (imported and
+    built on first need) for the findings of a document the quick check refuses."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.schema = schema
+        self.quick = compile_check(schema)
+        self._jsonschema: Draft202012Validator | None = None
+
+    def is_valid(self, document: Any) -> bool:
+        """Whether `document` matches the schema."""
+        if self.quick is not None:
+            return self.quick(document)
+        return bool(self.jsonschema().is_valid(document))
+
+    def jsonschema(self) -> Draft202012Validator:
+        """jsonschema's validator of this schema, built once."""
+        if self._jsonschema is None:
+            from jsonschema import Draft202012Validator
+
+            self._jsonschema = Draft202012Validator(self.schema)
+        return self._jsonschema
+
+    def iter_errors(self, document: Any) -> Iterator[ValidationError]:
+        """Every error of `document`, by jsonschema; nothing when the quick check passes."""
+        if self.quick is not None and self.quick(document):
+            return iter(())
+        return self.jsonschema().iter_errors(document)
+
+
+@functools.cache
+def validator_for(schema_path: Path) -> SchemaValidator:
     """The validator of a kind's schema file, built once per process (`jsonschema.validate`
     would re-check the schema itself on every call)."""
-    from jsonschema import Draft202012Validator
-
-    schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(inline_refs(schema, schema["$defs"]))
+    return SchemaValidator(_schema(schema_path))
 
 
-def findings_of(validator: Draft202012Validator, document: Any, rule: str) -> list[Finding]:
+def findings_of(validator: SchemaValidator, document: Any, rule: str) -> list[Finding]:
     """Every place `document` breaks the validator's schema, as findings under `rule`."""
     findings = []
     for error in validator.iter_errors(document):

@@ -5,6 +5,7 @@ schema.py    the playbook JSON Schema and its validator
 lint.py      the lint rules
 model.py     the compiled, immutable Playbook the engine runs
 compile.py   from a file to a Playbook (and a per-process cache of compiled files)
+cache.py     compiled playbooks kept on disk, keyed by the hashes of their sources
 graph.py     Mermaid state diagrams
 actions.py   the fixed registry of action names
 

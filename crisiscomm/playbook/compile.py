@@ -1,13 +1,11 @@
-"""From a YAML file to a compiled Playbook: load, merge, check, freeze."""
+"""From a YAML file to a compiled Playbook: load, merge, check, freeze (and reuse)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from crisiscomm.documents.kinds import check_file, refuse_errors
 from crisiscomm.documents.library import Library, display_path
-from crisiscomm.playbook.check import PLAYBOOK
 from crisiscomm.playbook.model import Playbook
 
 __all__ = ["compile_playbook", "compiled_playbook"]
@@ -28,9 +26,13 @@ def _plain(value: Any) -> Any:
 
 def compile_playbook(path: Path, *, library: Library | None = None) -> Playbook:
     """Load, merge and check a playbook; raise PlaybookError naming the first error."""
+    # checking needs the schema and the lint rules; a playbook from the cache does not
+    from crisiscomm.documents.kinds import check_file, refuse_errors
+    from crisiscomm.playbook.check import PLAYBOOK
+    from crisiscomm.playbook.team import resolve_with_office
+
     library = library or Library()
     refuse_errors(check_file(path, library, [PLAYBOOK]), path)
-    from crisiscomm.playbook.team import resolve_with_office
 
     merged, chain, office, _team = resolve_with_office(path, library)
     files = [*chain, office] if office is not None else chain
@@ -41,7 +43,9 @@ _COMPILED: dict[Path, tuple[list[Path], list[tuple[int, int]], Playbook]] = {}
 
 
 def compiled_playbook(path: Path) -> Playbook:
-    """A playbook compiled from YAML, reused while none of its files changed (serve, drills)."""
+    """A playbook compiled from YAML, reused while none of its files changed: in this
+    process (serve, drills) by their times and sizes, across processes by their hashes
+    (playbook/cache.py)."""
 
     def stamps(files: list[Path]) -> list[tuple[int, int]]:
         return [(s.st_mtime_ns, s.st_size) for s in (f.stat() for f in files)]
@@ -54,7 +58,15 @@ def compiled_playbook(path: Path) -> Playbook:
                 return playbook
         except OSError:
             pass
-    playbook = compile_playbook(path)
+    from crisiscomm.playbook import cache
+
+    found = cache.cached(path)
+    if found is None:
+        library = Library()
+        playbook = compile_playbook(path, library=library)
+        cache.remember(path, playbook, library)
+    else:
+        playbook = found
     files = [Path(f).resolve() for f in playbook.files]
     _COMPILED[key] = (files, stamps(files), playbook)
     return playbook

@@ -1,7 +1,9 @@
 """The playbook JSON Schema (Draft 2020-12) and its errors as findings.
 
 The validator is built once per process: `jsonschema.validate()` re-checks the schema
-itself on every call (~40 ms), which would dominate validating a tree of playbooks.
+itself on every call (~40 ms), which would dominate validating a tree of playbooks. A
+clean document never meets jsonschema at all: the quick check (documents/quick.py) says
+so first, and jsonschema is imported only to word the findings of a broken one.
 """
 
 from __future__ import annotations
@@ -14,13 +16,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crisiscomm.documents.findings import Finding
+from crisiscomm.documents.quick import Check, compile_check
 from crisiscomm.documents.schema import error_message, inline_refs, leaf_errors
 from crisiscomm.documents.source import Location, location_of
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
 
-__all__ = ["SCHEMA_PATH", "containers", "schema_findings", "schema_text", "validator"]
+__all__ = [
+    "SCHEMA_PATH",
+    "containers",
+    "quick_check",
+    "schema_findings",
+    "schema_text",
+    "validator",
+]
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 
@@ -45,15 +55,26 @@ def _skipping(keyword: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @functools.cache
+def _inlined() -> dict[str, Any]:
+    # checked against the metaschema by tests/test_schema.py, not by every process (~270 ms)
+    schema = json.loads(schema_text())
+    return inline_refs(schema, schema["$defs"])
+
+
+@functools.cache
+def quick_check() -> Check | None:
+    """The quick yes-or-no check of the schema (documents/quick.py)."""
+    return compile_check(_inlined())
+
+
+@functools.cache
 def validator() -> Draft202012Validator:
     """The one validator of this process (Draft 2020-12, able to skip validated subtrees)."""
     from jsonschema import Draft202012Validator
     from jsonschema.validators import extend
 
-    schema = json.loads(schema_text())
-    Draft202012Validator.check_schema(schema)
     keywords = {name: _skipping(check) for name, check in Draft202012Validator.VALIDATORS.items()}
-    return extend(Draft202012Validator, keywords)(inline_refs(schema, schema["$defs"]))
+    return extend(Draft202012Validator, keywords)(_inlined())
 
 
 def containers(document: Any) -> frozenset[int]:
@@ -77,6 +98,9 @@ def schema_findings(document: Any, *, already_valid: frozenset[int] = frozenset(
     `already_valid` holds the ids of containers that were validated clean at the same place
     of a base document (see `containers`); they are skipped.
     """
+    quick = quick_check()
+    if quick is not None and quick(document):  # most files are clean: no jsonschema at all
+        return []
     findings = []
     token = _ALREADY_VALID.set(already_valid)
     try:

@@ -237,6 +237,8 @@ def missing_email(linter: Linter) -> None:
                 definition = linter.roles.get(role) or {}
                 people = [*(definition.get("members") or []), *(definition.get("deputies") or [])]
                 for person in people:
+                    if not isinstance(person, dict):
+                        continue  # a person the office does not resolve: another finding
                     if not person.get("email"):
                         linter.report(
                             "missing-email",
