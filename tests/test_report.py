@@ -64,6 +64,14 @@ def test_json_figures_agree_with_each_incidents_own_kpis(
         for incident in data["incidents"]:
             full = compute_kpis(store.events(incident["id"]))  # every event, as a drill reads
             assert incident["kpis"] == pytest.approx(full)
+    for incident in [*data["incidents"], *data["drills"]["incidents"]]:
+        # what the incident's own report shows (`report INCIDENT`), figure for figure
+        code, own, err = report(database, capsys, incident["id"], "--format", "json")
+        assert (code, err) == (0, "")
+        shown = json.loads(own)
+        assert shown["kpis"] == incident["kpis"]
+        outside = [row["kpi"] for row in shown["norms"] if row["within"] is False]
+        assert sorted(incident["outside_norm"]) == sorted(outside)
     first = next(i for i in data["indicators"] if i["indicator"] == "time_to_first_statement")
     values = sorted(i["kpis"]["time_to_first_statement"] for i in data["incidents"])
     assert first["incidents"] == 3 and first["median"] == values[1]
@@ -189,7 +197,8 @@ def test_norm_problems_name_the_key() -> None:
         "time_to_first_statment",
         "cadence_adherence",
         "escalations_fired",
-        "time_to_verification",
+        "time_to_verification",  # after the first statement's default (1h)
+        "time_to_verification",  # after a rumour's correction (1h30m): rebuttals are verified
     ]
     assert problems[0][1:] == (
         "no indicator `time_to_first_statment`",
@@ -197,6 +206,7 @@ def test_norm_problems_name_the_key() -> None:
     )
     assert problems[1][1] == "`120%` is not a share; write e.g. 90% or 0.9"
     assert "is due before verification" in problems[3][1]
+    assert "a rumour is to be corrected (1h30m) before verification (2h)" in problems[4][1]
 
 
 def test_office_norms_are_validated_at_file_and_line(tmp_path: Path) -> None:

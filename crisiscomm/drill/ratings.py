@@ -8,12 +8,13 @@ report.py builds the report from these; nothing here prints.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from crisiscomm.clock import format_utc
 from crisiscomm.durations import format_duration
 from crisiscomm.engine.kpis import escalations
+from crisiscomm.engine.record import UNMEASURED_IS_NOT_APPLICABLE, kpi_text, offset_text
 from crisiscomm.i18n import N_, _
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ __all__ = [
     "offset",
     "rate_run",
     "rating",
-    "show",
     "word",
 ]
 
@@ -42,7 +42,6 @@ HSEEP = {
 }
 # a KPI with nothing to measure yet (no promised update has come due): not a failure
 NOT_APPLICABLE = {"N/A": _("Not applicable: nothing has come due to measure")}
-UNMEASURED_IS_NOT_APPLICABLE = frozenset({"cadence_adherence"})
 SOME_CHALLENGES = 0.25  # missed a target by at most a quarter of it
 INJECT_VERBS = {
     "advance": ("transition", "trigger"),
@@ -109,21 +108,9 @@ class AfterAction:
         return [*self.checks, *(c for track in self.tracks for c in track.checks)]
 
 
-def show(kpi: str, value: float | None) -> str:
-    """A KPI value as a person reads it."""
-    base = kpi.split(".")[0]
-    if value is None:
-        return _("not applicable") if base in UNMEASURED_IS_NOT_APPLICABLE else _("never")
-    if base in ("cadence_adherence",):
-        return f"{value:.0%}"
-    if base in ("escalations_fired", "updates_missed"):
-        return str(int(value))
-    return format_duration(timedelta(seconds=value))
-
-
 def offset(run: DrillRun, moment: datetime) -> str:
     """`T+1h20m`: a moment as an offset from the start of the exercise."""
-    return "T+" + format_duration(moment - run.scenario.start)
+    return offset_text(run.scenario.start, moment)
 
 
 def rating(target: Target, value: float | None) -> str:
@@ -267,7 +254,7 @@ def _targets(report: AfterAction) -> None:
                 "id": objective.id,
                 "text": objective.text,
                 "target": objective.target.text,
-                "measured": show(objective.target.kpi, value),
+                "measured": kpi_text(objective.target.kpi, value),
                 "rating": rated,
                 "rating_text": text,
             }
@@ -278,7 +265,7 @@ def _targets(report: AfterAction) -> None:
                 f"{objective.id}: {objective.target.text}",
                 rated in ("P", "N/A"),
                 _("measured {value}; rated {rating} ({text})").format(
-                    value=show(objective.target.kpi, value), rating=rated, text=text
+                    value=kpi_text(objective.target.kpi, value), rating=rated, text=text
                 ),
                 str(objective.target.location),
             )
@@ -289,7 +276,7 @@ def _targets(report: AfterAction) -> None:
             passed, detail = True, NOT_APPLICABLE["N/A"]
         else:
             passed = target.holds(value)
-            detail = _("measured {value}").format(value=show(target.kpi, value))
+            detail = _("measured {value}").format(value=kpi_text(target.kpi, value))
         report.checks.append(Check("kpi", target.text, passed, detail, str(target.location)))
 
 

@@ -17,6 +17,10 @@ Modules, lowest first (each imports only those above it in this list):
     incident.py    incident steps: open, advance, check, set, acknowledge, note
     timers.py      what a timer does when it comes due
     kpis.py        KPIs from an incident's event log (drills, incidents, period reports)
+    record.py      an incident's record as after-action reports list it: releases and
+                   their approvers, promises, escalations, the folded timeline
+    after_action.py  the tables, Markdown and HTML page (after_action.html.j2) every
+                   after-action report shares, a drill's and a real incident's
     autopilot.py   the commands that take an incident along a playbook (tests, drills)
     service.py     read, run one step, commit it in one transaction
 

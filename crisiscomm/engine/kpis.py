@@ -1,5 +1,6 @@
 """KPIs computed from an incident's event log: the one implementation that drills' after-action
-reports (drill/report.py) and the period reports (report/) both read.
+reports (drill/report.py), a real incident's (report/incident.py) and the period reports
+(report/) all read.
 
 Durations are seconds from the opening of the incident; `None` means it never happened.
 Everything here reads only the event types store/reports.py gives period reports
@@ -20,6 +21,7 @@ __all__ = [
     "LEADERSHIP_ROLES",
     "VERIFICATION_STATES",
     "Promise",
+    "approval_waits",
     "compute_kpis",
     "escalations",
     "leadership_reached",
@@ -108,18 +110,26 @@ def compute_kpis(
     return kpis
 
 
-def _clearance(events: Sequence[EventRow]) -> dict[str, float | None]:
+def approval_waits(events: Sequence[EventRow]) -> list[tuple[EventRow, float]]:
+    """Each approval of a statement version, with the seconds it waited since that text
+    was drafted or edited (the clearance time of that approver, for that version)."""
     written: dict[str, datetime] = {}  # version hash -> when that text was drafted or edited
-    per_role: dict[str, float] = {}
+    waits = []
     for event in events:
         if event.type in ("statement.drafted", "statement.edited"):
             written[str(event.data.get("hash"))] = event.at
         elif event.type == "statement.approved":
             since = written.get(str(event.data.get("hash")))
             if since is not None:
-                role = str(event.data.get("role"))
-                waited = (event.at - since).total_seconds()
-                per_role[role] = max(per_role.get(role, 0.0), waited)
+                waits.append((event, (event.at - since).total_seconds()))
+    return waits
+
+
+def _clearance(events: Sequence[EventRow]) -> dict[str, float | None]:
+    per_role: dict[str, float] = {}
+    for event, waited in approval_waits(events):
+        role = str(event.data.get("role"))
+        per_role[role] = max(per_role.get(role, 0.0), waited)
     result: dict[str, float | None] = {
         f"clearance_time.{r}": s for r, s in sorted(per_role.items())
     }

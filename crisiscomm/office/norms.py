@@ -7,6 +7,8 @@ office.yaml), with shipped defaults that follow the standard protocol's CERC tim
       clearance_time.legal: 20m        # one approver's own norm
       cadence_adherence: 100%          # at least: promised updates kept
       escalations_fired: 2             # at most, per incident
+      answered_within_norm: 100%       # at least: register items answered by their deadline
+      rumour_correction_latency: 1h30m # at most: a false post first seen -> rebuttal out
 
 `norms_of` lays what the office wrote over the defaults; `norm_problems` says what in a
 written `norms:` cannot be used (an unknown indicator, a value of the wrong kind, two
@@ -22,7 +24,16 @@ from typing import Any
 
 from crisiscomm.i18n import N_, _
 
-__all__ = ["DEFAULTS", "INDICATORS", "Norm", "norm_for", "norm_problems", "norms_of"]
+__all__ = [
+    "DEFAULTS",
+    "INCIDENT_INDICATORS",
+    "INDICATORS",
+    "REGISTER_INDICATORS",
+    "Norm",
+    "norm_for",
+    "norm_problems",
+    "norms_of",
+]
 
 # indicator -> (kind, what it measures); duration and count norms are "at most", ratio
 # norms "at least". `clearance_time.ROLE` is one approver's clearance time.
@@ -33,11 +44,22 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "clearance_time": ("duration", N_("clearance time per approver")),
     "cadence_adherence": ("ratio", N_("cadence adherence (promised updates kept)")),
     "escalations_fired": ("count", N_("escalations per incident")),
+    # the register of questions and appeals (inbox/kpis.py), where the office keeps one
+    "answered_within_norm": ("ratio", N_("register items answered within their deadline")),
+    "rumour_correction_latency": (
+        "duration",
+        N_("rumour correction latency (first seen to rebuttal)"),
+    ),
 }
+# measured per register item, not per incident
+REGISTER_INDICATORS = ("answered_within_norm", "rumour_correction_latency")
+INCIDENT_INDICATORS = tuple(name for name in INDICATORS if name not in REGISTER_INDICATORS)
 
 # The standard protocol at `medium`: detection 10m + verification 15m; leadership hears
 # within the detection step (10m); the holding statement within the first hour; a
-# clearance step escalates at 10m and 20m; the update cadence is a public promise.
+# clearance step escalates at 10m and 20m; the update cadence is a public promise. The
+# register: every item by the deadline its kind's norm (or the law) sets; a rumour
+# rebutted within the rumour-response protocol's budget at `medium` (10m + 20m + 30m + 30m).
 DEFAULTS: dict[str, str | int] = {
     "time_to_verification": "25m",
     "time_to_notify_leadership": "10m",
@@ -45,6 +67,8 @@ DEFAULTS: dict[str, str | int] = {
     "clearance_time": "15m",
     "cadence_adherence": "100%",
     "escalations_fired": 2,
+    "answered_within_norm": "100%",
+    "rumour_correction_latency": "1h30m",
 }
 
 
@@ -160,6 +184,19 @@ def norm_problems(written: Mapping[str, Any]) -> list[tuple[str, str, str | None
                     "which comes first in the protocol"
                 ).format(first=first.text, verified=verified.text),
                 _("give time_to_first_statement at least as long as time_to_verification"),
+            )
+        )
+    rebuttal = in_force["rumour_correction_latency"]
+    if rebuttal.target < verified.target and {rebuttal.indicator, verified.indicator} & set(parsed):
+        key = rebuttal.indicator if rebuttal.indicator in parsed else verified.indicator
+        problems.append(
+            (
+                key,
+                _(
+                    "a rumour is to be corrected ({rebuttal}) before verification ({verified}), "
+                    "and a rebuttal is only released once verified"
+                ).format(rebuttal=rebuttal.text, verified=verified.text),
+                _("give rumour_correction_latency at least as long as time_to_verification"),
             )
         )
     for name, norm in in_force.items():

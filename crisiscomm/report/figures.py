@@ -3,32 +3,43 @@
 Each incident's KPIs come from engine/kpis.py, the implementation drills' after-action
 reports use, fed only the incident's KPI events (store/reports.py). A summary per
 indicator: incidents measured, median, 90th percentile, share within the norm, and the
-same for the previous period of the same length.
+same for the previous period of the same length. Besides: per person (approvals given,
+median time to approve, acknowledgements; names only, never contacts) and, where the
+office keeps a register, its indicators (inbox/kpis.py, the `inbox kpis` figures).
 """
 
 from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from crisiscomm.engine.context import EXERCISE_CONTROL
-from crisiscomm.engine.kpis import compute_kpis
+from crisiscomm.engine.context import EXERCISE_CONTROL, SYSTEM_ACTOR
+from crisiscomm.engine.kpis import approval_waits, compute_kpis
 from crisiscomm.errors import UsageError
 from crisiscomm.i18n import _
-from crisiscomm.office.norms import INDICATORS, Norm, norm_for
+from crisiscomm.office.norms import INCIDENT_INDICATORS, Norm, norm_for
 from crisiscomm.report.period import Period, months_of
 from crisiscomm.store.reports import PeriodIncident, period_incidents, playbook_known
+from crisiscomm.store.rows import EventRow
 from crisiscomm.store.store import Store
+
+if TYPE_CHECKING:
+    from crisiscomm.inbox.register import Register
 
 __all__ = [
     "IncidentFigures",
     "PeriodReport",
+    "PersonFigures",
     "Summary",
     "incident_figures",
+    "is_exercise",
     "period_report",
+    "person_figures",
+    "register_summaries",
     "summarise",
     "within",
 ]
@@ -82,6 +93,18 @@ class Summary:
 
 
 @dataclass(frozen=True)
+class PersonFigures:
+    """What one person did in the period's incidents: by id and name, never contacts."""
+
+    id: str
+    name: str
+    roles: tuple[str, ...]  # the roles they approved in
+    approvals: int  # statement versions approved
+    approve_median: float | None  # seconds from the text written to their approval
+    acknowledgements: int
+
+
+@dataclass(frozen=True)
 class PeriodReport:
     """Everything a period report shows, as plain data."""
 
@@ -95,12 +118,14 @@ class PeriodReport:
     drills: list[IncidentFigures]  # exercises opened in the period, kept apart
     drill_summaries: list[Summary]
     trend: list[tuple[str, list[Summary]]]  # (month, summaries of its real incidents)
+    people: list[PersonFigures] = field(default_factory=list)  # in the real incidents
+    register: list[Summary] | None = None  # None: the office keeps no register
+    register_received: int = 0  # register items received in the period
 
 
-def _drill(incident: PeriodIncident) -> bool:
-    return incident.title.startswith("EXERCISE") or any(
-        e.actor == EXERCISE_CONTROL for e in incident.events
-    )
+def is_exercise(title: str, events: Sequence[EventRow]) -> bool:
+    """Whether an incident was a drill's: titled EXERCISE, or driven by exercise control."""
+    return title.startswith("EXERCISE") or any(e.actor == EXERCISE_CONTROL for e in events)
 
 
 def within(
@@ -131,7 +156,7 @@ def incident_figures(incident: PeriodIncident, norms: Mapping[str, Norm]) -> Inc
         state=incident.state,
         opened_at=incident.opened_at,
         closed_at=incident.closed_at,
-        drill=_drill(incident),
+        drill=is_exercise(incident.title, incident.events),
         kpis=kpis,
         misses=misses,
     )
@@ -140,7 +165,7 @@ def incident_figures(incident: PeriodIncident, norms: Mapping[str, Norm]) -> Inc
 def _indicators(kpis: Iterable[Mapping[str, float | None]]) -> list[str]:
     """The indicators with a norm, then one per approver found, in a fixed order."""
     approvers = sorted({n for k in kpis for n in k if n.startswith(APPROVER)})
-    return [*INDICATORS, *approvers]
+    return [*INCIDENT_INDICATORS, *approvers]
 
 
 def _p90(values: Sequence[float]) -> float:
@@ -191,10 +216,17 @@ def _month(figures: IncidentFigures, zone: str) -> str:
 
 
 def period_report(
-    *, store: Store, period: Period, norms: Mapping[str, Norm], playbook: str | None = None
+    *,
+    store: Store,
+    period: Period,
+    norms: Mapping[str, Norm],
+    playbook: str | None = None,
+    names: Mapping[str, str] | None = None,
+    register: Register | None = None,
 ) -> PeriodReport:
     """The report of a period: its incidents' figures, summaries per indicator, per
-    playbook, drills apart, and the monthly trend over this period and the one before."""
+    playbook, per person (`names`: person id -> name), drills apart, the monthly trend over
+    this period and the one before, and the register's indicators if it has one."""
     if playbook and not playbook_known(store, playbook):
         from crisiscomm.documents.library import Library
         from crisiscomm.errors import NotFoundError
@@ -212,6 +244,11 @@ def period_report(
     loaded = period_incidents(store, start=previous.start, end=period.end, playbook=playbook)
     figures = [incident_figures(incident, norms) for incident in loaded]
     start = period.start
+    real_events = [
+        incident.events
+        for incident, f in zip(loaded, figures, strict=True)
+        if not f.drill and f.opened_at >= start
+    ]
     real = [f for f in figures if not f.drill and f.opened_at >= start]
     real_before = [f for f in figures if not f.drill and f.opened_at < start]
     drills = [f for f in figures if f.drill and f.opened_at >= start]
@@ -243,4 +280,104 @@ def period_report(
         drills=drills,
         drill_summaries=summarise(drills, norms, drills_before),
         trend=trend,
+        people=person_figures(real_events, names or {}),
+        **_register(store, register, period, norms),
     )
+
+
+def person_figures(
+    records: Iterable[Sequence[EventRow]], names: Mapping[str, str]
+) -> list[PersonFigures]:
+    """Per person acting in the incidents: statement approvals given, the median time to
+    approve (engine/kpis.py's clearance waits) and acknowledgements, by name."""
+    waits: dict[str, list[float]] = {}
+    roles: dict[str, set[str]] = {}
+    acks: dict[str, int] = {}
+    for events in records:
+        for event, waited in approval_waits(events):
+            waits.setdefault(event.actor, []).append(waited)
+            roles.setdefault(event.actor, set()).add(str(event.data.get("role") or ""))
+        for event in events:
+            if event.type == "acknowledged" and event.actor not in (SYSTEM_ACTOR, EXERCISE_CONTROL):
+                acks[event.actor] = acks.get(event.actor, 0) + 1
+    return [
+        PersonFigures(
+            id=actor,
+            name=names.get(actor, actor),
+            roles=tuple(sorted(r for r in roles.get(actor, set()) if r)),
+            approvals=len(waits.get(actor, [])),
+            approve_median=statistics.median(waits[actor]) if actor in waits else None,
+            acknowledgements=acks.get(actor, 0),
+        )
+        for actor in sorted({*waits, *acks}, key=lambda a: (names.get(a, a).casefold(), a))
+    ]
+
+
+def register_summaries(
+    found: Mapping[str, Any], before: Mapping[str, Any], norms: Mapping[str, Norm]
+) -> list[Summary]:
+    """The register's indicators from two periods' `inbox kpis` figures (inbox/kpis.py):
+    answered within the norm (the share itself; no median), rumour correction latency."""
+
+    def answered(kpis: Mapping[str, Any]) -> tuple[int, float | None]:
+        count = int(kpis["answered_with_deadline"])
+        return count, (kpis["answered_within_norm"] / count if count else None)
+
+    def latencies(kpis: Mapping[str, Any]) -> list[float]:
+        rumours = kpis["rumours_rebutted"]
+        return [float(r["latency_seconds"]) for r in rumours if r["latency_seconds"] is not None]
+
+    count, share = answered(found)
+    before_count, before_share = answered(before)
+    latency = norm_for(norms, "rumour_correction_latency")
+    values, before_values = latencies(found), latencies(before)
+
+    def held(measured: Sequence[float]) -> float | None:
+        if not measured or latency is None:
+            return None
+        return sum(latency.holds(v) for v in measured) / len(measured)
+
+    return [
+        Summary(
+            "answered_within_norm",
+            norm_for(norms, "answered_within_norm"),
+            count,
+            None,
+            None,
+            share,
+            before_count,
+            None,
+            before_share,
+        ),
+        Summary(
+            "rumour_correction_latency",
+            latency,
+            len(values),
+            statistics.median(values) if values else None,
+            _p90(values) if values else None,
+            held(values),
+            len(before_values),
+            statistics.median(before_values) if before_values else None,
+            held(before_values),
+        ),
+    ]
+
+
+def _register(
+    store: Store, register: Register | None, period: Period, norms: Mapping[str, Norm]
+) -> dict[str, Any]:
+    if register is None:
+        return {}
+    from crisiscomm.inbox.kpis import register_kpis
+
+    previous = period.previous()
+    found = register_kpis(
+        store=store, register=register, now=period.end, start=period.start, end=period.end
+    )
+    before = register_kpis(
+        store=store, register=register, now=period.end, start=previous.start, end=previous.end
+    )
+    return {
+        "register": register_summaries(found, before, norms),
+        "register_received": int(found["received"]),
+    }

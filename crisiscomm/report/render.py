@@ -17,13 +17,20 @@ from zoneinfo import ZoneInfo
 from crisiscomm.formats import date_text, datetime_text, decimal_text, duration_text, integer_text
 from crisiscomm.i18n import _, language
 from crisiscomm.office.norms import INDICATORS, Norm
-from crisiscomm.report.figures import APPROVER, IncidentFigures, PeriodReport, Summary
+from crisiscomm.report.figures import (
+    APPROVER,
+    IncidentFigures,
+    PeriodReport,
+    PersonFigures,
+    Summary,
+)
 
 __all__ = [
     "Section",
     "indicator_name",
     "lead",
     "sections",
+    "text_table",
     "title",
     "to_csv",
     "to_json",
@@ -84,6 +91,10 @@ def _norm_text(norm: Norm | None) -> str:
     return ("≥ " if norm.at_least else "≤ ") + value_text(norm.indicator, norm.target)
 
 
+def _shown(summaries: Sequence[Summary]) -> list[Summary]:
+    return [s for s in summaries if s.count or s.previous_count]
+
+
 def _summary_rows(summaries: Sequence[Summary]) -> list[list[str]]:
     return [
         [
@@ -96,8 +107,34 @@ def _summary_rows(summaries: Sequence[Summary]) -> list[list[str]]:
             value_text(s.indicator, s.median_change, signed=True),
             _share(s.within_change, signed=True),
         ]
-        for s in summaries
-        if s.count or s.previous_count
+        for s in _shown(summaries)
+    ]
+
+
+def _register_rows(summaries: Sequence[Summary]) -> list[list[str]]:
+    """The summary rows, a figure outside its norm marked: the share answered by the
+    deadline (which is that indicator's value), a rumour's median correction latency."""
+    rows = []
+    for s, row in zip(_shown(summaries), _summary_rows(summaries), strict=True):
+        value = s.within if s.indicator == "answered_within_norm" else s.median
+        if s.norm is not None and value is not None and not s.norm.holds(value):
+            column = 5 if s.indicator == "answered_within_norm" else 3
+            row[column] += MISSED
+        rows.append(row)
+    return rows
+
+
+def _person_rows(people: Sequence[PersonFigures]) -> list[list[str]]:
+    lang = language()
+    return [
+        [
+            p.name,
+            ", ".join(p.roles) or "–",
+            integer_text(p.approvals, lang),
+            value_text("clearance_time", p.approve_median),
+            integer_text(p.acknowledgements, lang),
+        ]
+        for p in people
     ]
 
 
@@ -222,6 +259,24 @@ def sections(report: PeriodReport) -> list[Section]:
                 _trend_rows(report),
             )
         )
+    if report.people:
+        found.append(
+            (
+                _("Per person"),
+                [
+                    _("person"),
+                    _("approved as"),
+                    _("approvals"),
+                    _("median time to approve"),
+                    _("acknowledgements"),
+                ],
+                _person_rows(report.people),
+            )
+        )
+    if report.register is not None and _shown(report.register):
+        found.append(
+            (_register_heading(report), _summary_header(), _register_rows(report.register))
+        )
     if report.drills:
         found.append(
             (
@@ -237,6 +292,23 @@ def sections(report: PeriodReport) -> list[Section]:
                 _summary_rows(report.drill_summaries),
             )
         )
+    return found
+
+
+def _register_heading(report: PeriodReport) -> str:
+    return _("The register of questions and appeals ({n} item(s) received)").format(
+        n=integer_text(report.register_received, language())
+    )
+
+
+def summaries_of(report: PeriodReport) -> dict[str, list[Summary]]:
+    """The summaries behind each table of indicators, by the table's heading."""
+    found = {
+        _("Indicators against the norms"): _shown(report.summaries),
+        _("Drills against the norms"): _shown(report.drill_summaries),
+    }
+    if report.register is not None:
+        found[_register_heading(report)] = _shown(report.register)
     return found
 
 
@@ -287,25 +359,27 @@ def _bar(share: float | None, width: int = 10) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
+def text_table(heading: str, header: list[str], rows: list[list[str]]) -> list[str]:
+    """A table for a terminal: the heading underlined, columns aligned."""
+    widths = [max(len(c) for c in column) for column in zip(header, *rows, strict=False)]
+    lines = [heading, "-" * len(heading)]
+    for row in [header, *rows]:
+        lines.append(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip()
+        )
+    return [*lines, ""]
+
+
 def to_text(report: PeriodReport) -> str:
     """The report for a terminal: aligned columns, a bar of the share within each norm."""
     lines = [title(report), "=" * len(title(report)), *lead(report), ""]
+    indicators = summaries_of(report)
     for heading, header, rows in sections(report):
-        if header[0] == _("indicator"):
+        if heading in indicators:
             header = [*header, ""]
-            shares = [s.within for s in report.summaries if s.count or s.previous_count]
-            if heading == _("Drills against the norms"):
-                shares = [s.within for s in report.drill_summaries if s.count or s.previous_count]
-            rows = [[*row, _bar(share)] for row, share in zip(rows, shares, strict=False)]
-        widths = [max(len(c) for c in column) for column in zip(header, *rows, strict=False)]
-        lines += [heading, "-" * len(heading)]
-        for row in [header, *rows]:
-            lines.append(
-                "  ".join(
-                    cell.ljust(width) for cell, width in zip(row, widths, strict=False)
-                ).rstrip()
-            )
-        lines.append("")
+            shares = [s.within for s in indicators[heading]]
+            rows = [[*row, _bar(share)] for row, share in zip(rows, shares, strict=True)]
+        lines += text_table(heading, header, rows)
     return "\n".join(lines)
 
 
@@ -367,6 +441,23 @@ def to_json(report: PeriodReport) -> str:
         "incidents": _figures_json(report, report.incidents),
         "playbooks": {name: _summaries_json(s) for name, s in report.by_playbook.items()},
         "trend": {month: _summaries_json(s) for month, s in report.trend},
+        "people": [
+            {
+                "id": p.id,
+                "name": p.name,
+                "roles": list(p.roles),
+                "approvals": p.approvals,
+                "approve_median": p.approve_median,
+                "acknowledgements": p.acknowledgements,
+            }
+            for p in report.people
+        ],
+        "register": None
+        if report.register is None
+        else {
+            "received": report.register_received,
+            "indicators": _summaries_json(report.register),
+        },
         "drills": {
             "incidents": _figures_json(report, report.drills),
             "indicators": _summaries_json(report.drill_summaries),
