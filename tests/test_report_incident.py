@@ -147,6 +147,12 @@ def test_an_open_incident_reports_the_figures_so_far(
     assert code == 0 and "\nEXERCISE · playbook `flood` · INC-2027-0004" in out
 
 
+def test_in_russian(database: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--lang", "ru", "report", "INC-2027-0002", "--db", str(database)])
+    out, _err = capsys.readouterr()
+    assert code == 0 and "INC-2027-0002" in out and "What went well" not in out
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
