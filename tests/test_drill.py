@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from crisiscomm.drill.channels import MARK
 from crisiscomm.drill.report import after_action, to_json, to_markdown
-from crisiscomm.drill.runner import MARK, run_drill
+from crisiscomm.drill.runner import run_drill
 from crisiscomm.drill.scenario import load_scenario
 
 from .conftest import REPO

@@ -117,9 +117,10 @@ def run(
 
     from crisiscomm.cli.common import echo_json
     from crisiscomm.documents.kinds import collect_files
+    from crisiscomm.drill.channels import LiveChannels
     from crisiscomm.drill.coverage import coverage as measure
     from crisiscomm.drill.report import after_action, to_json, to_markdown
-    from crisiscomm.drill.runner import LiveChannels, run_drill
+    from crisiscomm.drill.runner import run_drill
     from crisiscomm.drill.scenario import load_scenario
     from crisiscomm.errors import UsageError
 

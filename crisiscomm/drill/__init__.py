@@ -7,9 +7,15 @@ text = to_markdown(report)
 
 scenario.py  the `crisiscomm-drill: 1` document kind: schema.json + meaning checks (imports
              only documents/ and playbook/, so `validate` does not load the engine)
-runner.py    simulated clock, service functions, timers, recorder channels
-report.py    injects met/late/missed, KPIs (engine/kpis.py) against targets, HSEEP
-             ratings, improvement plan
+checker.py   the checks' common ground: offsets, targets, names, the tracks themselves
+model.py     what a checked scenario is: tracks (one incident each), injects, responses
+tracks.py    a track's playbook as played: the timings the exercise overrides, added facts
+runner.py    simulated clock, the tracks' incidents, register injects, timers
+channels.py  where deliveries go: recorded and marked EXERCISE, or live and still marked
+ratings.py   injects met/late/missed, KPI targets, states, escalations, HSEEP ratings
+report.py    the after-action report per incident (engine/record.py: its record), md/json
+report_html.py  the same as one HTML page with a chart of the run against its deadlines
+interactive.py  playing a drill at the console on an accelerated clock
 coverage.py  states and transitions the drills exercised
 generate.py  skeletons reaching every state by a shortest path
 

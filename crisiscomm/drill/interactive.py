@@ -29,11 +29,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from crisiscomm.drill.channels import Delivery, Recorder
 from crisiscomm.drill.runner import (
-    Delivery,
     DrillRun,
     Exercise,
-    Recorder,
     open_exercise,
     opener,
     perform,

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crisiscomm.clock import SimulatedClock
+from crisiscomm.drill.channels import Delivery, Recorder
 from crisiscomm.engine.context import EXERCISE_CONTROL
 from crisiscomm.errors import RefusedError, UsageError
 from crisiscomm.i18n import _
-from crisiscomm.notify.channels import Channel, ChannelFactory
 from crisiscomm.notify.outbox import deliver_due
 
 if TYPE_CHECKING:
@@ -29,18 +28,14 @@ if TYPE_CHECKING:
     from crisiscomm.drill.model import Inject, Response, Scenario, Track
     from crisiscomm.inbox.register import Register
     from crisiscomm.store import Store
-    from crisiscomm.store.rows import EventRow, IncidentRow, OutboxRow
+    from crisiscomm.store.rows import EventRow, IncidentRow
 
 __all__ = [
     "CONTROLLER",
     "Answered",
-    "Delivery",
     "DrillRun",
     "Exercise",
-    "LiveChannels",
-    "Recorder",
     "Refusal",
-    "mark",
     "open_exercise",
     "opener",
     "perform",
@@ -49,97 +44,7 @@ __all__ = [
     "run_drill",
 ]
 
-MARK = "EXERCISE EXERCISE EXERCISE"
 CONTROLLER = EXERCISE_CONTROL  # who records an inject's facts and text on the record
-
-
-def mark(text: str) -> str:
-    """A text as a drill emits it: begins and ends with EXERCISE EXERCISE EXERCISE."""
-    return f"{MARK}\n{text}\n{MARK}"
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """A notification or statement the drill would have sent."""
-
-    at: datetime
-    channel: str
-    recipient: str
-    kind: str
-    subject: str
-    text: str
-    roles: tuple[str, ...]
-    incident: str = ""  # the incident it belongs to ("" for the register's notices)
-
-
-class _RecordingChannel:
-    secrets: tuple[str, ...] = ()
-
-    def __init__(self, name: str, sink: list[Delivery]) -> None:
-        self.name = name
-        self.sink = sink
-
-    def sync(self) -> None:
-        """Nothing to do: recorded in memory."""
-
-    def send(self, row: OutboxRow, *, now: datetime) -> None:
-        payload = row.payload
-        self.sink.append(
-            Delivery(
-                at=now,
-                channel=self.name,
-                recipient=row.recipient,
-                kind=str(payload.get("kind") or ""),
-                subject=mark(str(payload.get("subject") or "")),
-                text=mark(str(payload.get("text") or "")),
-                roles=tuple(payload.get("roles") or ()),
-                incident=row.incident_id or "",
-            )
-        )
-
-
-class Recorder(ChannelFactory):
-    """A channel factory whose every channel records, marked, instead of sending."""
-
-    def __init__(self) -> None:
-        super().__init__(environ={})
-        self.deliveries: list[Delivery] = []
-
-    def __call__(self, name: str, definition: Mapping[str, Any]) -> Channel:
-        """A recording stand-in for channel `name`."""
-        return _RecordingChannel(name, self.deliveries)
-
-
-class _MarkedChannel:
-    """A real channel whose every message is sent marked, and recorded as well."""
-
-    def __init__(self, inner: Channel, sink: list[Delivery]) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.secrets = inner.secrets
-        self.sink = sink
-
-    def send(self, row: OutboxRow, *, now: datetime) -> None:
-        payload = dict(row.payload)
-        payload["subject"] = mark(str(payload.get("subject") or ""))
-        payload["text"] = mark(str(payload.get("text") or ""))
-        self.inner.send(dataclasses.replace(row, payload=payload), now=now)
-        _RecordingChannel(self.name, self.sink).send(row, now=now)
-
-    def sync(self) -> None:
-        self.inner.sync()
-
-
-class LiveChannels(Recorder):
-    """`--live-channels`: the playbook's real channels, every message still marked EXERCISE."""
-
-    def __init__(self, factory: ChannelFactory | None = None) -> None:
-        super().__init__()
-        self.factory = factory or ChannelFactory()
-
-    def __call__(self, name: str, definition: Mapping[str, Any]) -> Channel:
-        """The real channel `name`, wrapped to mark what it sends."""
-        return _MarkedChannel(self.factory(name, definition), self.deliveries)
 
 
 @dataclass(frozen=True)
