@@ -4,12 +4,15 @@ incident's after-action report."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from crisiscomm.cli.common import db_option, open_db, write_report
 from crisiscomm.i18n import _
+
+if TYPE_CHECKING:
+    from crisiscomm.office.model import Office
 
 FORMATS = ("text", "md", "html", "json", "csv")
 INDEX = "index.html"  # the period's page in a folder of pages
@@ -127,7 +130,7 @@ def report(
     return 0
 
 
-def _office(office_file: str | None) -> tuple[Any, str, dict[str, Any]]:
+def _office(office_file: str | None) -> tuple[Office | None, str, dict[str, Any]]:
     """The office (None when there is none), its time zone and its written norms."""
     from crisiscomm.errors import NotFoundError
     from crisiscomm.office.find import compiled_office, find_office

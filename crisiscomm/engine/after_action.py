@@ -15,12 +15,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crisiscomm import pages
 from crisiscomm.clock import parse_utc
 from crisiscomm.engine.record import local_times
 from crisiscomm.i18n import _, language
+
+if TYPE_CHECKING:
+    from crisiscomm.store.rows import EventRow
 
 __all__ = [
     "Table",
@@ -271,7 +274,7 @@ def _hours(start: datetime, moment: datetime) -> float:
     return round((moment - start).total_seconds() / 3600, 2)
 
 
-def record_lanes(data: dict[str, Any], events: Sequence[Any]) -> Lanes:
+def record_lanes(data: dict[str, Any], events: Sequence[EventRow]) -> Lanes:
     """The record's lanes of the timeline chart: state changes, releases beside the
     updates promised, deadlines missed, promises broken, escalations."""
     return [

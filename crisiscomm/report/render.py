@@ -114,12 +114,13 @@ def _summary_rows(summaries: Sequence[Summary]) -> list[list[str]]:
 def _register_rows(summaries: Sequence[Summary]) -> list[list[str]]:
     """The summary rows, a figure outside its norm marked: the share answered by the
     deadline (which is that indicator's value), a rumour's median correction latency."""
+    median, within_norm = 3, 5  # their columns in _summary_header
     rows = []
     for s, row in zip(_shown(summaries), _summary_rows(summaries), strict=True):
-        value = s.within if s.indicator == "answered_within_norm" else s.median
+        share = s.indicator == "answered_within_norm"
+        value = s.within if share else s.median
         if s.norm is not None and value is not None and not s.norm.holds(value):
-            column = 5 if s.indicator == "answered_within_norm" else 3
-            row[column] += MISSED
+            row[within_norm if share else median] += MISSED
         rows.append(row)
     return rows
 
