@@ -252,16 +252,10 @@ def test_html_is_self_contained_and_escaped(
     assert 'class="miss"' in html
 
 
-@browser
-def test_html_in_headless_chromium(
-    database: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def in_chromium(page: Path, shot: Path) -> str:
+    """Open a page in headless Chromium: a screenshot at A4 width (794 px) without console
+    errors; the DOM as the browser built it."""
     assert CHROMIUM is not None, "CI must install chromium"
-    page = tmp_path / "april.html"
-    assert (
-        report(database, capsys, "--month", "2027-04", "--format", "html", "-o", str(page))[0] == 0
-    )
-    shot = tmp_path / "april.png"
     common = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr"]
     taken = subprocess.run(
         [*common, f"--screenshot={shot}", "--window-size=794,1123", page.as_uri()],
@@ -281,6 +275,18 @@ def test_html_in_headless_chromium(
         check=False,
     )
     assert dom.returncode == 0, dom.stderr
+    return dom.stdout
+
+
+@browser
+def test_html_in_headless_chromium(
+    database: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    page = tmp_path / "april.html"
+    assert (
+        report(database, capsys, "--month", "2027-04", "--format", "html", "-o", str(page))[0] == 0
+    )
+    dom = in_chromium(page, tmp_path / "april.png")
     for chart in ("first-statement", "trend", "approvers"):
-        start = dom.stdout.index(f'id="chart-{chart}"')
-        assert "<svg" in dom.stdout[start : start + 400]
+        start = dom.index(f'id="chart-{chart}"')
+        assert "<svg" in dom[start : start + 400]

@@ -72,6 +72,26 @@ DEFAULTS: dict[str, str | int] = {
 }
 
 
+# what the protocols do only once verified, so their norms cannot be shorter than
+# verification's: (the finding, its hint)
+AFTER_VERIFICATION = {
+    "time_to_first_statement": (
+        N_(
+            "the first statement ({first}) is due before verification ({verified}), "
+            "which comes first in the protocol"
+        ),
+        N_("give time_to_first_statement at least as long as time_to_verification"),
+    ),
+    "rumour_correction_latency": (
+        N_(
+            "a rumour is to be corrected ({rebuttal}) before verification ({verified}), "
+            "and a rebuttal is only released once verified"
+        ),
+        N_("give rumour_correction_latency at least as long as time_to_verification"),
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Norm:
     """An indicator's target: seconds, a share (0..1) or a count, as the office wrote it."""
@@ -174,31 +194,16 @@ def norm_problems(written: Mapping[str, Any]) -> list[tuple[str, str, str | None
     in_force = {**norms_of(), **parsed}
     first = in_force["time_to_first_statement"]
     verified = in_force["time_to_verification"]
-    if first.target < verified.target and {first.indicator, verified.indicator} & set(parsed):
-        key = first.indicator if first.indicator in parsed else verified.indicator
-        problems.append(
-            (
-                key,
-                _(
-                    "the first statement ({first}) is due before verification ({verified}), "
-                    "which comes first in the protocol"
-                ).format(first=first.text, verified=verified.text),
-                _("give time_to_first_statement at least as long as time_to_verification"),
+    for name, (message, hint) in AFTER_VERIFICATION.items():
+        norm = in_force[name]
+        if norm.target < verified.target and {name, verified.indicator} & set(parsed):
+            problems.append(
+                (
+                    name if name in parsed else verified.indicator,
+                    _(message).format(first=norm.text, rebuttal=norm.text, verified=verified.text),
+                    _(hint),
+                )
             )
-        )
-    rebuttal = in_force["rumour_correction_latency"]
-    if rebuttal.target < verified.target and {rebuttal.indicator, verified.indicator} & set(parsed):
-        key = rebuttal.indicator if rebuttal.indicator in parsed else verified.indicator
-        problems.append(
-            (
-                key,
-                _(
-                    "a rumour is to be corrected ({rebuttal}) before verification ({verified}), "
-                    "and a rebuttal is only released once verified"
-                ).format(rebuttal=rebuttal.text, verified=verified.text),
-                _("give rumour_correction_latency at least as long as time_to_verification"),
-            )
-        )
     for name, norm in in_force.items():
         if name.split(".")[0] != "clearance_time" or norm.target <= first.target:
             continue
