@@ -86,16 +86,13 @@ def _summary(text: str) -> str:
 
 
 class _View(dict[str, Any]):
-    """A page's data: Jinja reads `view.name` as an attribute at once, where a plain dict
-    costs it a failed attribute lookup (an exception) for every field on every page."""
+    """A page's data: Jinja reads `view.name` as an attribute first. The dict is its own
+    attribute namespace, so that read is found at once, where a plain dict (or a
+    `__getattr__` fallback) costs a failed attribute lookup for every field on every page."""
 
-    __slots__ = ()
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    def __init__(self, *args: Any, **fields: Any) -> None:
+        super().__init__(*args, **fields)
+        self.__dict__ = self
 
 
 class _Site:
