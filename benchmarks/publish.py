@@ -105,6 +105,7 @@ def seed(db: Path, incidents: int, per_incident: int) -> None:
                     incident=replace(
                         row,
                         id="",
+                        title=f"copy {number}",  # `release_again` finds the model by title
                         opened_at=opened,
                         state_entered_at=opened,
                         closed_at=opened + timedelta(days=3) if number % 3 else None,

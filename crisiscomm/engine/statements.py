@@ -501,8 +501,9 @@ def release(
         "statement": statement,
         "version": version["version"],
         "subject": f"{playbook.statement_title(statement)} ({incident.id})",
-        "texts": version["texts"],
-        "text": "\n\n".join(version["texts"][lang] for lang in playbook.languages),
+        # the released version's texts are read when the row is (a released version never
+        # changes): "texts", and "text" joined in these languages (store/outbox.py)
+        "texts_from": list(playbook.languages),
     }
     outbox = []
     for channel in definition.get("channels") or []:

@@ -55,6 +55,17 @@ UPDATE_STATEMENTS = """
     UPDATE incident_statements SET data = :data WHERE incident_id = :incident_id
 """
 GET_STATEMENTS = "SELECT data FROM incident_statements WHERE incident_id = :incident_id"
+# a statement's versions, one row each (migration 0008): a command writes the version it
+# adds or marks, never the texts of the others; incident_statements keeps the rest
+PUT_VERSION = """
+    INSERT INTO statement_versions (incident_id, statement, version, data)
+    VALUES (:incident_id, :statement, :version, :data)
+    ON CONFLICT (incident_id, statement, version) DO UPDATE SET data = excluded.data
+"""
+GET_VERSIONS = """
+    SELECT statement, data FROM statement_versions WHERE incident_id = :incident_id
+    ORDER BY statement, version
+"""
 # the incident row's columns a change may set besides its data (UPDATE_INCIDENT)
 ROW_COLUMNS = ("title", "severity", "state", "generation", "state_entered_at", "closed_at")
 CHAIN_HEAD = "SELECT version, event_count, last_hash FROM incidents WHERE id = :id"
@@ -76,6 +87,14 @@ UPDATE_INCIDENT_DATA = """
       AND event_count = :read_event_count AND last_hash = :read_last_hash
     RETURNING version
 """
+# ... and for one that leaves the data as it was too (a statement's approval): the head only
+UPDATE_INCIDENT_HEAD = """
+    UPDATE incidents
+    SET version = version + 1, event_count = :event_count, last_hash = :last_hash
+    WHERE id = :id AND version = :expected_version
+      AND event_count = :read_event_count AND last_hash = :read_last_hash
+    RETURNING version
+"""
 GET_INCIDENT = f"SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = :id"
 LIST_INCIDENTS = f"SELECT {INCIDENT_COLUMNS} FROM incidents ORDER BY opened_at DESC, id DESC"
 LIST_OPEN_INCIDENTS = f"""
@@ -88,7 +107,7 @@ PLAYBOOK_HASHES_CHUNK = 500  # ids per query: far below either database's parame
 
 
 class IncidentTables(EventTables, TimerTables, OutboxTables):
-    """The incidents, incident_statements, playbooks and counters tables."""
+    """The incidents, incident_statements, statement_versions, playbooks and counters tables."""
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -133,11 +152,13 @@ class IncidentTables(EventTables, TimerTables, OutboxTables):
                 ),
                 statements=incident.data.get("statements") or {},
             )
+            statements = incident.data.get("statements") or {}
             self._execute(
                 INSERT_STATEMENTS,
                 incident_id=incident_id,
-                data=_json(incident.data.get("statements") or {}),
+                data=_json(_without_versions(statements)),
             )
+            self._put_versions(incident_id, statements, None)
             self._append(stored, chained, timers, outbox, at=events[0].at)
         return stored
 
@@ -169,7 +190,9 @@ class IncidentTables(EventTables, TimerTables, OutboxTables):
         when given: columns the change left as they were are not rewritten).
 
         `data["statements"]` (the big part: texts in every language) is written only with
-        `statements_changed`; the rest of the row is rewritten by every commit. With
+        `statements_changed`, and then only the versions that are new or changed since
+        `before` (its statements, when read) and the rest of the statements record if it
+        changed; the row's data is rewritten unless it is as in `before`. With
         `claim`, the commit is that timer's firing: it is marked fired in the same
         transaction, and TimerAlreadyFired (nothing written) if it already fired, was
         retired or belongs to another state entry.
@@ -188,10 +211,16 @@ class IncidentTables(EventTables, TimerTables, OutboxTables):
         only_data = before is not None and all(
             getattr(incident, column) == getattr(before, column) for column in ROW_COLUMNS
         )
+        if not only_data:
+            sql, params = UPDATE_INCIDENT, _incident_params(incident)
+        elif before is not None and _same_data(incident.data, before.data):
+            sql, params = UPDATE_INCIDENT_HEAD, {}
+        else:
+            sql, params = UPDATE_INCIDENT_DATA, {"data": _incident_data(incident)}
         with self._transaction():
             record = self._fetchone_or_none(
-                UPDATE_INCIDENT_DATA if only_data else UPDATE_INCIDENT,
-                **({"data": _incident_data(incident)} if only_data else _incident_params(incident)),
+                sql,
+                **params,
                 id=incident.id,
                 expected_version=expected_version,
                 read_event_count=event_count,
@@ -211,11 +240,7 @@ class IncidentTables(EventTables, TimerTables, OutboxTables):
             ):
                 raise TimerAlreadyFired(claim.id)
             if statements_changed:
-                self._execute(
-                    UPDATE_STATEMENTS,
-                    incident_id=incident.id,
-                    data=_json(incident.data.get("statements") or {}),
-                )
+                self._write_statements(incident, before)
             stored = replace(
                 incident,
                 version=int(record[0]),
@@ -247,7 +272,8 @@ class IncidentTables(EventTables, TimerTables, OutboxTables):
             if not statements:
                 return _incident(record)
             texts = self._fetchone_or_none(GET_STATEMENTS, incident_id=incident_id)
-        return _incident(record, statements=json.loads(texts[0]) if texts else {})
+            versions = self._execute(GET_VERSIONS, incident_id=incident_id).fetchall()
+        return _incident(record, statements=_with_versions(texts[0] if texts else "{}", versions))
 
     def list_incidents(self, *, open_only: bool = False) -> list[IncidentRow]:
         """Incidents, newest first; only those not closed with `open_only`.
@@ -298,6 +324,37 @@ class IncidentTables(EventTables, TimerTables, OutboxTables):
         self._insert_timers(incident.id, incident.generation, timers)
         self._insert_outbox(incident.id, outbox, at=at)
 
+    def _write_statements(self, incident: IncidentRow, before: IncidentRow | None) -> None:
+        """Write what changed of the statements since `before`: versions added or marked,
+        one row each, and the rest of the record (approvals, releases) if it changed."""
+        statements = incident.data.get("statements") or {}
+        read = None if before is None else before.data.get("statements")
+        rest = _without_versions(statements)
+        if read is None or rest != _without_versions(read):
+            self._execute(UPDATE_STATEMENTS, incident_id=incident.id, data=_json(rest))
+        self._put_versions(incident.id, statements, read)
+
+    def _put_versions(
+        self, incident_id: str, statements: dict[str, Any], read: dict[str, Any] | None
+    ) -> None:
+        """Upsert the versions not in `read` as they are now (all of them without `read`)."""
+        rows = []
+        for name, record in statements.items():
+            old = ((read or {}).get(name) or {}).get("versions") or []
+            for number, version in enumerate(record.get("versions") or []):
+                if read is not None and number < len(old) and old[number] == version:
+                    continue
+                rows.append(
+                    {
+                        "incident_id": incident_id,
+                        "statement": name,
+                        "version": int(version["version"]),
+                        "data": _json(version),
+                    }
+                )
+        if rows:
+            self._executemany(PUT_VERSION, rows)
+
     def _next_incident_id(self, year: int) -> str:
         number = self._fetchone(NEXT_NUMBER, name=f"incident:{year}")[0]
         return f"INC-{year}-{number:04d}"
@@ -309,9 +366,36 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), check_circular=False)
 
 
+def _without_versions(statements: dict[str, Any]) -> dict[str, Any]:
+    """The statements record as incident_statements keeps it: versions have their rows."""
+    return {
+        name: {key: value for key, value in record.items() if key != "versions"}
+        for name, record in statements.items()
+    }
+
+
+def _with_versions(rest: str, versions: Iterable[Sequence[Any]]) -> dict[str, Any]:
+    """The statements record from incident_statements' data and the version rows."""
+    by_statement: dict[str, list[dict[str, Any]]] = {}
+    for name, data in versions:
+        by_statement.setdefault(name, []).append(json.loads(data))
+    return {
+        name: {"versions": by_statement.get(name, []), **record}
+        for name, record in json.loads(rest).items()
+    }
+
+
 def _require_events(events: Sequence[NewEvent]) -> None:
     if not events:
         raise ValueError("every change is recorded as at least one event (DESIGN.md invariant 2)")
+
+
+def _same_data(data: dict[str, Any], read: dict[str, Any]) -> bool:
+    """Whether the incident row's `data` column (all but the statements) is as read."""
+    keys = data.keys() - {"statements"}
+    return keys == read.keys() - {"statements"} and all(
+        data[key] is read[key] or data[key] == read[key] for key in keys
+    )
 
 
 def _incident_data(incident: IncidentRow) -> str:

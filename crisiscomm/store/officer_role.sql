@@ -25,6 +25,9 @@ GRANT INSERT ON playbooks, counters, incidents, incident_statements, events, tim
 -- counters: the next incident number; the rest: an incident's state, statements, timers and
 -- notifications change as it runs (and SELECT ... FOR UPDATE needs UPDATE)
 GRANT UPDATE ON counters, incidents, incident_statements, timers, outbox TO crisiscomm_officer;
+-- a statement's versions (migration 0008): added, and marked as a correction before release
+REVOKE ALL ON statement_versions FROM crisiscomm_officer;
+GRANT SELECT, INSERT, UPDATE ON statement_versions TO crisiscomm_officer;
 -- the register (migration 0004): its events are append-only like the incidents'; personal
 -- data may be erased (UPDATE of inbox_people)
 REVOKE ALL ON inbox_items, inbox_links, inbox_people, inbox_events, inbox_timers

@@ -8,6 +8,11 @@ with `_insert_outbox`; a register item's (inbox.py) with `INSERT_ITEM_OUTBOX` (m
 0006: a row belongs to an incident or to an item). The idempotency key makes a repeated
 one a no-op. A row as read names its incident, or its item, in `incident_id`; `item_id` is
 set for an item's rows only.
+
+A released statement's row refers to the released version (`TEXTS_FROM`, migration 0008)
+instead of copying its texts in every language into every channel's row: every read of
+a row fills in "texts" and "text" from the version, so channels see the payload they
+always saw, byte for byte.
 """
 
 from __future__ import annotations
@@ -25,7 +30,15 @@ from crisiscomm.playbook.model import canonical_json
 from crisiscomm.store.connection import StoreConnection
 from crisiscomm.store.rows import OutboxMessage, OutboxRow
 
-__all__ = ["INSERT_ITEM_OUTBOX", "OutboxTables", "outbox_params"]
+__all__ = ["INSERT_ITEM_OUTBOX", "TEXTS_FROM", "OutboxTables", "outbox_params"]
+
+# the payload key of a released statement's row: the languages, in order, whose texts are
+# the released version's ("texts"), joined by a blank line into "text"
+TEXTS_FROM = "texts_from"
+STATEMENT_VERSION = """
+    SELECT data FROM statement_versions
+    WHERE incident_id = :incident_id AND statement = :statement AND version = :version
+"""
 
 INSERT_OUTBOX = """
     INSERT INTO outbox (incident_id, idempotency_key, channel, recipient, payload, status,
@@ -111,6 +124,7 @@ LIST_OUTBOX = f"""
     LIMIT :limit
 """
 GET_OUTBOX_ROW = f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = :id"
+DEAD_LETTERS = "SELECT count(*) FROM outbox WHERE incident_id = :incident_id AND status = 'dead'"
 RETRY_OUTBOX = f"""
     UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = :now
     WHERE id = :id AND status = 'dead'
@@ -142,7 +156,10 @@ class OutboxTables(StoreConnection):
         """The notifications the incident's commits queued, in the order they were written."""
         with self._driver_errors():
             records = self._execute(OUTBOX, incident_id=incident_id).fetchall()
-        return _messages(records)
+            return [
+                replace(m, payload=self._with_texts(incident_id, m.payload)[0])
+                for m in _messages(records)
+            ]
 
     def item_outbox(self, item_id: str) -> list[OutboxMessage]:
         """The notifications a register item's commits queued, in the order they were written."""
@@ -166,7 +183,8 @@ class OutboxTables(StoreConnection):
             records = self._execute(
                 sql, now=format_utc(now), lease_until=format_utc(lease_until), limit=limit
             ).fetchall()
-        return sorted((_outbox_row(record) for record in records), key=lambda row: row.id)
+            rows = self._rows(records)
+        return sorted(rows, key=lambda row: row.id)
 
     def mark_outbox_sent(self, rows: Sequence[OutboxRow], *, sent_at: datetime) -> int:
         """Record taken rows as delivered, in one transaction; how many were not yet."""
@@ -204,6 +222,9 @@ class OutboxTables(StoreConnection):
     def record_outbox_progress(self, row: OutboxRow, *, payload: dict[str, Any]) -> bool:
         """Commit a taken row's payload as its channel updated it mid-send (the parts it
         sent); False (nothing changed) if another deliverer has taken the row since."""
+        if row.texts_from:  # stored as it was: referring to the released version's texts
+            payload = {k: v for k, v in payload.items() if k not in ("texts", "text")}
+            payload[TEXTS_FROM] = list(row.texts_from)
         with self._transaction():
             cursor = self._execute(
                 RECORD_OUTBOX_PROGRESS,
@@ -243,15 +264,20 @@ class OutboxTables(StoreConnection):
                 status_3=padded[2],
                 limit=limit,
             ).fetchall()
-        return [_outbox_row(record) for record in records]
+            return self._rows(records)
+
+    def dead_letters(self, incident_id: str) -> int:
+        """How many of an incident's notifications are dead letters (read by its index)."""
+        with self._driver_errors():
+            return int(self._fetchone(DEAD_LETTERS, incident_id=incident_id)[0])
 
     def get_outbox_row(self, outbox_id: int) -> OutboxRow:
         """One outbox row; NotFoundError if there is none with this id."""
         with self._driver_errors():
             record = self._fetchone_or_none(GET_OUTBOX_ROW, id=outbox_id)
-        if record is None:
-            raise _no_outbox_row(outbox_id)
-        return _outbox_row(record)
+            if record is None:
+                raise _no_outbox_row(outbox_id)
+            return self._rows([record])[0]
 
     def retry_outbox(self, outbox_id: int, *, now: datetime) -> OutboxRow:
         """Put a dead letter back in the queue: pending, attempts from 0, due at `now`.
@@ -271,7 +297,7 @@ class OutboxTables(StoreConnection):
                     ).format(id=outbox_id, status=status),
                     hint=_("run `crisiscomm outbox --dead` to see the dead letters"),
                 )
-        return _outbox_row(record)
+            return self._rows([record])[0]
 
     def outbox_counts(self) -> dict[str, int]:
         """How many outbox rows are pending, sent and dead, and "failing": pending ones
@@ -292,6 +318,43 @@ class OutboxTables(StoreConnection):
             pruned += count
             if count < batch:
                 return pruned
+
+    def _rows(self, records: Sequence[Any]) -> list[OutboxRow]:
+        """Rows as read, each released statement's with its texts (`_with_texts`)."""
+        rows = []
+        versions: dict[tuple[str, str, int], str] = {}  # a release's channels share one
+        for row in map(_outbox_row, records):
+            if row.item_id is None and TEXTS_FROM in row.payload:
+                payload, languages = self._with_texts(row.incident_id, row.payload, versions)
+                row = replace(row, payload=payload, texts_from=languages)
+            rows.append(row)
+        return rows
+
+    def _with_texts(
+        self,
+        incident_id: str,
+        payload: dict[str, Any],
+        versions: dict[tuple[str, str, int], str] | None = None,
+    ) -> tuple[dict[str, Any], tuple[str, ...]]:
+        """A payload referring to a released version (`TEXTS_FROM`) with its texts filled
+        in, as it would have been stored with them (keys sorted, as canonical JSON has
+        them), and the languages; any other payload as it is, and ()."""
+        languages = payload.get(TEXTS_FROM)
+        if not isinstance(languages, list):
+            return payload, ()
+        key = (incident_id, str(payload["statement"]), int(payload["version"]))
+        versions = {} if versions is None else versions
+        if key not in versions:
+            statement, number = key[1:]
+            record = self._fetchone(
+                STATEMENT_VERSION, incident_id=incident_id, statement=statement, version=number
+            )
+            versions[key] = str(record[0])
+        texts = json.loads(versions[key])["texts"]
+        full = {name: value for name, value in payload.items() if name != TEXTS_FROM}
+        full["texts"] = texts
+        full["text"] = "\n\n".join(texts[language] for language in languages)
+        return json.loads(canonical_json(full)), tuple(languages)
 
     def _update_taken(self, sql: str, row: OutboxRow, **params: Any) -> bool:
         with self._transaction():

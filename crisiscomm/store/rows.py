@@ -139,3 +139,6 @@ class OutboxRow:
     sent_at: datetime | None
     last_error: str | None
     item_id: str | None = None  # a register item's row (then `incident_id` is the item's id)
+    # a released statement's row: its payload as stored names the languages of its texts
+    # instead of holding them (store/outbox.py `TEXTS_FROM`); as read, it holds them
+    texts_from: tuple[str, ...] = ()
