@@ -4,6 +4,7 @@ Cases, each with N timers (default 10,000), on SQLite:
 - spread: due within a 10-second window; `serve` fires them (file-channel deliveries);
 - burst: all due in the same second: how long until the last one fired (the drain);
 - kill: spread, `serve` SIGKILLed half way and restarted;
+- memory: RSS of `serve` holding N pending timers vs bare APScheduler holding N jobs;
 and, with --pg URL (or $CRISISCOMM_TEST_PG_URL), on PostgreSQL:
 - pg: spread (--pg-timers, default 3,000) with one `serve`, then with two replicas.
 
@@ -113,7 +114,76 @@ def pending(db: Path) -> int:
         )
 
 
-def run_ours(db: Path, *, kill_half_way: bool, count: int) -> tuple[list[float], int, int]:
+class Commits:
+    """Watches the timers table from outside (every POLL_SECONDS): when each timer's firing
+    was first seen committed, for the firing-commit lateness (accurate to the poll)."""
+
+    POLL_SECONDS = 0.01
+
+    def __init__(self, db: Path) -> None:
+        self.db = db
+        self.seen: dict[int, float] = {}  # timer id -> time.time() first seen fired
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.poll, daemon=True)
+        self.thread.start()
+
+    def poll(self) -> None:
+        connection = sqlite3.connect(self.db)
+        below = 0  # every timer up to this id was seen fired (they fire about in id order)
+        while not self.stop.wait(self.POLL_SECONDS):
+            rows = connection.execute(
+                "SELECT id FROM timers WHERE fired_at IS NOT NULL AND id > ?", (below,)
+            ).fetchall()
+            now = time.time()
+            for (timer_id,) in rows:
+                self.seen.setdefault(timer_id, now)
+            while below + 1 in self.seen:
+                below += 1
+        connection.close()
+
+    def finish(self) -> dict[int, float]:
+        self.stop.set()
+        self.thread.join()
+        return self.seen
+
+
+# the lateness of the three moments of each timer, in seconds: serve decided to fire it (its
+# late_by_seconds), its firing's commit was seen, its notification was marked sent
+Lateness = dict[str, list[float]]
+
+
+def lateness_of(db: Path, commits: dict[int, float]) -> Lateness:
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute(
+            "SELECT timers.id, timers.due_at, timers.late_by_seconds, min(outbox.sent_at)"
+            " FROM timers LEFT JOIN outbox ON outbox.incident_id = timers.incident_id"
+            " GROUP BY timers.id"
+        ).fetchall()
+    found: Lateness = {"decision": [], "commit": [], "delivery": []}
+    for timer_id, due_at, late, sent_at in rows:
+        due = datetime.fromisoformat(due_at.replace("Z", "+00:00")).timestamp()
+        found["decision"].append(float(late or 0.0))
+        if timer_id in commits:
+            found["commit"].append(max(0.0, commits[timer_id] - due))
+        if sent_at:
+            sent = datetime.fromisoformat(sent_at.replace("Z", "+00:00")).timestamp()
+            found["delivery"].append(max(0.0, sent - due))
+    return found
+
+
+def undelivered(db: Path) -> int:
+    with sqlite3.connect(db) as connection:
+        return int(
+            connection.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0]
+        )
+
+
+def run_ours(
+    db: Path, *, kill_half_way: bool, count: int, lateness: Lateness | None = None
+) -> tuple[list[float], int, int]:
+    """Serve fires the timers; (decision lateness, lost, doubled); `lateness` gets the
+    decision, firing-commit and delivery lateness of each timer."""
+    commits = Commits(db)
     process = serve(db)
     if kill_half_way:
         while pending(db) > count // 2:
@@ -121,10 +191,14 @@ def run_ours(db: Path, *, kill_half_way: bool, count: int) -> tuple[list[float],
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
         process = serve(db)
-    while pending(db):
+    while pending(db) or undelivered(db):
         time.sleep(0.1)
     process.send_signal(signal.SIGTERM)
     process.wait()
+    if lateness is not None:
+        lateness.update(lateness_of(db, commits.finish()))
+    else:
+        commits.finish()
     with sqlite3.connect(db) as connection:
         late = [row[0] for row in connection.execute("SELECT late_by_seconds FROM timers")]
         per_incident = Counter(
@@ -349,6 +423,85 @@ def pg_case(url: str, folder: Path, count: int, replicas: int) -> tuple[list[flo
     return [float(x) for x in late], lost, doubled
 
 
+BARE_JOBS = """
+import sys, time
+from datetime import UTC, datetime, timedelta
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
+
+def fire(timer_id, incident_id):
+    pass
+
+scheduler = BackgroundScheduler(timezone=UTC, executors={"default": ThreadPoolExecutor(1)})
+due = datetime.now(UTC) + timedelta(minutes=5)
+for n in range(int(sys.argv[1])):
+    scheduler.add_job(fire, DateTrigger(run_date=due, timezone=UTC),
+                      args=[n, f"INC-2026-{n:04d}"], id=f"timer-{n}",
+                      misfire_grace_time=None, coalesce=False)
+scheduler.start()
+time.sleep(60)
+"""
+
+
+def rss_kb(pid: int, field: str = "RssAnon") -> int:
+    """Resident memory of the process, KB: RssAnon (its own heap, without the database
+    pages SQLite's mmap reads, which the system can drop) by default."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    return 0
+
+
+def settled_rss(process: subprocess.Popen[bytes], *, at_least: float = 4.0) -> int:
+    """(RssAnon, VmRSS) once it has not grown for a second (after `at_least` seconds)."""
+    started, last, steady = time.monotonic(), -1, 0
+    while True:
+        time.sleep(0.25)
+        now = rss_kb(process.pid)
+        steady = steady + 1 if now == last else 0
+        last = now
+        if steady >= 4 and time.monotonic() - started >= at_least:
+            return now, rss_kb(process.pid, "VmRSS")
+
+
+def memory_case(folder: Path, source: Path, count: int) -> None:
+    """RSS of `serve` holding `count` pending timers (due in 5 minutes, inside the sync's
+    horizon: each has its APScheduler job) vs a bare APScheduler holding `count` jobs with
+    the same arguments; and each with no timers, for what the jobs themselves cost."""
+    results: dict[tuple[str, int], tuple[int, int]] = {}
+    for timers in (0, count):
+        db = folder / f"memory-{timers}.db"
+        with sqlite3.connect(source) as original, sqlite3.connect(db) as duplicate:
+            original.backup(duplicate)
+        with sqlite3.connect(db) as connection:
+            due = format_utc(datetime.now(UTC) + timedelta(minutes=5))
+            connection.execute("UPDATE timers SET due_at = ?", (due,))
+            if not timers:
+                connection.execute("UPDATE timers SET retired_at = ?", (due,))
+        process = serve(db)
+        results["serve", timers] = settled_rss(process)
+        process.send_signal(signal.SIGTERM)
+        process.wait()
+        bare = subprocess.Popen([sys.executable, "-c", BARE_JOBS, str(timers)])
+        results["bare", timers] = settled_rss(bare)
+        bare.kill()
+        bare.wait()
+    (ours, ours_all), (bare_rss, bare_all) = results["serve", count], results["bare", count]
+    jobs_ours = results["serve", count][0] - results["serve", 0][0]
+    jobs_bare = results["bare", count][0] - results["bare", 0][0]
+    print(f"memory: {count} pending timers, resident (RssAnon: without mapped database pages)")
+    print(
+        f"  crisiscomm serve {ours / 1024:6.1f} MB vs bare APScheduler {bare_rss / 1024:6.1f} MB"
+        f" = {ours / bare_rss:.2f}x (target <= 1.5x); VmRSS {ours_all / 1024:.1f} MB vs"
+        f" {bare_all / 1024:.1f} MB = {ours_all / bare_all:.2f}x"
+    )
+    print(
+        f"  the jobs alone (minus each with none): serve {jobs_ours / 1024:.1f} MB vs bare"
+        f" {jobs_bare / 1024:.1f} MB = {jobs_ours / max(jobs_bare, 1):.2f}x"
+    )
+
+
 def ratio(ours: list[float], reference: list[float]) -> str:
     """`4.7x`: two significant digits, however small or large."""
     return f"{p99(ours) / max(p99(reference), 1e-6):.2g}x"
@@ -369,7 +522,8 @@ def run_case(case: str, folder: Path, source: Path, count: int) -> None:
             original.backup(duplicate)
     shape = "burst" if case == "burst" else "spread"
     schedule(db, dues_for(shape, count, datetime.now(UTC) + timedelta(seconds=LEAD)))
-    late, lost, doubled = run_ours(db, kill_half_way=case == "kill", count=count)
+    moments: Lateness = {}
+    late, lost, doubled = run_ours(db, kill_half_way=case == "kill", count=count, lateness=moments)
     if case == "kill":
         print(f"kill: {count} timers, serve SIGKILLed half way and restarted")
         print(f"  crisiscomm serve: {percentiles(late)}  lost {lost}  doubled {doubled}")
@@ -381,6 +535,9 @@ def run_case(case: str, folder: Path, source: Path, count: int) -> None:
     window = "in the same second" if case == "burst" else "within 10 s"
     print(f"{case}: {count} timers due {window}")
     print(f"  crisiscomm serve:        {percentiles(late)}  lost {lost}  doubled {doubled}")
+    for moment in ("commit", "delivery"):
+        if moments.get(moment):
+            print(f"    {moment + ' lateness:':<21} {percentiles(moments[moment])}")
     print(f"  same-work reference:     {percentiles(rows)}")
     print(f"  bare baseline (context): {percentiles(bare)}")
     if case == "spread":
@@ -406,7 +563,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--timers", type=int, default=10_000)
     parser.add_argument(
-        "--cases", default="spread,burst,kill,pg", help="comma-separated, of spread,burst,kill,pg"
+        "--cases",
+        default="spread,burst,kill,memory,pg",
+        help="comma-separated, of spread,burst,kill,memory,pg",
     )
     parser.add_argument("--pg", default=os.environ.get("CRISISCOMM_TEST_PG_URL", ""))
     parser.add_argument("--pg-timers", type=int, default=3_000)
@@ -415,11 +574,16 @@ def main() -> int:
     cases = arguments.cases.split(",")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        sqlite_cases = [case for case in cases if case != "pg"]
+        sqlite_cases = [case for case in cases if case not in ("pg", "memory")]
         if sqlite_cases:
             source = setup(folder, count)  # set up once, copied for each case
             for case in sqlite_cases:
                 run_case(case, folder, source, count)
+        if "memory" in cases:
+            source = folder / "timers.db"
+            if not source.is_file():
+                source = setup(folder, count)
+            memory_case(folder, source, count)
         if "pg" in cases:
             if not arguments.pg:
                 print("pg: skipped (give --pg URL or set CRISISCOMM_TEST_PG_URL)")

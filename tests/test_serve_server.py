@@ -128,6 +128,31 @@ def test_delivery_waits_while_timers_fire(
     assert store.outbox_counts()["pending"] == 0
 
 
+def test_delivery_takes_turns_with_a_steady_stream_of_firings(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Waiting for the firings before every row starved the deliveries when timers fired
+    without pause (1,000 a second: notifications seconds late). The delivery waits for
+    the firing pass in hand once, then sends for a turn of DELIVERY_TURN_SECONDS."""
+    waits: list[float | None] = []
+
+    class Firing:
+        def wait(self, timeout: float | None = None) -> bool:
+            waits.append(timeout)
+            return True  # the pass in hand ended; the next one starts at once
+
+    now = [100.0]
+    monkeypatch.setattr(server, "_idle", Firing())
+    monkeypatch.setattr(serve.server.time, "monotonic", lambda: now[0])
+    for _row in range(5):  # rows within one turn: one wait, for the first
+        server._not_firing()
+        now[0] += serve.server.DELIVERY_TURN_SECONDS / 10
+    assert waits == [serve.server.MAX_DELIVERY_WAIT_SECONDS]
+    now[0] += serve.server.DELIVERY_TURN_SECONDS  # the turn is over: the firings' turn
+    server._not_firing()
+    assert len(waits) == 2
+
+
 def test_a_stop_during_start_up_stops_it(db: Path, store: Store) -> None:
     """A SIGTERM while serve still reads its channels used to be lost: it ran on."""
     running = Server(target=str(db), sync_interval=0.2)

@@ -3,35 +3,107 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from crisiscomm.cli.common import db_option, echo_json, incident_json, json_option, open_db
 
+DEFAULT_LIMIT = 50  # incidents a page of `list` and `status` shows
+
+
+def _positive(_context: click.Context, _param: click.Parameter, value: str | None) -> int:
+    from crisiscomm.i18n import _
+
+    if value is None:
+        return DEFAULT_LIMIT
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise click.BadParameter(
+            _("'{value}' is not a whole number of incidents above 0, e.g. --limit 100").format(
+                value=value
+            )
+        )
+    return number
+
+
+def page_options(command: Any) -> Any:
+    """`--limit N` and `--after ID`: one page of a long list."""
+    command = click.option(
+        "--after",
+        metavar="ID",
+        help="Start after this incident (the next page, as the line under a list says).",
+    )(command)
+    return click.option(
+        "--limit",
+        metavar="N",
+        callback=_positive,
+        help=f"Show at most N incidents (default {DEFAULT_LIMIT}).",
+    )(command)
+
+
+def more_line(*, more: int, last: str, flags: str) -> str:
+    """The line under a page: how many more there are and how to see them."""
+    from crisiscomm.i18n import _
+    from crisiscomm.store.listing import MORE_COUNTED
+
+    if more > MORE_COUNTED:
+        return _(
+            "... more than {more} more; the next page: crisiscomm {flags} --after {last}"
+        ).format(more=f"{MORE_COUNTED:,}", flags=flags, last=last)
+    return _("... {more} more; the next page: crisiscomm {flags} --after {last}").format(
+        more=f"{more:,}", flags=flags, last=last
+    )
+
+
+def after_id(store: Any, after: str | None) -> str | None:
+    """The incident id `--after` names, checked (a usage error when there is none)."""
+    if after is None:
+        return None
+    return str(store.get_incident(after.strip().upper(), statements=False).id)
+
 
 @click.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Closed incidents too.")
+@page_options
 @db_option
 @json_option
-def list_incidents(show_all: bool, db: str | None, as_json: bool) -> int:
+def list_incidents(
+    show_all: bool, limit: int, after: str | None, db: str | None, as_json: bool
+) -> int:
     """List incidents, newest first (open ones only unless --all).
 
+    A page at a time: the first --limit (default 50) incidents, then a line saying how many
+    more there are and the command for the next page (--after the last one shown).
+
     \b
-    Example:
+    Examples:
       crisiscomm list --all --json
+      crisiscomm list --all --limit 100 --after INC-2026-0042
     """
-    from crisiscomm.engine import service
     from crisiscomm.i18n import _
 
     with open_db(db) as store:
-        incidents = service.list_incidents(store=store, open_only=not show_all)
+        from crisiscomm.store.listing import MORE_COUNTED
+
+        start = after_id(store, after)
+        incidents = store.incident_page(limit=limit, open_only=not show_all, after=start)
+        more = 0
+        if len(incidents) == limit:
+            more = store.count_incidents(
+                open_only=not show_all, after=incidents[-1].id, up_to=MORE_COUNTED
+            )
     if as_json:
         echo_json([incident_json(i) for i in incidents])
         return 0
     if not incidents:
-        click.echo(
-            _("No open incidents. Open one with: crisiscomm open-incident PLAYBOOK --title ...")
-        )
+        if start is None:
+            click.echo(
+                _("No open incidents. Open one with: crisiscomm open-incident PLAYBOOK --title ...")
+            )
         return 0
     for incident in incidents:
         status = (
@@ -44,6 +116,9 @@ def list_incidents(show_all: bool, db: str | None, as_json: bool) -> int:
             f"{incident.playbook_id:<16}",
         ]
         click.echo("  ".join([*columns, incident.title]))
+    if more:
+        flags = "list" + (" --all" if show_all else "") + f" --limit {limit}"
+        click.echo(more_line(more=more, last=incidents[-1].id, flags=flags))
     return 0
 
 

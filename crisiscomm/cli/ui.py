@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from crisiscomm.cli.common import actor_option, db_option, echo_json, json_option, open_db
+from crisiscomm.cli.listing import after_id, more_line, page_options
 
 if TYPE_CHECKING:
     from crisiscomm.ui.readmodel import Board, IncidentLine
@@ -64,6 +65,7 @@ def _filtered(board: Board, playbook: str | None, severity: str | None, owner: s
 @click.option("--severity", metavar="LEVEL", help="Only incidents of this severity.")
 @click.option("--owner", metavar="TEXT", help="Only incidents whose owner (role or name) has TEXT.")
 @click.option("--no-color", is_flag=True, help="Plain text, no colour.")
+@page_options
 @db_option
 @json_option
 def status(
@@ -72,15 +74,21 @@ def status(
     severity: str | None,
     owner: str | None,
     no_color: bool,
+    limit: int,
+    after: str | None,
     db: str | None,
     as_json: bool,
 ) -> int:
     """Every open incident in one table: state, owner, next deadline, clearance, dead letters.
 
+    A page of --limit (default 50) incidents, newest first, then a line saying how many more
+    there are and the command for the next page; the filters apply to the page.
+
     \b
     Examples:
       crisiscomm status
       crisiscomm status --owner dilnoza --json
+      crisiscomm status --all --limit 20 --after INC-2026-0042
     """
     from crisiscomm.cli.validate import use_color
     from crisiscomm.clock import SystemClock
@@ -88,8 +96,9 @@ def status(
 
     now = SystemClock().now()
     with open_db(db) as store:
+        start = after_id(store, after)
         board = _filtered(
-            readmodel.board(store=store, open_only=not show_all, now=now),
+            readmodel.board(store=store, open_only=not show_all, now=now, limit=limit, after=start),
             playbook,
             severity,
             owner,
@@ -118,6 +127,9 @@ def status(
         from crisiscomm.ui.render import status_plain
 
         click.echo(status_plain(board, now), nl=False)
+    if board.more:
+        flags = "status" + (" --all" if show_all else "") + f" --limit {limit}"
+        click.echo(more_line(more=board.more, last=board.incidents[-1].id, flags=flags))
     return 0
 
 

@@ -29,6 +29,7 @@ from crisiscomm.i18n import _
 from crisiscomm.store.dialect import Dialect, SQLiteDialect, dialect_for
 from crisiscomm.store.events import EventTables
 from crisiscomm.store.incidents import IncidentTables
+from crisiscomm.store.listing import IncidentPages
 from crisiscomm.store.outbox import OutboxTables
 from crisiscomm.store.privacy import InboxPeopleTables
 from crisiscomm.store.search import InboxSearchTables
@@ -159,7 +160,13 @@ def account_name() -> str:
 
 
 class Store(
-    InboxPeopleTables, InboxSearchTables, IncidentTables, EventTables, TimerTables, OutboxTables
+    InboxPeopleTables,
+    InboxSearchTables,
+    IncidentTables,
+    IncidentPages,
+    EventTables,
+    TimerTables,
+    OutboxTables,
 ):
     """One open database. Use `open_store`; close it, or use it as a context manager."""
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from crisiscomm.clock import parse_utc
 from crisiscomm.i18n import _
+from crisiscomm.store.listing import MORE_COUNTED
 from crisiscomm.ui.register import RegisterSummary, register_summary
 
 if TYPE_CHECKING:
@@ -104,6 +105,7 @@ class Board:
     feed: list[FeedItem]
     outbox: dict[str, int]
     register: RegisterSummary = field(default_factory=RegisterSummary)  # ui/register.py
+    more: int = 0  # incidents after the last one listed, on the next pages
 
     @property
     def timezone(self) -> str | None:
@@ -312,9 +314,17 @@ class BoardReader:
     def __init__(self) -> None:
         self._seen: dict[str, tuple[int, IncidentRow, list[TimerRow]]] = {}
 
-    def read(self, store: Store, *, open_only: bool = True) -> Board:
+    def read(
+        self,
+        store: Store,
+        *,
+        open_only: bool = True,
+        limit: int | None = None,
+        after: str | None = None,
+    ) -> Board:
         """Every (open) incident with its next deadline, clearances and dead letters, and a
-        feed of the latest escalations and releases."""
+        feed of the latest escalations and releases; with `limit`, a page of them, from the
+        one after the incident `after`."""
         from crisiscomm.engine.service import pinned_playbook
 
         dead: dict[str, int] = {}
@@ -326,7 +336,15 @@ class BoardReader:
         lines: list[IncidentLine] = []
         feed: list[FeedItem] = []
         seen: dict[str, tuple[int, IncidentRow, list[TimerRow]]] = {}
-        listed_incidents = store.list_incidents(open_only=open_only)
+        more = 0
+        if limit is None:
+            listed_incidents = store.list_incidents(open_only=open_only)
+        else:
+            listed_incidents = store.incident_page(limit=limit, open_only=open_only, after=after)
+            if len(listed_incidents) == limit:
+                more = store.count_incidents(
+                    open_only=open_only, after=listed_incidents[-1].id, up_to=MORE_COUNTED
+                )
         hashes = {listed.id: listed.playbook_hash for listed in listed_incidents}
         unpublished = not_published(
             store,
@@ -362,7 +380,7 @@ class BoardReader:
             feed.extend(_feed(playbook, line, fired))
         self._seen = seen
         feed.sort(key=lambda item: item.at, reverse=True)
-        return Board(lines, feed[:FEED_SIZE], store.outbox_counts())
+        return Board(lines, feed[:FEED_SIZE], store.outbox_counts(), more=more)
 
 
 def _feed(playbook: Playbook, line: IncidentLine, fired: list[TimerRow]) -> list[FeedItem]:
@@ -391,11 +409,18 @@ def _feed(playbook: Playbook, line: IncidentLine, fired: list[TimerRow]) -> list
     return items
 
 
-def board(*, store: Store, open_only: bool = True, now: datetime | None = None) -> Board:
+def board(
+    *,
+    store: Store,
+    open_only: bool = True,
+    now: datetime | None = None,
+    limit: int | None = None,
+    after: str | None = None,
+) -> Board:
     """Every (open) incident with its next deadline, clearances and dead letters, and a feed
     of the latest escalations and releases; with `now`, the register's overdue items and
-    widest-spread rumours too."""
-    read = BoardReader().read(store, open_only=open_only)
+    widest-spread rumours too; with `limit`, a page of incidents from the one after `after`."""
+    read = BoardReader().read(store, open_only=open_only, limit=limit, after=after)
     if now is None:
         return read
     return replace(read, register=register_summary(store=store, now=now))
@@ -411,7 +436,7 @@ def detail(*, store: Store, incident_id: str) -> Detail:
     view = service.view(store=store, incident_id=incident_id)
     playbook = view.playbook
     incident = store.get_incident(view.incident.id)
-    dead = sum(1 for r in store.list_outbox(statuses=["dead"]) if r.incident_id == incident.id)
+    dead = store.dead_letters(incident.id)
     timers = store.timers(incident.id, pending_only=False)
     done = incident.data.get("checklist", {}).get(incident.state, {})
     checklist = [
