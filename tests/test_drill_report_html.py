@@ -124,3 +124,18 @@ def test_html_in_headless_chromium(tmp_path: Path, capsys: pytest.CaptureFixture
     start = dom.stdout.index('id="chart-timeline"')
     chart = dom.stdout[start : dom.stdout.index("</figure>", start)]
     assert "<svg" in chart and "deadlines missed" in chart
+
+
+@pytest.mark.parametrize("code", ["en", "kaa", "uz", "ru"])
+def test_a_late_promise_is_marked_in_every_language(
+    tmp_path: Path, code: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The flood drill keeps one promised update 1h20m late: its cell is red whatever the
+    report's language writes ("late by 1h20m", "1h20m keshikti", "с опозданием на ...")."""
+    page = tmp_path / "aar.html"
+    drill = str(REPO / "drills" / "flood-amu-darya.yaml")
+    assert main(["--lang", code, "drill", drill, "--format", "html", "-o", str(page)]) == 0
+    capsys.readouterr()
+    html = page.read_text(encoding="utf-8")
+    marked = [line for line in html.split("<td") if line.startswith(' class="miss">')]
+    assert any("1h20m" in cell for cell in marked), code

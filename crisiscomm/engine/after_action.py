@@ -308,7 +308,26 @@ def timeline_chart(start: datetime, span: timedelta, lanes: Lanes) -> str:
 
 
 def _is_miss(cell: str, words: Sequence[str]) -> bool:
-    return any(cell.startswith(w) or f": {w}" in cell for w in words)
+    """Whether a cell says something went wrong: it starts with one of `words` (or has it
+    after a colon); a word given as `…word` may stand anywhere in it."""
+    return any(
+        (w[1:] in cell) if w.startswith("…") else (cell.startswith(w) or f": {w}" in cell)
+        for w in words
+    )
+
+
+def _miss_words() -> tuple[str, ...]:
+    """MISS_WORDS and the same messages as the report's language writes them: the fixed
+    part of each; where a translation puts the figure first ("{late} keshikti"), that part
+    may stand anywhere in the cell (`…keshikti`)."""
+    import re
+
+    found = []
+    for text in (_("NOT MET"), _("late by {late}"), _("never"), _("missed")):
+        fixed = max(re.split(r"\{[^}]*\}", text), key=len).strip()
+        if fixed:
+            found.append(("…" + fixed) if text.startswith("{") else fixed)
+    return tuple(dict.fromkeys((*MISS_WORDS, *found)))
 
 
 def _marked(tables: Sequence[Table], words: Sequence[str]) -> list[dict[str, Any]]:
@@ -340,7 +359,7 @@ def page(
     starting with `MISS_WORDS` or with one of the `marked` words)."""
     from markupsafe import Markup
 
-    words = (*MISS_WORDS, *marked)
+    words = (*_miss_words(), *marked)
     return (
         pages.environment(Path(__file__).parent)
         .get_template(TEMPLATE)
