@@ -123,6 +123,8 @@ def _clearance(
                 hint=_("known: {names}").format(names=", ".join(sorted(roles))),
             )
             continue
+        if list(chain) == list(statement["clearance"]):
+            continue  # the chain the playbook has already: nothing changes
         changes.append(
             _("clearance of {statement}: {old} → {new}").format(
                 statement=name,
