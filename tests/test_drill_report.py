@@ -244,3 +244,26 @@ def test_every_language_keeps_the_tables_whole(
             widths = {len(re.findall(r"(?<!\\)\|", row)) for row in table}
             assert len(widths) == 1, table[:3]
             table = []
+
+
+def test_the_notification_at_confirmation_is_on_the_timeline_and_no_escalation(
+    tmp_path: Path,
+) -> None:
+    """docs/doctrine-timings.md: the minister's office is told once, for information, when
+    verification confirms the event; the report shows it as such, not as an escalation."""
+    from crisiscomm.drill.report import after_action, to_json
+    from crisiscomm.drill.scenario import load_scenario
+
+    scenario = load_scenario(REPO / "drills" / "flood-amu-darya.yaml")
+    data = to_json(after_action(run_drill(scenario, db=tmp_path / "drill.db")))
+    told = [t for t in data["timeline"] if t["type"] == "notification"]
+    assert [(t["offset"], t["text"]) for t in told] == [
+        ("T+0s", "for information: head_of_press, mes_liaison"),
+        ("T+31m", "for information: minister_office"),
+    ]
+    first_hour = format_utc(scenario.start + timedelta(hours=1))
+    assert [
+        e["offset"]
+        for e in data["escalations"]
+        if "minister_office" in e["roles"] and e["at"] <= first_hour
+    ] == []

@@ -66,6 +66,30 @@ def _local(run: DrillRun, moment: datetime) -> str:
     return statement_time(moment, run.scenario.timezone)
 
 
+def _with_notifications(timeline: list[dict[str, Any]], run: DrillRun) -> list[dict[str, Any]]:
+    """The timeline with a line for each notification a state sends on entering it (for
+    information, not an escalation: the minister's office told once at confirmation),
+    which the event log does not hold; one line per moment and roles, whatever the
+    channels and people."""
+    from crisiscomm.engine.record import offset_text
+
+    seen: dict[tuple[datetime, tuple[str, ...]], dict[str, Any]] = {}
+    for delivery in run.deliveries:
+        if delivery.kind != "on_enter" or (delivery.at, delivery.roles) in seen:
+            continue
+        seen[(delivery.at, delivery.roles)] = {
+            "at": format_utc(delivery.at),
+            "offset": offset_text(run.scenario.start, delivery.at),
+            "local": _local(run, delivery.at),
+            "actor": "crisiscomm",
+            "type": "notification",
+            "text": _("for information: {roles}").format(roles=", ".join(delivery.roles)),
+            "repeats": 1,
+        }
+    merged = [*timeline, *seen.values()]  # sorted stably: events before, at the same time
+    return sorted(merged, key=lambda row: row["at"])
+
+
 def to_json(report: AfterAction) -> dict[str, Any]:
     """The report as JSON-ready data."""
     run = report.run
@@ -88,7 +112,7 @@ def to_json(report: AfterAction) -> dict[str, Any]:
         "duration": format_duration(scenario.duration),
         "passed": report.passed,
         "wall_seconds": round(run.wall_seconds, 4),
-        "timeline": record["timeline"],
+        "timeline": _with_notifications(record["timeline"], run),
         "injects": [{**i, "local": _local(run, parse_utc(i["at"]))} for i in report.injects],
         "kpis": report.kpis,
         "objectives": report.objectives,
