@@ -334,3 +334,12 @@ def test_a_media_answer_in_a_drill_goes_out_only_as_cleared(tmp_path: Path, writ
     assert refused.command == "inbox answer journalist"
     assert "is not cleared: waiting for head_of_press" in refused.message
     assert {a.inject_id: a.status for a in run.answered}["journalist"] == "new"
+
+
+@pytest.mark.parametrize("key", ["severity: high", "overrides: {cadence: {follow_up: 1h}}"])
+def test_track_settings_at_the_top_of_a_drill_of_tracks_are_findings(
+    write: Write, key: str
+) -> None:
+    message = _findings(write("drills/x.yaml", BASE.replace("tracks:", f"{key}\ntracks:")))
+    assert "x.yaml:5:" in message
+    assert "belongs to a track when the drill lists `tracks`" in message

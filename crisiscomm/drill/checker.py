@@ -147,6 +147,13 @@ class Checker:
             )
             return None
         listed = document.get("tracks")
+        for key in ("severity", "overrides", "exercise_facts"):
+            if listed is not None and key in document:
+                self.problem(
+                    _("`{key}` belongs to a track when the drill lists `tracks`").format(key=key),
+                    key,
+                    hint=_("move it under the track it is for"),
+                )
         if listed is None and "playbook" not in document:
             self.problem(_("a drill needs `playbook` (one incident) or `tracks` (several)"))
             return None
