@@ -534,6 +534,12 @@ def test_every_register_command_acts_in_ones_own_name_where_the_office_says_so(
     assert cli("inbox", "assign", item, "qjumaniyazov", "--as", "qjumaniyazov")[0] == 0
     assigned = store.inbox_events(item)[-1]
     assert assigned.actor == "qjumaniyazov" and assigned.data["entered_by"] == store.identity()
+    post = add(cli, "post", "ru")  # not linked yet
+    for args in (("inbox", "reach", post, "500"), ("inbox", "link", post, incident)):
+        code, _out, err = cli(*args, "--as", "qjumaniyazov")
+        assert code == 0, err
+        done = store.inbox_events(post)[-1]
+        assert (done.actor, done.data["entered_by"]) == ("qjumaniyazov", store.identity())
     strict = (REPO / "office.yaml").read_text(encoding="utf-8")
     strict = strict.replace("  acting_for: allowed\n", "  acting_for: refused\n")
     (tmp_path / "office.yaml").write_text(strict, encoding="utf-8")

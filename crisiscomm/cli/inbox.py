@@ -386,10 +386,12 @@ def link(item_id: str, incident_id: str, actor: str | None, db: str | None) -> i
 
     _register, office = _setup()
     with open_db(db) as store:
+        who, entered_by = acting(store, office, actor)
         link_item(
             store=store,
             clock=SystemClock(),
-            actor=acting(store, office, actor)[0],
+            actor=who,
+            entered_by=entered_by,
             item_id=item_id,
             incident_id=incident_id,
         )
@@ -416,11 +418,13 @@ def reach(item_id: str, views: int, actor: str | None, db: str | None) -> int:
 
     register, office = _setup()
     with open_db(db) as store:
+        who, entered_by = acting(store, office, actor)
         item = record_reach(
             store=store,
             register=register,
             clock=SystemClock(),
-            actor=acting(store, office, actor)[0],
+            actor=who,
+            entered_by=entered_by,
             item_id=item_id,
             views=views,
             office=office,
@@ -497,12 +501,23 @@ def erase(
         raise UsageError(_("give an item id, or --expired (not both)"))
     register, office = _setup()
     with open_db(db) as store:
-        who = acting(store, office, actor)[0]
+        who, entered_by = acting(store, office, actor)
         if item_id is None:
-            erased = erase_expired(store=store, register=register, clock=SystemClock(), actor=who)
+            erased = erase_expired(
+                store=store,
+                register=register,
+                clock=SystemClock(),
+                actor=who,
+                entered_by=entered_by,
+            )
         else:
             erase_person(
-                store=store, clock=SystemClock(), actor=who, item_id=item_id, reason=reason or ""
+                store=store,
+                clock=SystemClock(),
+                actor=who,
+                item_id=item_id,
+                reason=reason or "",
+                entered_by=entered_by,
             )
             erased = [item_id]
     for erased_id in erased:
@@ -533,11 +548,13 @@ def export_person(name_or_contact: str, actor: str | None, db: str | None) -> in
 
     _register, office = _setup()
     with open_db(db) as store:
+        who, entered_by = acting(store, office, actor)
         found = export(
             store=store,
             clock=SystemClock(),
-            actor=acting(store, office, actor)[0],
+            actor=who,
             typed=name_or_contact,
+            entered_by=entered_by,
         )
     echo_json(found)
     if not found:

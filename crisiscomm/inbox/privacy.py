@@ -68,7 +68,14 @@ def person_view(
 
 
 def erase(
-    *, store: Store, clock: Clock, actor: str, item_id: str, reason: str, at: datetime | None = None
+    *,
+    store: Store,
+    clock: Clock,
+    actor: str,
+    item_id: str,
+    reason: str,
+    at: datetime | None = None,
+    entered_by: str | None = None,
 ) -> InboxItem:
     """Erase the name and contact behind an item, recording who, when and why; refused,
     nothing changed, for an unknown item, one without personal data, or one erased."""
@@ -91,13 +98,23 @@ def erase(
             )
         )
     data = {**before.data, "person_erased_at": format_utc(now)}
-    event = NewEvent(now, actor, "inbox.erased", {"person": person.ref, "reason": why})
+    erased = {"person": person.ref, "reason": why}
+    if entered_by is not None:
+        erased["entered_by"] = entered_by
+    event = NewEvent(now, actor, "inbox.erased", erased)
     return store.erase_inbox_person(
         item=replace(before, data=data), before=before, event=event, ref=person.ref
     )
 
 
-def erase_expired(*, store: Store, register: Register, clock: Clock, actor: str) -> list[str]:
+def erase_expired(
+    *,
+    store: Store,
+    register: Register,
+    clock: Clock,
+    actor: str,
+    entered_by: str | None = None,
+) -> list[str]:
     """Erase the personal data of every item closed longer ago than the register's
     retention period; the ids erased, in one commit."""
     if not register.retention:
@@ -112,11 +129,21 @@ def erase_expired(*, store: Store, register: Register, clock: Clock, actor: str)
     reason = _("the retention period ended")
     with store.batch():
         for item_id in expired:
-            erase(store=store, clock=clock, actor=actor, item_id=item_id, reason=reason, at=now)
+            erase(
+                store=store,
+                clock=clock,
+                actor=actor,
+                item_id=item_id,
+                reason=reason,
+                at=now,
+                entered_by=entered_by,
+            )
     return expired
 
 
-def export_person(*, store: Store, clock: Clock, actor: str, typed: str) -> list[dict[str, Any]]:
+def export_person(
+    *, store: Store, clock: Clock, actor: str, typed: str, entered_by: str | None = None
+) -> list[dict[str, Any]]:
     """What the register holds on the person a name or contact names: per item, the
     personal data, the item and its log. Each item's log records the export."""
     matched = [(i, p) for i, p in store.inbox_people_held() if _names(p, typed)]
@@ -125,7 +152,10 @@ def export_person(*, store: Store, clock: Clock, actor: str, typed: str) -> list
     with store.batch():
         for item_id, person in matched:
             item = store.get_inbox_item(item_id)
-            event = NewEvent(now, actor, "inbox.exported", {"person": person.ref})
+            exported = {"person": person.ref}
+            if entered_by is not None:
+                exported["entered_by"] = entered_by
+            event = NewEvent(now, actor, "inbox.exported", exported)
             item = store.commit_inbox_item(item=item, before=item, events=[event])
             found.append(_export(store, item, person))
     return found

@@ -296,15 +296,25 @@ def act(
     return store.commit_inbox_item(item=item, before=before, events=[event], timers=timers)
 
 
-def link(*, store: Store, clock: Clock, actor: str, item_id: str, incident_id: str) -> InboxItem:
-    """Link an item to an incident (an unknown incident is refused)."""
+def link(
+    *,
+    store: Store,
+    clock: Clock,
+    actor: str,
+    item_id: str,
+    incident_id: str,
+    entered_by: str | None = None,
+) -> InboxItem:
+    """Link an item to an incident (an unknown incident is refused); `entered_by` as for
+    `act`."""
     before = store.get_inbox_item(item_id)
     store.get_incident(incident_id, statements=False)
     if incident_id in store.inbox_links(item_id):
         raise RefusedError(
             _("{item} is linked to {incident} already").format(item=item_id, incident=incident_id)
         )
-    event = NewEvent(clock.now(), actor, "inbox.linked", {"incident": incident_id})
+    linked = {"incident": incident_id, **({"entered_by": entered_by} if entered_by else {})}
+    event = NewEvent(clock.now(), actor, "inbox.linked", linked)
     return store.commit_inbox_item(item=before, before=before, events=[event], links=[incident_id])
 
 
@@ -317,6 +327,7 @@ def record_reach(
     item_id: str,
     views: int,
     office: Any = None,
+    entered_by: str | None = None,
 ) -> InboxItem:
     """Record a post's reach now; past the threshold its check deadline starts to run and,
     with the `office`, the head of press is told (notices.py) in the same commit."""
@@ -331,6 +342,8 @@ def record_reach(
     data["reach"] = [*(data.get("reach") or []), [format_utc(now), views]]
     item = replace(before, reach=views, data=data)
     event: dict[str, Any] = {"views": views}
+    if entered_by is not None:
+        event["entered_by"] = entered_by
     timers: list[NewTimer] = []
     notices: list[OutboxMessage] = []
     threshold = norm.reach_threshold if norm else None
