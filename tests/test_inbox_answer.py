@@ -535,8 +535,8 @@ def test_every_register_command_acts_in_ones_own_name_where_the_office_says_so(
     assigned = store.inbox_events(item)[-1]
     assert assigned.actor == "qjumaniyazov" and assigned.data["entered_by"] == store.identity()
     post = add(cli, "post", "ru")  # not linked yet
-    for args in (("inbox", "reach", post, "500"), ("inbox", "link", post, incident)):
-        code, _out, err = cli(*args, "--as", "qjumaniyazov")
+    for step in (("inbox", "reach", post, "500"), ("inbox", "link", post, incident)):
+        code, _out, err = cli(*step, "--as", "qjumaniyazov")
         assert code == 0, err
         done = store.inbox_events(post)[-1]
         assert (done.actor, done.data["entered_by"]) == ("qjumaniyazov", store.identity())
