@@ -30,10 +30,11 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from crisiscomm.clock import SimulatedClock, format_utc  # noqa: E402
 from crisiscomm.engine import service  # noqa: E402
+from crisiscomm.publish.folder import swap_in  # noqa: E402
 from crisiscomm.publish.incremental import republish  # noqa: E402
 from crisiscomm.publish.pages import SiteOptions  # noqa: E402
 from crisiscomm.publish.record import read_record  # noqa: E402
-from crisiscomm.publish.site import publish, site_files, swap_in  # noqa: E402
+from crisiscomm.publish.site import publish, site_files  # noqa: E402
 from crisiscomm.store import open_store  # noqa: E402
 from crisiscomm.store.rows import NewEvent  # noqa: E402
 

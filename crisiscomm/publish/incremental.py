@@ -20,7 +20,6 @@ one the state describes (a `publish` from cron swapped in another), it builds in
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import threading
@@ -30,18 +29,23 @@ from typing import TYPE_CHECKING
 
 from crisiscomm.errors import UsageError
 from crisiscomm.i18n import _
+from crisiscomm.publish.folder import (
+    content_digest,
+    prepare_out,
+    site_digest,
+    site_lock,
+    swap_in,
+    switch_link,
+    write_file,
+)
 from crisiscomm.publish.pages import SiteOptions
 from crisiscomm.publish.record import PublicIncident, PublicRecord, public_incident, read_record
 from crisiscomm.publish.site import (
     Published,
+    SiteMemo,
     changed_files,
     local_time_month,
-    prepare_out,
-    site_lock,
     site_parts,
-    swap_in,
-    switch_link,
-    write_file,
 )
 
 if TYPE_CHECKING:
@@ -62,18 +66,7 @@ class SiteState:
     owned: dict[str, tuple[str, ...]] = field(default_factory=dict)
     languages: tuple[str, ...] = ()
     drill_only: bool = False
-
-
-def _sha(content: bytes) -> bytes:
-    return hashlib.sha256(content).digest()
-
-
-def _site_digest(digests: dict[str, bytes]) -> str:
-    """The site's name, as `site._digest` computes it from the bytes."""
-    digest = hashlib.sha256()
-    for path in sorted(digests):
-        digest.update(path.encode("utf-8") + b"\0" + digests[path])
-    return digest.hexdigest()[:16]
+    memo: SiteMemo = field(default_factory=SiteMemo)  # what unchanged incidents rendered to
 
 
 def _drill_only(record: PublicRecord) -> bool:
@@ -99,7 +92,7 @@ def republish(
 
     out = out.absolute()
     with site_lock(out):
-        versions = {row.id: row.version for row in store.list_incidents()}
+        versions = store.incident_versions()
         live = Path(os.path.realpath(out)) if out.is_symlink() else None
         if state is None or state.options != options or live != state.target:
             return _full(store, out, options, versions)
@@ -121,7 +114,10 @@ def republish(
         record = _record(incidents)
         if record.languages != state.languages or _drill_only(record) != state.drill_only:
             return _full(store, out, options, versions)  # every page's frame changes
-        files, owned = changed_files(record, options, incidents=moved, months=months)
+        state.memo.forget(moved)
+        files, owned = changed_files(
+            record, options, incidents=moved, months=months, memo=state.memo
+        )
         digests = dict(state.digests)
         for incident_id in moved:
             for path in state.owned.get(incident_id, ()):
@@ -131,7 +127,7 @@ def republish(
                 digests.pop(f"{code}/{month}.html", None)
         written = {}
         for path, content in files.items():
-            sha = _sha(content)
+            sha = content_digest(content)
             if state.digests.get(path) != sha:
                 written[path] = content
             digests[path] = sha
@@ -146,6 +142,7 @@ def republish(
             owned_now,
             record.languages,
             _drill_only(record),
+            state.memo,
         )
         published = Published(
             path=out,
@@ -166,17 +163,19 @@ def _full(
 ) -> tuple[Published, SiteState]:
     """A full build, and the state that lets the next republish be incremental."""
     record = read_record(store)
-    files, owned = site_parts(record, options)
+    memo = SiteMemo()
+    files, owned = site_parts(record, options, memo)
     target, changed = swap_in(files, out, locked=True)
     state = SiteState(
         options,
         Path(os.path.realpath(target)),
         versions,
         {i.id: i for i in record.incidents},
-        {path: _sha(content) for path, content in files.items()},
+        {path: content_digest(content) for path, content in files.items()},
         owned,
         record.languages,
         _drill_only(record),
+        memo,
     )
     published = Published(
         path=out,
@@ -195,7 +194,7 @@ def _swap_changed(
     """A new folder: hard links to the live folder's unchanged files, the `written` ones
     new; then the link swapped. Returns the new folder."""
     parent = prepare_out(out)
-    target = parent / f".{out.name}.{_site_digest(digests)}"
+    target = parent / f".{out.name}.{site_digest(digests)}"
     if target == live:
         return live
     staging = parent / f".{out.name}.tmp-{os.getpid()}"

@@ -27,6 +27,7 @@ __all__ = [
     "environment",
     "interface_language",
     "local_time",
+    "macro",
     "render",
     "rfc3339",
     "words",
@@ -83,6 +84,13 @@ def environment() -> Any:
 def render(template: str, **values: Any) -> bytes:
     """A template rendered as UTF-8 bytes."""
     return str(environment().get_template(template).render(**values)).encode("utf-8")
+
+
+@cache
+def macro(template: str, name: str) -> Any:
+    """A macro of a template, called from Python: a fragment rendered (and escaped) once,
+    kept, and placed into pages as it is (`lines.html`)."""
+    return getattr(environment().get_template(template).module, name)
 
 
 def interface_language(code: str) -> str:

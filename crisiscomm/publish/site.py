@@ -1,4 +1,4 @@
-"""The whole public site as bytes, and the swap that puts a new one in place at once.
+"""The whole public site as bytes: the same record gives the same bytes.
 
 Layout (every link relative, so the folder works from any address or from disk):
 
@@ -9,19 +9,24 @@ Layout (every link relative, so the folder works from any address or from disk):
     LANG/feed.xml              Atom (RFC 4287), the newest statements
     cap/INC-2026-0001-holding-v1.xml   one CAP 1.2 message per released statement
 
-`--out DIR` is a symbolic link to a sibling folder named by the site's content hash
-(`.DIR.3f2a...`): a new site is written in full beside the old one, then the link is
-replaced in one `os.replace`, so a reader sees the old site or the new one, never half.
+What is derived from one incident (its statements' views, its line on the front page, its
+months, its feed candidates) is kept in a `SiteMemo` under the incident's id, valid while
+the incident is the same object: a republish (incremental.py) keeps the memo and the
+unchanged incidents, so it derives again only what the changed incident touches.
+
+A full build of a large record renders half of the incidents' own pages and CAP messages
+in a forked process (the other core) while this one renders the rest and the shared pages;
+a process that cannot fork, has other threads (`serve`) or whose helper dies renders them
+itself: the bytes are the same either way. `folder.py` puts the files in place.
 """
 
 from __future__ import annotations
 
-import hashlib
+import heapq
+import multiprocessing
 import os
-import shutil
-from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -29,11 +34,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from crisiscomm.errors import UsageError
-from crisiscomm.i18n import LANGUAGE_NAMES, _
+from crisiscomm.i18n import LANGUAGE_NAMES
 from crisiscomm.publish.cap import cap_messages, cap_path
+from crisiscomm.publish.folder import swap_in
 from crisiscomm.publish.notices import notice_text, notice_view
-from crisiscomm.publish.pages import CSS, SiteOptions, local_time, render, rfc3339, words
+from crisiscomm.publish.pages import CSS, SiteOptions, local_time, macro, render, rfc3339, words
 from crisiscomm.publish.record import PublicIncident, PublicRecord, PublicStatement, read_record
 
 if TYPE_CHECKING:
@@ -41,21 +46,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Published",
+    "SiteMemo",
     "changed_files",
     "local_time_month",
-    "prepare_out",
     "publish",
     "site_files",
-    "site_lock",
     "site_parts",
-    "swap_in",
-    "switch_link",
-    "write_file",
 ]
 
 RECENT = 20  # closed incidents on the front page; the archive has them all
 FEED_ENTRIES = 50  # statements in a feed; the archive has them all
 SUMMARY_LENGTH = 240
+PARALLEL_FROM = 200  # incidents from which a full build renders on two cores
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,11 @@ def _summary(text: str) -> str:
     return first if len(first) <= SUMMARY_LENGTH else first[: SUMMARY_LENGTH - 1] + "…"
 
 
+def _newest_first(statement: PublicStatement) -> tuple[datetime, str, str, int]:
+    """The record's order of statements (`PublicRecord.statements`), as a sort key."""
+    return (statement.released_at, statement.incident_id, statement.statement, statement.version)
+
+
 class _View(dict[str, Any]):
     """A page's data: Jinja reads `view.name` as an attribute first. The dict is its own
     attribute namespace, so that read is found at once, where a plain dict (or a
@@ -95,34 +102,45 @@ class _View(dict[str, Any]):
         self.__dict__ = self
 
 
+class SiteMemo:
+    """What was derived from each incident for the pages, by incident id; an entry is
+    valid while its incident is the same object (a changed incident is a new one)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[PublicIncident, dict[Any, Any]]] = {}
+
+    def of(self, incident: PublicIncident) -> dict[Any, Any]:
+        """The incident's derived values (empty when it is new or changed)."""
+        entry = self._entries.get(incident.id)
+        if entry is None or entry[0] is not incident:
+            entry = self._entries[incident.id] = (incident, {})
+        return entry[1]
+
+    def forget(self, incident_ids: Iterable[str]) -> None:
+        """Drop what was derived from these incidents (changed or gone)."""
+        for incident_id in incident_ids:
+            self._entries.pop(incident_id, None)
+
+
 class _Site:
     """Renders the pages of one record; `files` maps a path in the site to its bytes and
     `owned` each incident to the paths of its own pages and CAP messages."""
 
-    def __init__(self, record: PublicRecord, options: SiteOptions) -> None:
+    def __init__(
+        self, record: PublicRecord, options: SiteOptions, memo: SiteMemo | None = None
+    ) -> None:
         self.record = record
         self.options = options
+        self.memo = memo if memo is not None else SiteMemo()
         self.files: dict[str, bytes] = {}
         self.owned: dict[str, tuple[str, ...]] = {}
-        self.views: dict[tuple[str, str], Any] = {}
         self.codes = list(record.languages)
         self.drill_only = record.exercise or (
             bool(record.incidents) and all(i.exercise for i in record.incidents)
         )
         self.by_id = {i.id: i for i in record.incidents}
         self.titles = {c: words(c, options.title)["site"] for c in self.codes}
-        # language -> month -> statements, and language -> statements, newest first
-        self.months: dict[str, dict[str, list[PublicStatement]]] = defaultdict(
-            lambda: defaultdict(list)
-        )
-        self.newest: dict[str, list[PublicStatement]] = defaultdict(list)
-        for statement in record.statements:
-            incident = self.by_id[statement.incident_id]
-            month = local_time_month(statement, incident.timezone)
-            for code in incident.languages:
-                if code in statement.texts:
-                    self.months[code][month].append(statement)
-                    self.newest[code].append(statement)
+        self._month_index: dict[str, dict[str, list[list[PublicStatement]]]] | None = None
 
     def common(self, code: str, page: str, codes: list[str], **extra: Any) -> dict[str, Any]:
         w = words(code, self.options.title)
@@ -139,26 +157,28 @@ class _Site:
             **extra,
         }
 
+    def _derived(
+        self, incident: PublicIncident, key: Any, make: Callable[..., Any], *args: Any
+    ) -> Any:
+        """`make(*args)`, derived once from `incident` (kept in the memo under `key`)."""
+        known = self.memo.of(incident)
+        if key not in known:
+            known[key] = make(*args)
+        return known[key]
+
     def statement_view(self, s: PublicStatement, code: str) -> Any:
-        known = self.views.get((s.key, code))
-        if known is None:
-            incident = self.by_id[s.incident_id]
-            known = self.views[s.key, code] = self._statement_view(s, incident, code)
-        return known
+        incident = self.by_id[s.incident_id]
+        return self._derived(
+            incident, ("view", s.key, code), self._statement_view, s, incident, code
+        )
 
     def _statement_view(self, s: PublicStatement, incident: PublicIncident, code: str) -> Any:
         zone = incident.timezone
         return _View(
             {
+                **self._item(s, incident, code),
                 "key": s.key,
-                "title": s.titles[code],
-                "name": incident.names.get(code, incident.playbook_id),
-                "incident_id": incident.id,
-                "exercise": incident.exercise,
-                "href": f"{incident.id}.html#{s.key}",
                 "cap": f"../{cap_path(s)}",
-                "released": local_time(s.released_at, code, zone),
-                "released_iso": rfc3339(s.released_at),
                 "paragraphs": _paragraphs(s.texts[code]),
                 "text": s.texts[code],
                 "next_update": local_time(s.next_update_at, code, zone) if s.next_update_at else "",
@@ -167,6 +187,30 @@ class _Site:
                 **notice_view(s, code, zone, self.options.title),
             }
         )
+
+    def statement_line(self, s: PublicStatement, code: str) -> Any:
+        """A month page's line for a statement, rendered once."""
+        incident = self.by_id[s.incident_id]
+        return self._derived(incident, ("line", s.key, code), self._statement_line, s, code)
+
+    def _statement_line(self, s: PublicStatement, code: str) -> Any:
+        # the view's first fields are all the line needs: the whole view where it was made
+        incident = self.by_id[s.incident_id]
+        view = self.memo.of(incident).get(("view", s.key, code))
+        if view is None:
+            view = self._item(s, incident, code)
+        return macro("lines.html", "statement_line")(view, words(code, self.options.title))
+
+    def _item(self, s: PublicStatement, incident: PublicIncident, code: str) -> dict[str, Any]:
+        return {
+            "title": s.titles[code],
+            "name": incident.names.get(code, incident.playbook_id),
+            "incident_id": incident.id,
+            "exercise": incident.exercise,
+            "href": f"{incident.id}.html#{s.key}",
+            "released": local_time(s.released_at, code, incident.timezone),
+            "released_iso": rfc3339(s.released_at),
+        }
 
     def incident_files(self, incident: PublicIncident) -> None:
         """The incident's pages in each language and its CAP messages."""
@@ -189,29 +233,34 @@ class _Site:
         self.files.update(messages)
         self.owned[incident.id] = (*paths, *messages)
 
-    def front_page(self, code: str) -> None:
+    def _front_item(self, incident: PublicIncident, code: str) -> Any:
+        latest = next((s for s in reversed(incident.statements) if code in s.texts), None)
+        if latest is None:
+            return None
         w = words(code, self.options.title)
+        item = _View(
+            {
+                "id": incident.id,
+                "closed": incident.closed,
+                "exercise": incident.exercise,
+                "name": incident.names.get(code, incident.playbook_id),
+                "href": f"{incident.id}.html",
+                "status": w["closed"] if incident.closed else w["ongoing"],
+                "updated": local_time(latest.released_at, code, incident.timezone),
+                "updated_iso": rfc3339(latest.released_at),
+                "summary": notice_text(latest, code, incident.timezone, self.options.title)
+                or _summary(latest.texts[code]),
+            }
+        )
+        item["line"] = macro("lines.html", "incident_line")(item, w)
+        return item
+
+    def front_page(self, code: str) -> None:
         items = []
         for incident in self.record.incidents:
-            latest = next((s for s in reversed(incident.statements) if code in s.texts), None)
-            if latest is None:
-                continue
-            items.append(
-                _View(
-                    {
-                        "id": incident.id,
-                        "closed": incident.closed,
-                        "exercise": incident.exercise,
-                        "name": incident.names.get(code, incident.playbook_id),
-                        "href": f"{incident.id}.html",
-                        "status": w["closed"] if incident.closed else w["ongoing"],
-                        "updated": local_time(latest.released_at, code, incident.timezone),
-                        "updated_iso": rfc3339(latest.released_at),
-                        "summary": notice_text(latest, code, incident.timezone, self.options.title)
-                        or _summary(latest.texts[code]),
-                    }
-                )
-            )
+            item = self._derived(incident, ("front", code), self._front_item, incident, code)
+            if item is not None:
+                items.append(item)
         self.files[f"{code}/index.html"] = render(
             "index.html",
             **self.common(code, "index.html", self.codes),
@@ -219,39 +268,62 @@ class _Site:
             recent=[i for i in items if i["closed"]][:RECENT],
         )
 
+    def months(self) -> dict[str, dict[str, list[list[PublicStatement]]]]:
+        """Language -> month -> each incident's statements released that month."""
+        if self._month_index is None:
+            index: dict[str, dict[str, list[list[PublicStatement]]]] = {}
+            for incident in self.record.incidents:
+                mine = self._derived(incident, "months", _months_of, incident)
+                for code, months in mine.items():
+                    into = index.setdefault(code, {})
+                    for month, statements in months.items():
+                        into.setdefault(month, []).append(statements)
+            self._month_index = index
+        return self._month_index
+
     def archive(self, code: str, only: set[str] | None = None) -> None:
         """The language's archive page and its month pages (all, or the months `only`)."""
         w = words(code, self.options.title)
-        by_month = self.months[code]
+        by_month = self.months().get(code, {})
         months = sorted(by_month, reverse=True)
         self.files[f"{code}/archive.html"] = render(
             "archive.html",
             **self.common(code, "archive.html", self.codes),
             heading=w["archive"],
             months=[
-                _View({"href": f"{m}.html", "label": m, "count": len(by_month[m])}) for m in months
+                _View({"href": f"{m}.html", "label": m, "count": sum(map(len, by_month[m]))})
+                for m in months
             ],
-            statements=[],
+            lines=[],
         )
         for month in months if only is None else sorted(only & set(by_month), reverse=True):
             page = f"{month}.html"
-            codes = [c for c in self.codes if month in self.months.get(c, {})]
+            codes = [c for c in self.codes if month in self.months().get(c, {})]
+            statements = sorted(
+                (s for part in by_month[month] for s in part), key=_newest_first, reverse=True
+            )
             self.files[f"{code}/{page}"] = render(
                 "archive.html",
                 **self.common(code, page, codes),
                 heading=w["month"].format(month=month),
                 months=[],
-                statements=[self.statement_view(s, code) for s in by_month[month]],
+                lines=[self.statement_line(s, code) for s in statements],
             )
 
     def feed(self, code: str) -> None:
         base = self.options.base_url.rstrip("/")
         at = f"{base}/{code}/" if base else ""
         sender = self.options.sender
-        entries = []
         # a withdrawal or a correction moves an entry up: its `updated` is when it changed
-        newest = sorted(self.newest[code], key=lambda s: s.updated_at, reverse=True)
-        for statement in newest[:FEED_ENTRIES]:
+        candidates = (
+            candidate
+            for incident in self.record.incidents
+            for candidate in self._derived(
+                incident, ("feed", code), _feed_candidates, incident, code
+            )
+        )
+        entries = []
+        for _key, statement in heapq.nlargest(FEED_ENTRIES, candidates, key=lambda c: c[0]):
             view = self.statement_view(statement, code)
             entries.append(
                 _View(
@@ -295,11 +367,84 @@ class _Site:
             w=words(first, self.options.title),
         )
 
-    def build(self) -> dict[str, bytes]:
-        for incident in self.record.incidents:
-            self.incident_files(incident)
-        self.shared()
+    def build(self, *, workers: int | None = None) -> dict[str, bytes]:
+        incidents = self.record.incidents
+        if _parallel(workers, len(incidents)):
+            half = len(incidents) // 2
+            apart = _render_apart(self, incidents[half:])
+            for incident in incidents[:half]:
+                self.incident_files(incident)
+            self.shared()
+            apart()
+        else:
+            for incident in incidents:
+                self.incident_files(incident)
+            self.shared()
         return dict(sorted(self.files.items()))
+
+
+def _months_of(incident: PublicIncident) -> dict[str, dict[str, list[PublicStatement]]]:
+    """Language -> month -> the incident's statements released in it that month."""
+    found: dict[str, dict[str, list[PublicStatement]]] = {}
+    for statement in incident.statements:
+        month = local_time_month(statement, incident.timezone)
+        for code in incident.languages:
+            if code in statement.texts:
+                found.setdefault(code, {}).setdefault(month, []).append(statement)
+    return found
+
+
+def _feed_candidates(
+    incident: PublicIncident, code: str
+) -> list[tuple[tuple[datetime, datetime, str, str, int], PublicStatement]]:
+    """The incident's statements in `code`, each with its place in a feed: newest change
+    first, then the record's order (the sort key is unique, so the order is total)."""
+    return [((s.updated_at, *_newest_first(s)), s) for s in incident.statements if code in s.texts]
+
+
+def _parallel(workers: int | None, incidents: int) -> bool:
+    """Whether to render on a second core: asked for, or a large record on a machine
+    with one to spare, where forking is safe (no other thread may hold a lock)."""
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        return False
+    if workers is not None:
+        return workers > 1
+    return incidents >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
+
+
+def _render_apart(site: _Site, incidents: Iterable[PublicIncident]) -> Callable[[], None]:
+    """Start rendering `incidents`' own files in a forked process; the function returned
+    waits for them and adds them to `site` (rendering them here if the process failed)."""
+    chunk = tuple(incidents)
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+
+    def render_chunk() -> None:
+        # the fork's copy of `site` has no files yet: only this chunk's are sent
+        for incident in chunk:
+            site.incident_files(incident)
+        sending.send((site.files, site.owned))
+
+    process = context.Process(target=render_chunk, daemon=True)
+    process.start()
+    sending.close()
+
+    def wait() -> None:
+        try:
+            files, owned = receiving.recv()
+        except (EOFError, OSError):  # the process died: its share is rendered here
+            files, owned = {}, {}
+        finally:
+            receiving.close()
+            process.join()
+        if process.exitcode != 0 or set(owned) != {i.id for i in chunk}:
+            for incident in chunk:
+                site.incident_files(incident)
+            return
+        site.files.update(files)
+        site.owned.update(owned)
+
+    return wait
 
 
 def local_time_month(statement: PublicStatement, zone: str) -> str:
@@ -313,151 +458,39 @@ def _month(moment: datetime, zone: str) -> str:
     return f"{local.year:04d}-{local.month:02d}"
 
 
-def site_files(record: PublicRecord, options: SiteOptions) -> dict[str, bytes]:
-    """Every file of the site by its path, in path order: the same record, the same bytes."""
-    return _Site(record, options).build()
+def site_files(
+    record: PublicRecord, options: SiteOptions, *, workers: int | None = None
+) -> dict[str, bytes]:
+    """Every file of the site by its path, in path order: the same record, the same bytes.
+    `workers`: 1 renders in this process only, 2 on two cores; by default two for a large
+    record where that is safe."""
+    return _Site(record, options).build(workers=workers)
 
 
 def site_parts(
-    record: PublicRecord, options: SiteOptions
+    record: PublicRecord, options: SiteOptions, memo: SiteMemo | None = None
 ) -> tuple[dict[str, bytes], dict[str, tuple[str, ...]]]:
     """Every file of the site, and each incident's own files (its pages, its CAP messages)."""
-    site = _Site(record, options)
+    site = _Site(record, options, memo)
     return site.build(), site.owned
 
 
 def changed_files(
-    record: PublicRecord, options: SiteOptions, *, incidents: set[str], months: set[str]
+    record: PublicRecord,
+    options: SiteOptions,
+    *,
+    incidents: set[str],
+    months: set[str],
+    memo: SiteMemo | None = None,
 ) -> tuple[dict[str, bytes], dict[str, tuple[str, ...]]]:
     """The files a change to `incidents` can alter: their own files, the month pages of
     `months`, and the pages every release changes; exactly as `site_files` renders them."""
-    site = _Site(record, options)
+    site = _Site(record, options, memo)
     for incident_id in sorted(incidents):
         if incident_id in site.by_id:
             site.incident_files(site.by_id[incident_id])
     site.shared(months)
     return site.files, site.owned
-
-
-def _digest(files: dict[str, bytes]) -> str:
-    digest = hashlib.sha256()
-    for path, content in files.items():
-        digest.update(path.encode("utf-8") + b"\0" + hashlib.sha256(content).digest())
-    return digest.hexdigest()[:16]
-
-
-def _write_tree(folder: Path, files: dict[str, bytes]) -> None:
-    folder.mkdir()
-    for parent in sorted({os.path.dirname(path) for path in files} - {""}):
-        (folder / parent).mkdir(parents=True, exist_ok=True)
-
-    for path, content in files.items():
-        write_file(folder / path, content)
-
-
-def write_file(path: Path, content: bytes) -> None:
-    """Write one new file (os.open and os.write: a third of the time `open()` takes for
-    thousands of small files; threads only added contention)."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        view = memoryview(content)
-        while view:
-            view = view[os.write(descriptor, view) :]
-    finally:
-        os.close(descriptor)
-
-
-def prepare_out(out: Path) -> Path:
-    """Check that `out` may be (re)placed by a site; its parent folder.
-
-    `out` must be a link publish made, or absent, or an empty folder (then removed).
-    """
-    parent = out.parent
-    if not parent.is_dir():
-        raise UsageError(_("{path} does not exist").format(path=parent))
-    if out.exists() and not out.is_symlink():
-        if not out.is_dir() or any(out.iterdir()):
-            raise UsageError(
-                _("{path} is not a site that publish made; it is left as it is").format(path=out),
-                hint=_("give a new path, or an empty folder, to --out"),
-            )
-        out.rmdir()
-    return parent
-
-
-@contextmanager
-def site_lock(out: Path) -> Iterator[None]:
-    """One builder of the site at `out` at a time (`serve` and a `publish` from cron):
-    an advisory lock on the folder that holds it (no file of its own to leave behind),
-    released when the process dies."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: no advisory locks; one builder per site is the rule there
-        yield
-        return
-    prepare_out(out)
-    try:
-        descriptor = os.open(out.parent, os.O_RDONLY)
-    except OSError as error:
-        raise UsageError(
-            _("cannot write the site to {path}: {reason}").format(
-                path=out, reason=error.strerror or error
-            )
-        ) from None
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(descriptor)
-
-
-def switch_link(out: Path, target: Path) -> None:
-    """Point the link `out` at `target` (a sibling) in one `os.replace`."""
-    link = out.parent / f".{out.name}.link-{os.getpid()}"
-    if link.is_symlink():
-        link.unlink()
-    link.symlink_to(target.name, target_is_directory=True)
-    os.replace(link, out)  # the one step readers can see
-
-
-def swap_in(files: dict[str, bytes], out: Path, *, locked: bool = False) -> tuple[Path, bool]:
-    """Write the site beside `out` and point the link `out` at it in one step.
-
-    Returns the folder the link points to and whether anything changed. `out` must be a
-    link this command made, or absent, or an empty folder; anything else is refused.
-    `locked`: the caller holds `site_lock(out)` already.
-    """
-    out = out.absolute()
-    if not locked:
-        with site_lock(out):
-            return swap_in(files, out, locked=True)
-    parent = prepare_out(out)
-    name = f".{out.name}.{_digest(files)}"
-    target = parent / name
-    previous = Path(os.readlink(out)) if out.is_symlink() else None
-    if previous is not None and previous.name == name and target.is_dir():
-        return target, False
-    if target.exists():
-        shutil.rmtree(target)  # a half-written folder of a run that died
-    staging = parent / f".{out.name}.tmp-{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
-    try:
-        _write_tree(staging, files)
-        staging.rename(target)
-        switch_link(out, target)
-    except OSError as error:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise UsageError(
-            _("cannot write the site to {path}: {reason}").format(
-                path=out, reason=error.strerror or error
-            )
-        ) from None
-    if previous is not None:
-        old = previous if previous.is_absolute() else parent / previous
-        if old.name.startswith(f".{out.name}.") and old != target:
-            shutil.rmtree(old, ignore_errors=True)
-    return target, True
 
 
 def publish(

@@ -57,3 +57,11 @@ class IncidentPages(StoreConnection):
         query = f"SELECT count(*) FROM ({query}) counted"
         with self._driver_errors():
             return int(self._fetchone(query, **params)[0])
+
+    def incident_versions(self) -> dict[str, int]:
+        """Every incident's id and version (bumped by each commit): how a republish of the
+        public site tells which incidents changed since it last looked."""
+        with self._driver_errors():
+            return {
+                row[0]: int(row[1]) for row in self._execute("SELECT id, version FROM incidents")
+            }
