@@ -17,6 +17,7 @@ from crisiscomm.formats import (
     duration_text,
     integer_text,
     kaa,
+    month_text,
     name_key,
     parse_boolean,
     parse_date,
@@ -108,6 +109,20 @@ def test_a_moment_is_written_in_the_zone_asked_for() -> None:
     late = datetime(2027, 12, 31, 20, 30, tzinfo=UTC)  # already 2028 in Tashkent
     assert datetime_text(late, "kaa", TASHKENT) == "2028-jıl 1-yanvar, 01:30"
     assert datetime_text(late, "ru", TASHKENT) == f"1 января 2028{NNBSP}г., 01:30"
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [
+        ("kaa", "2027-jıl mart"),
+        ("uz", "2027-yil mart"),
+        ("ru", f"март 2027{NNBSP}г."),
+        ("en", "March 2027"),
+        ("xx", "2027-03"),  # no CLDR data: the month as the archive's file names it
+    ],
+)
+def test_months_in_each_language(language: str, heading: str) -> None:
+    assert month_text(2027, 3, language) == heading
 
 
 @pytest.mark.parametrize(

@@ -179,6 +179,14 @@ def test_pages_carry_languages_and_a_switcher(built: tuple[Path, Path, dict[str,
         assert "<script" not in page and "javascript:" not in page
     months = {p.name for p in (site / "en").glob("2027-*.html")}
     assert months == {"2027-04.html", "2027-05.html"}
+    # the archive names the months as each language does, and counts in its digits
+    archive = (site / "ru" / "archive.html").read_text(encoding="utf-8")
+    assert '<a href="2027-05.html">Май 2027\u202fг.</a> (' in archive
+    may = (site / "kaa" / "2027-05.html").read_text(encoding="utf-8")
+    assert "<h1>2027-jıl may ayında járiyalanǵan málimlemeler</h1>" in may
+    assert "<h1>Statements released in April 2027</h1>" in (site / "en" / "2027-04.html").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_atom_feeds_parse_without_complaint(built: tuple[Path, Path, dict[str, str]]) -> None:

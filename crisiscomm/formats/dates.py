@@ -21,7 +21,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
-from crisiscomm.formats.kaa import DAY, HOUR, MINUTE, SECOND
+from crisiscomm.formats.kaa import DAY, HOUR, MINUTE, MONTHS, SECOND, YEAR
 from crisiscomm.formats.kaa import date_text as karakalpak_date
 from crisiscomm.formats.locales import babel_locale, is_karakalpak, is_uzbek_latin
 from crisiscomm.formats.typed import InvalidInput
@@ -33,6 +33,7 @@ __all__ = [
     "date_text",
     "datetime_text",
     "duration_text",
+    "month_text",
     "parse_date",
     "parse_datetime",
     "parse_time",
@@ -68,6 +69,21 @@ def date_text(day: date, language: str) -> str:
 
     pattern = UZBEK_DATE if is_uzbek_latin(language) else "long"
     return format_date(day, pattern, locale=locale)
+
+
+def month_text(year: int, month: int, language: str) -> str:
+    """A month of a year as a heading or a list names it: `2027-jıl mart`, `2027-yil mart`,
+    `март 2027 г.`, `March 2027` (`2027-03` in a language without CLDR data)."""
+    if is_karakalpak(language):
+        return f"{year}-{YEAR} {MONTHS[month - 1]}"
+    locale = babel_locale(language)
+    if locale is None:
+        return f"{year:04d}-{month:02d}"
+    from babel.dates import format_date, format_skeleton
+
+    if is_uzbek_latin(language):  # year first, as in its dates (CLDR: "mart, 2027")
+        return format_date(date(year, month, 1), "y-'yil' MMMM", locale=locale)
+    return format_skeleton("yMMMM", date(year, month, 1), locale=locale)
 
 
 def time_text(moment: time, language: str) -> str:

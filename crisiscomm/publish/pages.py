@@ -28,6 +28,7 @@ __all__ = [
     "interface_language",
     "local_time",
     "macro",
+    "month_name",
     "render",
     "rfc3339",
     "words",
@@ -159,6 +160,16 @@ def local_time(moment: datetime, code: str, zone: str) -> str:
     local = moment.astimezone(_zone(zone))
     language = interface_language(code)
     return f"{_date_text(local.date(), language)}, {_time_text(local.time(), language)}"
+
+
+@lru_cache(maxsize=1024)
+def month_name(month: str, code: str) -> str:
+    """A month of the archive (`2027-03`) as the page's language names it: `2027-jıl
+    mart`, `март 2027 г.`, `March 2027`."""
+    from crisiscomm.formats.dates import month_text
+
+    year, number = month.split("-")
+    return month_text(int(year), int(number), interface_language(code))
 
 
 def rfc3339(moment: datetime) -> str:

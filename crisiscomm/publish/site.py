@@ -34,11 +34,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from crisiscomm.formats.numbers import integer_text
 from crisiscomm.i18n import LANGUAGE_NAMES
 from crisiscomm.publish.cap import cap_messages, cap_path
 from crisiscomm.publish.folder import swap_in
 from crisiscomm.publish.notices import notice_text, notice_view
-from crisiscomm.publish.pages import CSS, SiteOptions, local_time, macro, render, rfc3339, words
+from crisiscomm.publish.pages import (
+    CSS,
+    SiteOptions,
+    interface_language,
+    local_time,
+    macro,
+    month_name,
+    render,
+    rfc3339,
+    words,
+)
 from crisiscomm.publish.record import PublicIncident, PublicRecord, PublicStatement, read_record
 
 if TYPE_CHECKING:
@@ -85,6 +96,11 @@ def _paragraphs(text: str) -> list[str]:
 def _summary(text: str) -> str:
     first = (_paragraphs(text) or [""])[0]
     return first if len(first) <= SUMMARY_LENGTH else first[: SUMMARY_LENGTH - 1] + "…"
+
+
+def _capitalised(text: str) -> str:
+    """A list's first word capitalised: `Март 2027 г.` (a month alone in a list)."""
+    return text[:1].upper() + text[1:]
 
 
 def _newest_first(statement: PublicStatement) -> tuple[datetime, str, str, int]:
@@ -291,7 +307,13 @@ class _Site:
             **self.common(code, "archive.html", self.codes),
             heading=w["archive"],
             months=[
-                _View({"href": f"{m}.html", "label": m, "count": sum(map(len, by_month[m]))})
+                _View(
+                    {
+                        "href": f"{m}.html",
+                        "label": _capitalised(month_name(m, code)),
+                        "count": integer_text(sum(map(len, by_month[m])), interface_language(code)),
+                    }
+                )
                 for m in months
             ],
             lines=[],
@@ -305,7 +327,7 @@ class _Site:
             self.files[f"{code}/{page}"] = render(
                 "archive.html",
                 **self.common(code, page, codes),
-                heading=w["month"].format(month=month),
+                heading=w["month"].format(month=month_name(month, code)),
                 months=[],
                 lines=[self.statement_line(s, code) for s in statements],
             )
