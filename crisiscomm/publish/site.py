@@ -9,8 +9,8 @@ Layout (every link relative, so the folder works from any address or from disk):
     LANG/feed.xml              Atom (RFC 4287), the newest statements
     cap/INC-2026-0001-holding-v1.xml   one CAP 1.2 message per released statement
 
-What is derived from one incident (its statements' views, its line on the front page, its
-months, its feed candidates) is kept in a `SiteMemo` under the incident's id, valid while
+What is derived from one incident for the shared pages (its statements' lines on the month
+pages, its line on the front page, its months, its feed candidates) is kept in a `SiteMemo` under the incident's id, valid while
 the incident is the same object: a republish (incremental.py) keeps the memo and the
 unchanged incidents, so it derives again only what the changed incident touches.
 
@@ -150,6 +150,7 @@ class _Site:
         self.memo = memo if memo is not None else SiteMemo()
         self.files: dict[str, bytes] = {}
         self.owned: dict[str, tuple[str, ...]] = {}
+        self.views: dict[tuple[str, str], Any] = {}
         self.codes = list(record.languages)
         self.drill_only = record.exercise or (
             bool(record.incidents) and all(i.exercise for i in record.incidents)
@@ -183,10 +184,13 @@ class _Site:
         return known[key]
 
     def statement_view(self, s: PublicStatement, code: str) -> Any:
-        incident = self.by_id[s.incident_id]
-        return self._derived(
-            incident, ("view", s.key, code), self._statement_view, s, incident, code
-        )
+        # kept for this build only: a republish renders the pages of changed incidents
+        # alone, and the views of all would hold every text twice in `serve`'s memory
+        known = self.views.get((s.key, code))
+        if known is None:
+            incident = self.by_id[s.incident_id]
+            known = self.views[s.key, code] = self._statement_view(s, incident, code)
+        return known
 
     def _statement_view(self, s: PublicStatement, incident: PublicIncident, code: str) -> Any:
         zone = incident.timezone
@@ -212,7 +216,7 @@ class _Site:
     def _statement_line(self, s: PublicStatement, code: str) -> Any:
         # the view's first fields are all the line needs: the whole view where it was made
         incident = self.by_id[s.incident_id]
-        view = self.memo.of(incident).get(("view", s.key, code))
+        view = self.views.get((s.key, code))
         if view is None:
             view = self._item(s, incident, code)
         return macro("lines.html", "statement_line")(view, words(code, self.options.title))
