@@ -10,9 +10,10 @@ Layout (every link relative, so the folder works from any address or from disk):
     cap/INC-2026-0001-holding-v1.xml   one CAP 1.2 message per released statement
 
 What is derived from one incident for the shared pages (its statements' lines on the month
-pages, its line on the front page, its months, its feed candidates) is kept in a `SiteMemo` under the incident's id, valid while
-the incident is the same object: a republish (incremental.py) keeps the memo and the
-unchanged incidents, so it derives again only what the changed incident touches.
+pages, its line on the front page, its months, its feed candidates) is kept in a
+`SiteMemo` under the incident's id, valid while the incident is the same object: a
+republish (incremental.py) keeps the memo and the unchanged incidents, so it derives again
+only what the changed incident touches.
 
 A full build of a large record renders half of the incidents' own pages and CAP messages
 in a forked process (the other core) while this one renders the rest and the shared pages;
