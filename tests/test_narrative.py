@@ -160,3 +160,102 @@ def test_timeline_json_keeps_the_record_as_kept(
     assert re.fullmatch(r"[0-9a-f]{64}", opened["data"]["playbook_hash"])
     assert opened["data"]["facts"] == {"region": "Nukus"} and opened["actor"] == "aziz"
     assert PRESS  # the fixture playbook the incident pinned
+
+
+# -- withdrawals and corrections ----------------------------------------------------------
+
+
+@pytest.fixture
+def taken_back(
+    store: Store, clock: SimulatedClock, record: tuple[str, list[EventRow]]
+) -> tuple[str, list[EventRow]]:
+    """The record's released holding statement corrected (v3 corrects v2), then the
+    correction withdrawn: proposed by the head of press, confirmed by legal."""
+    incident_id, _events = record
+    act: dict[str, Any] = {"store": store, "clock": clock, "incident_id": incident_id}
+    text = Path(store.where).parent / "holding-kaa.txt"
+    text.write_text("Beruniy aymaǵında hádiyse. Keyingi xabar: 08:00.", encoding="utf-8")
+    service.edit_statement(**act, statement="holding", language="kaa", file=text, actor="aziz")
+    note = "Beruniy district, not Nukus"
+    service.mark_correction(**act, statement="holding", note=note, actor="aziz")
+    for approver in ["dilnoza", "rustam"]:
+        service.approve(**act, name="holding", actor=approver)
+    service.release_statement(**act, statement="holding", actor="aziz")
+    clock.advance(timedelta(minutes=20))
+    reason = "The evacuation figures were wrong"
+    service.withdraw_statement(**act, statement="holding", reason=reason, actor="dilnoza")
+    clock.advance(timedelta(minutes=5))
+    service.withdraw_statement(**act, statement="holding", reason=None, actor="rustam")
+    return incident_id, service.timeline(store=store, incident_id=incident_id)
+
+
+def test_withdrawals_and_corrections_read_as_words(
+    store: Store, taken_back: tuple[str, list[EventRow]]
+) -> None:
+    incident_id, events = taken_back
+    playbook, _incident = service.load(store=store, incident_id=incident_id)
+    said = {e.type: event_text(playbook, e, now=e.at) for e in events}
+    assert said["statement.correction_marked"] == (
+        "marked statement holding v3 as the correction of released v2, which it replaces once "
+        "released; public note: “Beruniy district, not Nukus”"
+    )
+    assert said["statement.withdrawal_proposed"] == (
+        "proposed withdrawing released statement holding v3 as Head of press, reason: "
+        "“The evacuation figures were wrong”; it stays public until a second person confirms"
+    )
+    proposed = next(e for e in events if e.type == "statement.withdrawal_proposed")
+    withdrawn = next(e for e in events if e.type == "statement.withdrawn")
+    # the proposal's time on the confirmation's day: the clock time alone
+    at = local_text(proposed.at, playbook.timezone, now=withdrawn.at)
+    assert re.fullmatch(r"\d\d:\d\d", at)
+    # a playbook without an office names people by their login (display_name)
+    assert said["statement.withdrawn"] == (
+        "withdrew released statement holding v3 as Legal, proposed by dilnoza at "
+        f"{at}, reason: “The evacuation figures were wrong”; channels told: console"
+    )
+    # a record from before the proposal's time and role were kept still reads
+    old = event(
+        "statement.withdrawn",
+        {"statement": "holding", "version": 1, "reason": "Wrong", "proposed_by": "dilnoza"},
+    )
+    assert event_text(playbook, old) == (
+        "withdrew released statement holding v1, proposed by dilnoza, reason: "
+        "“Wrong”; channels told: -"
+    )
+
+
+def test_show_and_the_after_action_report_word_withdrawals_and_corrections(
+    db: Path, taken_back: tuple[str, list[EventRow]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from crisiscomm.cli import main
+
+    incident_id, _events = taken_back
+    assert main(["show", incident_id, "--db", str(db)]) == 0
+    shown = " ".join(capsys.readouterr().out.split())  # rich wraps long lines
+    for words in [
+        "marked statement holding v3 as the correction of released v2",
+        "public note: “Beruniy district, not Nukus”",
+        "proposed withdrawing released statement holding v3 as Head of press",
+        "withdrew released statement holding v3 as Legal, proposed by dilnoza at",
+        "reason: “The evacuation figures were wrong”; channels told: console",
+    ]:
+        assert words in shown, words
+
+    assert main(["report", incident_id, "--format", "md", "--db", str(db)]) == 0
+    report = capsys.readouterr().out
+    timeline = report[report.index("## Timeline") :]
+    cells = [line[2:-2].split(" | ") for line in timeline.splitlines()[4:] if line]
+    rows = {cell[3]: cell[4] for cell in cells}  # event type: details
+    assert rows["statement.correction_marked"] == (
+        "marked statement holding v3 as the correction of released v2, which it replaces once "
+        "released; public note: “Beruniy district, not Nukus”"
+    )
+    assert rows["statement.withdrawal_proposed"].startswith(
+        "proposed withdrawing released statement holding v3 as Head of press, reason: "
+    )
+    assert re.fullmatch(
+        r"withdrew released statement holding v3 as Legal, proposed by dilnoza at "
+        r"\d\d\.\d\d\.\d{4} \d\d:\d\d, reason: “The evacuation figures were wrong”; "
+        r"channels told: console",
+        rows["statement.withdrawn"],
+    ), rows["statement.withdrawn"]

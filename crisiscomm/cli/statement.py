@@ -17,6 +17,54 @@ from crisiscomm.cli.common import (
     open_db,
 )
 
+key_option = click.option(
+    "--key",
+    "key",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Your Ed25519 private key, where the office requires signatures "
+    "(default: CRISISCOMM_KEY, else ~/.ssh/id_ed25519).",
+)
+
+
+def signing_key(key: Path | None) -> Callable[[], tuple[bytes, str | None]]:
+    """Where the signing key comes from: read (and its passphrase asked: from
+    CRISISCOMM_KEY_PASSPHRASE, else a prompt) only when the office requires a signature."""
+
+    def read() -> tuple[bytes, str | None]:
+        from crisiscomm.engine.signatures import needs_passphrase
+        from crisiscomm.errors import SignatureError
+        from crisiscomm.i18n import _
+
+        where = key or Path(os.environ.get("CRISISCOMM_KEY") or Path.home() / ".ssh" / "id_ed25519")
+        try:
+            private_key = where.read_bytes()
+        except OSError as error:
+            raise SignatureError(
+                _(
+                    "the office requires signed clearance, and your key {path} cannot be read: "
+                    "{reason}"
+                ).format(path=where, reason=error.strerror or error),
+                hint=_(
+                    "give your Ed25519 private key with --key FILE or CRISISCOMM_KEY; make one "
+                    "with `ssh-keygen -t ed25519` and have its .pub line added to your `keys:` "
+                    "in office.yaml"
+                ),
+            ) from None
+        if not needs_passphrase(private_key):
+            return private_key, None
+        passphrase = os.environ.get("CRISISCOMM_KEY_PASSPHRASE")
+        if passphrase is None:
+            passphrase = click.prompt(
+                _("Passphrase for {path}").format(path=where),
+                hide_input=True,
+                default="",
+                show_default=False,
+                err=True,
+            )
+        return private_key, passphrase
+
+    return read
+
 
 @click.group()
 def statement() -> None:
@@ -128,16 +176,23 @@ def show(incident_id: str, name: str, version: int | None, db: str | None, as_js
     "--reason", metavar="TEXT", help="Why it is withdrawn: the public reads it on the page."
 )
 @actor_option
+@key_option
 @db_option
 def withdraw(
-    incident_id: str, name: str, reason: str | None, actor: str | None, db: str | None
+    incident_id: str,
+    name: str,
+    reason: str | None,
+    actor: str | None,
+    key: Path | None,
+    db: str | None,
 ) -> int:
     """Withdraw a released statement: two people, one proposes and another confirms.
 
     A member of the first role of its clearance chain (head of press) proposes it with
     --reason; another person of the clearance chain (or who may release it) confirms with
     the same command. The public page then shows "Withdrawn at TIME: reason" with the text
-    struck through; CAP gets a Cancel; the statement's channels are told.
+    struck through; CAP gets a Cancel; the statement's channels are told. Where the office
+    requires signatures, each of the two signs with their key (--key).
 
     \b
     Example:
@@ -157,6 +212,7 @@ def withdraw(
             statement=name,
             reason=reason,
             actor=who,
+            signing_key=signing_key(key),
         )
         note_stranger(store, incident, who)
         sid = statements.resolve_statement(
@@ -340,55 +396,6 @@ def _print_statement(
         )
     for language in playbook.languages:
         click.echo(f"\n[{language}]\n{chosen['texts'].get(language, '')}")
-
-
-key_option = click.option(
-    "--key",
-    "key",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Your Ed25519 private key, where the office requires signatures "
-    "(default: CRISISCOMM_KEY, else ~/.ssh/id_ed25519).",
-)
-
-
-def signing_key(key: Path | None) -> Callable[[], tuple[bytes, str | None]]:
-    """Where the signing key comes from: read (and its passphrase asked: from
-    CRISISCOMM_KEY_PASSPHRASE, else a prompt) only when the office requires a signature."""
-
-    def read() -> tuple[bytes, str | None]:
-        from crisiscomm.engine.signatures import needs_passphrase
-        from crisiscomm.errors import SignatureError
-        from crisiscomm.i18n import _
-
-        where = key or Path(os.environ.get("CRISISCOMM_KEY") or Path.home() / ".ssh" / "id_ed25519")
-        try:
-            private_key = where.read_bytes()
-        except OSError as error:
-            raise SignatureError(
-                _(
-                    "the office requires signed clearance, and your key {path} cannot be read: "
-                    "{reason}"
-                ).format(path=where, reason=error.strerror or error),
-                hint=_(
-                    "give your Ed25519 private key with --key FILE or CRISISCOMM_KEY; make one "
-                    "with `ssh-keygen -t ed25519` and have its .pub line added to your `keys:` "
-                    "in office.yaml"
-                ),
-            ) from None
-        if not needs_passphrase(private_key):
-            return private_key, None
-        passphrase = os.environ.get("CRISISCOMM_KEY_PASSPHRASE")
-        if passphrase is None:
-            passphrase = click.prompt(
-                _("Passphrase for {path}").format(path=where),
-                hide_input=True,
-                default="",
-                show_default=False,
-                err=True,
-            )
-        return private_key, passphrase
-
-    return read
 
 
 @click.command()

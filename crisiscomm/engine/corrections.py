@@ -13,6 +13,11 @@ A correction is a new version of a released statement marked, before its clearan
 correcting the newest released version, with a public note. The note is cleared with the
 text: once a version has an approval its mark can no longer change, and it goes out only
 by the usual release (fully cleared, four-eyes).
+
+Where the office requires signatures (signatures.py), both halves of a withdrawal are
+signed with the acting person's key, as approvals and releases are: the proposal signs the
+reason, the confirmation the reason and who proposed it. A correction's approvals and its
+release sign its note with the text.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from crisiscomm.clock import format_utc
 from crisiscomm.engine.context import own_data
 from crisiscomm.engine.outcome import Outcome
 from crisiscomm.engine.permissions import owner, refuse_unless_holder
+from crisiscomm.engine.signatures import Signer, signed
 from crisiscomm.engine.statements import latest_version, own_record, resolve_statement
 from crisiscomm.errors import RefusedError, UsageError
 from crisiscomm.i18n import _
@@ -64,6 +70,11 @@ def _refuse_unless_member(playbook: Playbook, actor: str, roles: list[str], *, a
     )
 
 
+def _role(playbook: Playbook, actor: str, roles: list[str]) -> str:
+    """The role of `roles` the actor acts in ("" where none is needed)."""
+    return next((role for role in roles if role and playbook.may_act_for(actor, role)), "")
+
+
 def _public_text(text: str | None, *, option: str) -> str:
     """A reason or note for the public: visible, one or two sentences."""
     text = (text or "").strip()
@@ -96,9 +107,11 @@ def withdraw(
     reason: str | None,
     actor: str,
     now: datetime,
+    signer: Signer | None = None,
 ) -> Outcome:
     """Propose the withdrawal of a statement's newest release, or confirm another
-    person's proposal (four-eyes); a confirmed one is `statement.withdrawn`."""
+    person's proposal (four-eyes); a confirmed one is `statement.withdrawn`. Each half is
+    signed by `signer` where the office requires signatures."""
     statement = resolve_statement(playbook, statement)
     record = (incident.data.get("statements") or {}).get(statement) or {}
     releases = record.get("released") or []
@@ -128,15 +141,15 @@ def withdraw(
         "hash": release["hash"],
     }
     if proposal is None:
+        proposers = chain[:1] or releasers
         _refuse_unless_member(
-            playbook,
-            actor,
-            chain[:1] or releasers,
-            act=_("withdraw `{s}`").format(s=statement),
+            playbook, actor, proposers, act=_("withdraw `{s}`").format(s=statement)
         )
         text = _public_text(reason, option="--reason")
         mine["withdrawal"] = {**about, "reason": text, "actor": actor, "at": format_utc(now)}
-        event = NewEvent(now, actor, "statement.withdrawal_proposed", {**about, "reason": text})
+        proposed = {**about, "reason": text, "role": _role(playbook, actor, proposers)}
+        event = NewEvent(now, actor, "statement.withdrawal_proposed", proposed)
+        event = signed(playbook, incident, event, signer)
         return Outcome(replace(incident, data=data), [event], statements_changed=True)
     if playbook.same_person(actor, proposal["actor"]):
         raise RefusedError(
@@ -178,9 +191,12 @@ def withdraw(
             **about,
             "reason": proposal["reason"],
             "proposed_by": proposal["actor"],
+            "proposed_at": proposal["at"],
             "channels": channels,
+            "role": _role(playbook, actor, [*chain, *releasers]),
         },
     )
+    event = signed(playbook, incident, event, signer)
     title = playbook.statement_title(statement)
     payload = {
         "incident_id": incident.id,

@@ -138,7 +138,47 @@ def _released(playbook: Playbook, data: dict[str, Any], now: datetime | None) ->
         text += "; " + _("next update promised by {at}").format(
             at=_when(playbook, data["next_update_at"], now)
         )
+    if correction := data.get("correction"):  # kept on a signed release (signed_acts.py)
+        text += "; " + _("a correction of v{corrects}").format(corrects=correction["corrects"])
     return text
+
+
+def _as_role(playbook: Playbook, data: dict[str, Any]) -> str:
+    """` as Head of press` for an act done in a role; "" for one that needed none."""
+    role = data.get("role")
+    return " " + _("as {role}").format(role=playbook.role_title(str(role))) if role else ""
+
+
+def _withdrawal_proposed(playbook: Playbook, data: dict[str, Any], now: datetime | None) -> str:
+    return _(
+        "proposed withdrawing released statement {statement}{as_role}, reason: “{reason}”; "
+        "it stays public until a second person confirms"
+    ).format(statement=_version(data), as_role=_as_role(playbook, data), reason=data.get("reason"))
+
+
+def _withdrawn(playbook: Playbook, data: dict[str, Any], now: datetime | None) -> str:
+    proposer = playbook.display_name(str(data.get("proposed_by")))
+    if data.get("proposed_at"):
+        proposer = _("{who} at {at}").format(
+            who=proposer, at=_when(playbook, data["proposed_at"], now)
+        )
+    return _(
+        "withdrew released statement {statement}{as_role}, proposed by {proposer}, reason: "
+        "“{reason}”; channels told: {channels}"
+    ).format(
+        statement=_version(data),
+        as_role=_as_role(playbook, data),
+        proposer=proposer,
+        reason=data.get("reason"),
+        channels=", ".join(data.get("channels") or []) or "-",
+    )
+
+
+def _correction_marked(playbook: Playbook, data: dict[str, Any], now: datetime | None) -> str:
+    return _(
+        "marked statement {statement} as the correction of released v{corrects}, which it "
+        "replaces once released; public note: “{note}”"
+    ).format(statement=_version(data), corrects=data.get("corrects"), note=data.get("note"))
 
 
 def _notice(playbook: Playbook, data: dict[str, Any], now: datetime | None, kind: str) -> str:
@@ -192,6 +232,9 @@ _DESCRIBE: dict[str, Describe] = {
         "approved statement {statement} as {role}"
     ).format(statement=_version(data), role=playbook.role_title(str(data.get("role")))),
     "statement.released": _released,
+    "statement.withdrawal_proposed": _withdrawal_proposed,
+    "statement.withdrawn": _withdrawn,
+    "statement.correction_marked": _correction_marked,
     "trigger.approved": lambda playbook, data, now: _("approved {trigger} as {role}").format(
         trigger=data.get("trigger"), role=playbook.role_title(str(data.get("role")))
     ),

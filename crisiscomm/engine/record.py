@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from crisiscomm.clock import format_utc, parse_utc
 from crisiscomm.durations import format_duration
+from crisiscomm.engine import narrative
 from crisiscomm.engine.kpis import escalations, promises
 from crisiscomm.engine.timefmt import local_text, statement_time
 from crisiscomm.i18n import _
@@ -51,6 +52,10 @@ FOLDED = frozenset({"reminder"})
 MARK = "EXERCISE EXERCISE EXERCISE"
 # a KPI with nothing to measure yet (no promised update has come due): not a failure
 UNMEASURED_IS_NOT_APPLICABLE = frozenset({"cadence_adherence"})
+# taking back or correcting a released text: the report says who, why and what it replaces
+_WORDED = frozenset(
+    {"statement.withdrawal_proposed", "statement.withdrawn", "statement.correction_marked"}
+)
 Moment = Callable[[datetime], str]  # a time as a column shows it (offset, local time)
 
 
@@ -256,9 +261,11 @@ def step_text(event: EventRow) -> str:
     return str(data.get("step"))
 
 
-def event_text(event: EventRow) -> str:
+def event_text(event: EventRow, playbook: Playbook | None = None) -> str:
     """What a timeline line says about an event, after its type."""
     data = event.data
+    if playbook is not None and event.type in _WORDED:
+        return narrative.event_text(playbook, event)
     if event.type == "clearance.overdue":
         return f"{step_text(event)} -> " + ", ".join(data.get("notified") or [])
     if event.type == "transition":
@@ -306,7 +313,7 @@ def record_json(
                 "local": local(event.at),
                 "actor": event.actor,
                 "type": event.type,
-                "text": event_text(event) + repeat_text(repeats, offset),
+                "text": event_text(event, playbook) + repeat_text(repeats, offset),
                 "repeats": len(repeats) + 1,
             }
             for event, repeats in fold_timeline(events)

@@ -378,17 +378,20 @@ def withdraw_statement(
     statement: str,
     reason: str | None,
     actor: str,
+    signing_key: KeySource | None = None,
 ) -> IncidentRow:
     """Propose the withdrawal of a released statement, or confirm another person's
-    proposal (engine/corrections.py)."""
+    proposal (engine/corrections.py); signed with `signing_key` where the office requires it."""
     from crisiscomm.engine import corrections
+    from crisiscomm.engine.signatures import signer_from
 
+    signer = signer_from(signing_key)
     return _step(
         store,
         incident_id,
         actor=actor,
         run=lambda p, i, who: corrections.withdraw(
-            p, i, statement=statement, reason=reason, actor=who, now=clock.now()
+            p, i, statement=statement, reason=reason, actor=who, now=clock.now(), signer=signer
         ),
     )
 

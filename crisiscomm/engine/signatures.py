@@ -1,24 +1,21 @@
-"""Signed clearance: approvals, trigger approvals and releases signed with the person's key.
+"""Signed clearance: approvals, trigger approvals, releases and withdrawals signed with the
+person's key.
 
-Where the office sets `require_signatures: true`, each of these acts carries an OpenSSH
-SSHSIG signature (office/signing.py) by the acting person's Ed25519 key, namespace
-`crisiscomm`, in its event's data (`signature`, the armored text). What is signed is a few
-`key: value` lines rebuilt from the event alone (`signed_text`):
-
-    crisiscomm signed clearance: 1
-    incident: INC-2026-0042
-    statement: holding                 (a trigger approval: trigger, state, entry instead)
-    version: 3
-    hash: sha256:9f2c...               (the version's content hash over every language)
-    role: head_of_press
-    decision: approve                  (approve | release)
-    person: dilnoza
+Where the office sets `require_signatures: true`, each of these acts (both halves of a
+withdrawal, its proposal and its confirmation, the second person signing the first's
+proposal too) carries an OpenSSH SSHSIG signature (office/signing.py) by the acting
+person's Ed25519 key, namespace `crisiscomm`, in its event's data (`signature`, the armored
+text). What is signed is a few `key: value` lines rebuilt from the event alone
+(signed_acts.py): the statement, version and content hash, a withdrawal's reason, and for
+a correction the release it corrects and its public note, cleared with the text.
 
 The signature is checked against the person's keys in the pinned playbook's people (from
 office.yaml): a key revoked from a date signs nothing on or after it (the event's local
 date in the playbook's time zone). The engine refuses an act whose signature is missing,
 wrong, by another person's key or by a revoked key (nothing is written); `audit` finds the
-first such event in the record, and `export` writes what `ssh-keygen -Y verify` needs.
+first such event in the record (or an approval or release that does not sign the
+correction note its version is marked with), and `export` writes what `ssh-keygen -Y
+verify` needs.
 
 An audit makes the cheap checks (whose key, revoked or not) as it reads the events, and
 leaves the Ed25519 check of each signature (~0.1 ms) for later: in a record with thousands
@@ -49,6 +46,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from crisiscomm.engine.signed_acts import (
+    CORRECTION_MARKED,
+    SIGNED_ACTS,
+    act_word,
+    correction_marks,
+    correction_problem,
+    covered_correction,
+    signed_text,
+)
 from crisiscomm.errors import SignatureError
 from crisiscomm.i18n import _
 from crisiscomm.playbook.model import Playbook
@@ -76,11 +82,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 NAMESPACE = "crisiscomm"
-SIGNED_ACTS = {
-    "statement.approved": "approve",
-    "trigger.approved": "approve",
-    "statement.released": "release",
-}
 
 # What the Ed25519 check of one signature takes: the key's line, the signature, the signed text
 SignatureCheck = tuple[str, str, bytes]
@@ -137,32 +138,6 @@ def required(playbook: Playbook) -> bool:
     return bool((playbook.content.get("office") or {}).get("require_signatures"))
 
 
-def signed_text(incident_id: str, event_type: str, actor: str, data: dict[str, Any]) -> bytes:
-    """The exact bytes signed for an act, rebuilt from its event."""
-    if event_type == "trigger.approved":
-        what = [("trigger", data["trigger"]), ("state", data["state"]), ("entry", data["entry"])]
-    else:
-        what = [
-            ("statement", data["statement"]),
-            ("version", data["version"]),
-            ("hash", f"sha256:{data['hash']}"),
-        ]
-    lines = [
-        ("crisiscomm signed clearance", 1),
-        ("incident", incident_id),
-        *what,
-        ("role", data.get("role") or "-"),
-        ("decision", SIGNED_ACTS[event_type]),
-        ("person", actor),
-    ]
-    return "".join(f"{key}: {value}\n" for key, value in lines).encode("utf-8")
-
-
-def _act_word(act: str) -> str:
-    """A signed act as a person reads it (the signed text keeps `approve` / `release`)."""
-    return _("release") if act == "release" else _("approval")
-
-
 def signed(
     playbook: Playbook, incident: IncidentRow, event: NewEvent, signer: Signer | None
 ) -> NewEvent:
@@ -173,10 +148,13 @@ def signed(
     if signer is None:
         raise SignatureError(
             _("the office {office} requires signed clearance; this {act} has no signature").format(
-                office=playbook.office_id, act=_act_word(SIGNED_ACTS[event.type])
+                office=playbook.office_id, act=act_word(SIGNED_ACTS[event.type])
             ),
             hint=_("sign it with your key: --key FILE (or CRISISCOMM_KEY)"),
         )
+    # an approval or release of a correction signs its note with the text it is cleared with
+    if correction := covered_correction(incident, event.type, event.data):
+        event = replace(event, data={**event.data, "correction": correction})
     message = signed_text(incident.id, event.type, event.actor, event.data)
     signature = signer(message)
     act = SIGNED_ACTS[event.type]
@@ -253,7 +231,7 @@ def _signing_key(
     keys = _keys(playbook, person)
     if not signature:
         raise SignatureError(
-            _("{who}'s {act} has no signature").format(who=name, act=_act_word(act)),
+            _("{who}'s {act} has no signature").format(who=name, act=act_word(act)),
             hint=_("sign it with your key: --key FILE (or CRISISCOMM_KEY)"),
         )
     if not keys:
@@ -437,8 +415,11 @@ class _Audit:
         """Read the signed acts and make the cheap checks; hand the rest on."""
         for incident, playbook in _signed_incidents(store, incident_id):
             first, problem = len(self._checks), None
-            for event in store.events(incident.id, types=sorted(SIGNED_ACTS)):
+            acts = store.events(incident.id, types=sorted([*SIGNED_ACTS, CORRECTION_MARKED]))
+            marks = correction_marks(acts)
+            for event in (e for e in acts if e.type in SIGNED_ACTS):
                 try:
+                    correction_problem(playbook, event, marks)
                     self._checks.append(_pending_check(playbook, event))
                 except SignatureError as error:  # the acts after it need no check
                     problem = ChainProblem(incident.id, event.seq, error.message)

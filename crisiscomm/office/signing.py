@@ -1,7 +1,7 @@
 """Signed clearance: OpenSSH SSHSIG signatures made with a person's Ed25519 key.
 
-An approval, trigger approval or release can be signed so that an auditor checks it with
-OpenSSH alone, years later and without crisiscomm:
+An approval, trigger approval, release or withdrawal can be signed so that an auditor
+checks it with OpenSSH alone, years later and without crisiscomm:
 
     ssh-keygen -Y verify -f allowed_signers -I PERSON -n NAMESPACE -s SIGFILE < MESSAGE
 
