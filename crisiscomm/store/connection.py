@@ -18,6 +18,7 @@ from typing import Any
 from crisiscomm.errors import CrisisCommError, NotFoundError, StoreError
 from crisiscomm.i18n import _
 from crisiscomm.store.dialect import Connection, Dialect
+from crisiscomm.store.packing import pack
 
 __all__ = ["StoreConnection", "no_incident"]
 
@@ -69,6 +70,14 @@ class StoreConnection:
     def _executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:
             self._conn.cursor().executemany(self._dialect.sql(sql), rows)
+
+    def _record(self, text: str) -> str | bytes:
+        """A part of an incident's record (JSON) as this database keeps it (packing.py)."""
+        return pack(text) if self._dialect.packs_records else text
+
+    def _after_migration(self, version: int) -> None:
+        """Inside a migration's transaction, after its SQL: what SQL alone cannot do.
+        Table families that need it override this and call it on (super())."""
 
     def _fetchone(self, sql: str, **params: Any) -> Any:
         record = self._fetchone_or_none(sql, **params)

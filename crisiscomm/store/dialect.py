@@ -61,6 +61,9 @@ class Dialect:
     serial_primary_key = ""
     # after CREATE TABLE (...) of tables keyed by their primary key alone
     clustered = ""
+    # whether an incident's record is stored compressed (packing.py); PostgreSQL does that
+    # itself for large values
+    packs_records = False
 
     def __init__(self, where: str, timeout: float) -> None:
         self.where = where
@@ -158,6 +161,7 @@ class SQLiteDialect(Dialect):
     serial_primary_key = "INTEGER PRIMARY KEY"  # an alias of the rowid
     # one b-tree instead of a table plus its key's index: one page less per appended event
     clustered = "WITHOUT ROWID"
+    packs_records = True
 
     def __init__(self, path: Path, timeout: float) -> None:
         super().__init__(str(path), timeout)

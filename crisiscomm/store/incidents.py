@@ -22,6 +22,7 @@ from crisiscomm.i18n import _
 from crisiscomm.store.connection import no_incident
 from crisiscomm.store.events import EventTables, chain_events
 from crisiscomm.store.outbox import OutboxTables
+from crisiscomm.store.packing import unpack
 from crisiscomm.store.rows import IncidentRow, NewEvent, NewTimer, OutboxMessage, TimerRow
 from crisiscomm.store.timers import TimerAlreadyFired, TimerTables
 
@@ -104,6 +105,15 @@ LIST_OPEN_INCIDENTS = f"""
 PLAYBOOK_CONTENT = "SELECT content FROM playbooks WHERE content_hash = :content_hash"
 PLAYBOOK_HASHES_OF = "SELECT id, playbook_hash FROM incidents WHERE id IN ({ids})"
 PLAYBOOK_HASHES_CHUNK = 500  # ids per query: far below either database's parameter limit
+# the tables of an incident's record, by (name, its key, the column naming the incident):
+# compressed once the incident is closed (packing.py), by migration 0009 for those before it
+RECORD_MIGRATION = 9
+RECORD_TABLES = (
+    ("incidents", "id", "id"),
+    ("incident_statements", "incident_id", "incident_id"),
+    ("statement_versions", "incident_id, statement, version", "incident_id"),
+)
+CLOSED_INCIDENTS = "SELECT id FROM incidents WHERE closed_at IS NOT NULL"
 
 
 class IncidentTables(EventTables, TimerTables, OutboxTables):
@@ -145,7 +155,7 @@ class IncidentTables(EventTables, TimerTables, OutboxTables):
             stored = _incident(
                 self._fetchone(
                     INSERT_INCIDENT,
-                    **_incident_params(incident),
+                    **self._incident_params(incident),
                     id=incident_id,
                     event_count=len(events),
                     last_hash=last_hash,
@@ -156,9 +166,9 @@ class IncidentTables(EventTables, TimerTables, OutboxTables):
             self._execute(
                 INSERT_STATEMENTS,
                 incident_id=incident_id,
-                data=_json(_without_versions(statements)),
+                data=self._kept(incident, _json(_without_versions(statements))),
             )
-            self._put_versions(incident_id, statements, None)
+            self._put_versions(incident, incident_id, statements, None)
             self._append(stored, chained, timers, outbox, at=events[0].at)
         return stored
 
@@ -199,7 +209,7 @@ class IncidentTables(EventTables, TimerTables, OutboxTables):
 
         Updates title, severity, state, generation, state_entered_at, closed_at and data (the
         playbook pin, opening time and opener never change). With `retire_timers`, the
-        pending timers of earlier generations are retired at the first event's time. Raises
+        pending timers of earlier generations are retired (deleted: the events say why). Raises
         ConflictError, with nothing written, if someone else committed in between.
         """
         _require_events(events)
@@ -212,11 +222,14 @@ class IncidentTables(EventTables, TimerTables, OutboxTables):
             getattr(incident, column) == getattr(before, column) for column in ROW_COLUMNS
         )
         if not only_data:
-            sql, params = UPDATE_INCIDENT, _incident_params(incident)
+            sql, params = UPDATE_INCIDENT, self._incident_params(incident)
         elif before is not None and _same_data(incident.data, before.data):
             sql, params = UPDATE_INCIDENT_HEAD, {}
         else:
-            sql, params = UPDATE_INCIDENT_DATA, {"data": _incident_data(incident)}
+            sql, params = (
+                UPDATE_INCIDENT_DATA,
+                {"data": self._kept(incident, _incident_data(incident))},
+            )
         with self._transaction():
             record = self._fetchone_or_none(
                 sql,
@@ -241,6 +254,8 @@ class IncidentTables(EventTables, TimerTables, OutboxTables):
                 raise TimerAlreadyFired(claim.id)
             if statements_changed:
                 self._write_statements(incident, before)
+            if incident.closed_at is not None and (before is None or before.closed_at is None):
+                self._pack_records("= :incident_id", incident_id=incident.id)
             stored = replace(
                 incident,
                 version=int(record[0]),
@@ -249,10 +264,7 @@ class IncidentTables(EventTables, TimerTables, OutboxTables):
             )
             if retire_timers:
                 self._retire_timers(
-                    stored.id,
-                    stored.generation,
-                    events[0].at,
-                    closing=stored.closed_at is not None,
+                    stored.id, stored.generation, closing=stored.closed_at is not None
                 )
             self._append(stored, chained, timers, outbox, at=events[0].at)
         return stored
@@ -273,7 +285,8 @@ class IncidentTables(EventTables, TimerTables, OutboxTables):
                 return _incident(record)
             texts = self._fetchone_or_none(GET_STATEMENTS, incident_id=incident_id)
             versions = self._execute(GET_VERSIONS, incident_id=incident_id).fetchall()
-        return _incident(record, statements=_with_versions(texts[0] if texts else "{}", versions))
+        rest = unpack(texts[0]) if texts else "{}"
+        return _incident(record, statements=_with_versions(rest, versions))
 
     def list_incidents(self, *, open_only: bool = False) -> list[IncidentRow]:
         """Incidents, newest first; only those not closed with `open_only`.
@@ -331,11 +344,17 @@ class IncidentTables(EventTables, TimerTables, OutboxTables):
         read = None if before is None else before.data.get("statements")
         rest = _without_versions(statements)
         if read is None or rest != _without_versions(read):
-            self._execute(UPDATE_STATEMENTS, incident_id=incident.id, data=_json(rest))
-        self._put_versions(incident.id, statements, read)
+            self._execute(
+                UPDATE_STATEMENTS, incident_id=incident.id, data=self._kept(incident, _json(rest))
+            )
+        self._put_versions(incident, incident.id, statements, read)
 
     def _put_versions(
-        self, incident_id: str, statements: dict[str, Any], read: dict[str, Any] | None
+        self,
+        incident: IncidentRow,
+        incident_id: str,
+        statements: dict[str, Any],
+        read: dict[str, Any] | None,
     ) -> None:
         """Upsert the versions not in `read` as they are now (all of them without `read`)."""
         rows = []
@@ -349,7 +368,7 @@ class IncidentTables(EventTables, TimerTables, OutboxTables):
                         "incident_id": incident_id,
                         "statement": name,
                         "version": int(version["version"]),
-                        "data": _json(version),
+                        "data": self._kept(incident, _json(version)),
                     }
                 )
         if rows:
@@ -358,6 +377,43 @@ class IncidentTables(EventTables, TimerTables, OutboxTables):
     def _next_incident_id(self, year: int) -> str:
         number = self._fetchone(NEXT_NUMBER, name=f"incident:{year}")[0]
         return f"INC-{year}-{number:04d}"
+
+    def _incident_params(self, incident: IncidentRow) -> dict[str, Any]:
+        return {
+            **_incident_params(incident),
+            "data": self._kept(incident, _incident_data(incident)),
+        }
+
+    def _kept(self, incident: IncidentRow, text: str) -> str | bytes:
+        """A part of the incident's record as stored: compressed once the incident is closed
+        (where this database compresses, packing.py); text while it is open, as every
+        command rewrites it and reads the statements, and would pay for it each time."""
+        return text if incident.closed_at is None else self._record(text)
+
+    def _pack_records(self, which: str, **params: Any) -> None:
+        """Compress the parts of the record still stored as text of the incidents `which`
+        names (an SQL condition on the incident's id, e.g. "= :incident_id")."""
+        if not self._dialect.packs_records:
+            return
+        for table, key, owner in RECORD_TABLES:
+            names = [name.strip() for name in key.split(",")]
+            match = " AND ".join(f"{name} = :{name}" for name in names)
+            rows = self._execute(f"SELECT {key}, data FROM {table} WHERE {owner} {which}", **params)
+            self._executemany(
+                f"UPDATE {table} SET data = :data WHERE {match}",
+                [
+                    {**dict(zip(names, row[:-1], strict=True)), "data": self._record(row[-1])}
+                    for row in rows.fetchall()
+                    if isinstance(row[-1], str)
+                ],
+            )
+
+    def _after_migration(self, version: int) -> None:
+        """Inside migration 0009's transaction: compress the records of the incidents closed
+        before it (the open ones are compressed as they close)."""
+        super()._after_migration(version)
+        if version == RECORD_MIGRATION:
+            self._pack_records(f"IN ({CLOSED_INCIDENTS})")
 
 
 def _json(value: Any) -> str:
@@ -378,7 +434,7 @@ def _with_versions(rest: str, versions: Iterable[Sequence[Any]]) -> dict[str, An
     """The statements record from incident_statements' data and the version rows."""
     by_statement: dict[str, list[dict[str, Any]]] = {}
     for name, data in versions:
-        by_statement.setdefault(name, []).append(json.loads(data))
+        by_statement.setdefault(name, []).append(json.loads(unpack(data)))
     return {
         name: {"versions": by_statement.get(name, []), **record}
         for name, record in json.loads(rest).items()
@@ -415,7 +471,6 @@ def _incident_params(incident: IncidentRow) -> dict[str, Any]:
         "opened_at": format_utc(incident.opened_at),
         "closed_at": None if incident.closed_at is None else format_utc(incident.closed_at),
         "opened_by": incident.opened_by,
-        "data": _incident_data(incident),
     }
 
 
@@ -449,7 +504,9 @@ def _incident(record: Sequence[Any], *, statements: dict[str, Any] | None = None
         opened_at=parse_utc(opened),
         closed_at=None if closed is None else parse_utc(closed),
         opened_by=opened_by,
-        data={**json.loads(data), "statements": statements} if statements else json.loads(data),
+        data={**json.loads(unpack(data)), "statements": statements}
+        if statements
+        else json.loads(unpack(data)),
         version=int(version),
         event_count=int(event_count),
         last_hash=last_hash,

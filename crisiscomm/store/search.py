@@ -151,6 +151,7 @@ class InboxSearchTables(InboxTables):
 
     def _after_migration(self, version: int) -> None:
         """Inside the migration's transaction: index the items stored before the index."""
+        super()._after_migration(version)
         if version != SEARCH_MIGRATION:
             return
         rows = self._execute(_ALL_TEXTS).fetchall()

@@ -35,14 +35,16 @@ INSERT_TIMER = """
     VALUES (:incident_id, :kind, :key, :due_at, :generation, :data)
 """
 # a state change retires its state's timers; an incident's own (its promises to the public,
-# its statements' clearance deadlines) stand until they fire or the incident closes
+# its statements' clearance deadlines) stand until they fire or the incident closes.
+# Retiring deletes them (0009_compact_storage.sql): the event log records the change that
+# retired them, and a claim that comes late finds no row, so it fires nothing.
 RETIRE_STATE_TIMERS = """
-    UPDATE timers SET retired_at = :retired_at
+    DELETE FROM timers
     WHERE incident_id = :incident_id AND generation < :generation
       AND fired_at IS NULL AND retired_at IS NULL AND kind NOT IN ('promise', 'clearance')
 """
 RETIRE_ALL_TIMERS = """
-    UPDATE timers SET retired_at = :retired_at
+    DELETE FROM timers
     WHERE incident_id = :incident_id AND fired_at IS NULL AND retired_at IS NULL
 """
 TIMERS = f"SELECT {TIMER_COLUMNS} FROM timers WHERE incident_id = :incident_id ORDER BY due_at, id"
@@ -216,22 +218,14 @@ class TimerTables(StoreConnection):
             ],
         )
 
-    def _retire_timers(
-        self, incident_id: str, generation: int, retired_at: datetime, *, closing: bool = False
-    ) -> None:
-        """Retire the pending timers of an incident's state entries before `generation`;
-        closing, every pending timer of the incident (see INCIDENT_TIMER_KINDS)."""
+    def _retire_timers(self, incident_id: str, generation: int, *, closing: bool = False) -> None:
+        """Retire (delete) the pending timers of an incident's state entries before
+        `generation`; closing, every pending timer of the incident (see
+        INCIDENT_TIMER_KINDS)."""
         if closing:
-            self._execute(
-                RETIRE_ALL_TIMERS, retired_at=format_utc(retired_at), incident_id=incident_id
-            )
+            self._execute(RETIRE_ALL_TIMERS, incident_id=incident_id)
             return
-        self._execute(
-            RETIRE_STATE_TIMERS,
-            retired_at=format_utc(retired_at),
-            incident_id=incident_id,
-            generation=generation,
-        )
+        self._execute(RETIRE_STATE_TIMERS, incident_id=incident_id, generation=generation)
 
 
 def timer_row(record: Sequence[Any]) -> TimerRow:
