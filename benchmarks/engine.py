@@ -7,7 +7,8 @@
    commit; events/s vs raw `sqlite3` writing the same event rows in the same number of
    transactions with the same pragmas (WAL and the store's SQLITE_PRAGMAS), the physical
    limit. Target >= 0.3x at every size: the ratio is printed per chunk of 500 incidents,
-   each against raw sqlite3 writing that chunk's rows into its growing table.
+   each against raw sqlite3 writing that chunk's rows into its growing table, with the
+   CPU time per commit of both beside it (what is left apart from waiting for fsync).
 3. Listing: `crisiscomm list` with 10,000 closed and 200 open incidents vs with 10 (<= 2x).
 4. Storage per closed incident: after the run, the outbox delivered (marked sent as
    `serve` marks it) and pruned past the retention, as `serve` does hourly; the bytes of
@@ -70,8 +71,8 @@ def run_step(store: Store, clock: SimulatedClock, incident_id: str, step: Step) 
     return service.advance(**common, trigger=step.args[0], note=step.args[1])
 
 
-# (incidents, events, commits, seconds) of a chunk of incidents driven in a row
-Chunk = tuple[int, int, int, float]
+# (incidents, events, commits, seconds, CPU seconds) of a chunk of incidents driven in a row
+Chunk = tuple[int, int, int, float, float]
 CHUNK = 500  # incidents per chunk of the throughput's per-size ratio
 
 
@@ -87,7 +88,8 @@ def drive(
     The autopilot plans the officer's commands for the first incident, reading it before
     each transition; the others, identical, get the same commands, so what is timed is the
     commands, not the planner. With `on_chunk`, it is called after each run of CHUNK
-    incidents with its (incidents, events, commits, seconds), outside the timing.
+    incidents with its (incidents, events, commits, seconds, CPU seconds), outside the
+    timing.
     """
     playbook = compile_playbook(PLAYBOOK, library=Library())
     facts = [f"{k}={v}" for k, v in fact_samples(playbook).items()]
@@ -96,11 +98,14 @@ def drive(
     opener = duty_officer()
     commits = 0
     commands: list[Step] = []
-    chunk_start, chunk_events, chunk_commits = time.perf_counter(), 0, 0
+    chunk_start, chunk_cpu = time.perf_counter(), time.process_time()
+    chunk_events, chunk_commits = 0, 0
     for number in range(count):
         if on_chunk is not None and number and number % CHUNK == 0:
-            on_chunk((CHUNK, chunk_events, chunk_commits, time.perf_counter() - chunk_start))
-            chunk_start, chunk_events, chunk_commits = time.perf_counter(), 0, 0
+            seconds, cpu = time.perf_counter() - chunk_start, time.process_time() - chunk_cpu
+            on_chunk((CHUNK, chunk_events, chunk_commits, seconds, cpu))
+            chunk_start, chunk_cpu = time.perf_counter(), time.process_time()
+            chunk_events, chunk_commits = 0, 0
         incident = service.open_incident(
             store=store,
             clock=clock,
@@ -130,16 +135,16 @@ def drive(
         chunk_commits += len(commands)
         chunk_events += incident.event_count
     if on_chunk is not None and chunk_commits:
-        on_chunk(
-            (count % CHUNK or CHUNK, chunk_events, chunk_commits, time.perf_counter() - chunk_start)
-        )
+        seconds, cpu = time.perf_counter() - chunk_start, time.process_time() - chunk_cpu
+        on_chunk((count % CHUNK or CHUNK, chunk_events, chunk_commits, seconds, cpu))
     events = sum(incident.event_count for incident in store.list_incidents())
     return events, commits
 
 
-def raw_baseline(path: Path, events: int, commits: int) -> float:
-    """Seconds for raw sqlite3 to write `events` rows in `commits` durable transactions
-    (into the table of earlier calls with the same `path`: it grows as the engine's do)."""
+def raw_baseline(path: Path, events: int, commits: int) -> tuple[float, float]:
+    """Seconds (wall, CPU) for raw sqlite3 to write `events` rows in `commits` durable
+    transactions (into the table of earlier calls with the same `path`: it grows as the
+    engine's do)."""
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
     for pragma in SQLITE_PRAGMAS:  # the store's own: synchronous=FULL, mmap ...
@@ -158,7 +163,7 @@ def raw_baseline(path: Path, events: int, commits: int) -> float:
         "0" * 64,
         "f" * 64,
     )
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     seq = int(start)
     for commit in range(commits):
         connection.execute("BEGIN IMMEDIATE")
@@ -169,9 +174,9 @@ def raw_baseline(path: Path, events: int, commits: int) -> float:
                 (f"INC-{commit % 997}", seq, *row),
             )
         connection.execute("COMMIT")
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - started_cpu
     connection.close()
-    return elapsed
+    return elapsed, cpu
 
 
 def startup(folder: Path) -> None:
@@ -226,16 +231,20 @@ def throughput(folder: Path, count: int) -> None:
     # each chunk's raw baseline runs right after it: the machine's load (other programs'
     # disk writes) shifts both alike
     raws: list[float] = []
+    cpus: list[tuple[float, float]] = []  # (engine, raw) CPU seconds per chunk
     print(f"throughput, {count} incidents opened and driven to closed, per {CHUNK} incidents:")
 
     def chunk_done(chunk: Chunk) -> None:
-        incidents, events, commits, seconds = chunk
-        raw = raw_baseline(folder / "raw.db", events, commits)
+        incidents, events, commits, seconds, cpu = chunk
+        raw, raw_cpu = raw_baseline(folder / "raw.db", events, commits)
         raws.append(raw)
+        cpus.append((cpu, raw_cpu))
         done = CHUNK * (len(raws) - 1)
+        # CPU per commit apart from the wall time: what is left once fsync waits are not
         print(
             f"  incidents {done + 1:>6}-{done + incidents:<6} {events / seconds:6.0f} events/s"
-            f" = {raw / seconds:.2f}x of raw sqlite3 ({events / raw:6.0f}/s)",
+            f" = {raw / seconds:.2f}x of raw sqlite3 ({events / raw:6.0f}/s);"
+            f" CPU per commit {cpu / commits * 1000:.2f} ms vs {raw_cpu / commits * 1000:.2f} ms",
             flush=True,
         )
 
@@ -246,9 +255,11 @@ def throughput(folder: Path, count: int) -> None:
         assert len(store.list_incidents(open_only=True)) == 0
     raw = sum(raws)
     ours, limit = events / elapsed, events / raw
+    engine_cpu, raw_cpu = (sum(cpu) / commits * 1000 for cpu in zip(*cpus, strict=True))
     print(f"  all: {commits} commits, {events} events")
-    print(f"  crisiscomm engine: {elapsed:7.1f} s = {ours:7.0f} events/s")
-    print(f"  raw sqlite3:       {raw:7.1f} s = {limit:7.0f} events/s")
+    engine = f"{elapsed:7.1f} s = {ours:7.0f} events/s, CPU {engine_cpu:.2f} ms/commit"
+    print(f"  crisiscomm engine: {engine}")
+    print(f"  raw sqlite3:       {raw:7.1f} s = {limit:7.0f} events/s, CPU {raw_cpu:.2f} ms/commit")
     print(f"  ratio {ours / limit:.2f}x of raw (target >= 0.3x at every size)")
     storage(folder / "engine.db", count)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = [
     "BUILTIN_PLACEHOLDERS",
@@ -44,8 +45,11 @@ class Placeholders:
     invalid: tuple[int, ...]
 
 
+@lru_cache(maxsize=256)
 def placeholders(text: str) -> Placeholders:
     """The placeholders of a template, in order of appearance."""
+    # cached: every draft scans the same few templates again, once per language and check;
+    # the answer is immutable (tuples), so sharing it is safe
     names: list[str] = []
     invalid: list[int] = []
     for match in string.Template.pattern.finditer(text):

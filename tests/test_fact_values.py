@@ -346,3 +346,32 @@ def test_the_example_office_names_every_district_in_every_language(tmp_path: Pat
         assert "'" not in names["uz"] and "‘" not in names["uz"], place  # ʻ U+02BB only
         assert all("\u0400" <= c <= "\u04ff" for c in names["ru"] if c.isalpha()), place
         assert not any("\u0400" <= c <= "\u04ff" for c in names["kaa"] + names["en"]), place
+
+
+def test_a_name_two_places_share_is_refused_naming_both() -> None:
+    """Looked up in the playbook's index of place names: a name of two places (a list
+    `validate` would refuse, pinned before the rule) is neither, and says which it names."""
+    from crisiscomm.engine.facts import parse_fact
+    from crisiscomm.playbook.model import Playbook
+
+    playbook = Playbook.from_content(
+        {
+            "id": "twins",
+            "facts": {"district": {"type": "place", "gazetteer": "districts"}},
+            "gazetteer": {
+                "districts": {
+                    "east": {"en": "Eastfield", "aliases": ["Twin"]},
+                    "west": {"en": "Westfield", "uz": "Twin"},
+                    "north": {"en": "Northfield"},
+                }
+            },
+        }
+    )
+    assert parse_fact(playbook, "district", "WESTFIELD") == "west"
+    assert parse_fact(playbook, "district", "north") == "north"
+    with pytest.raises(UsageError) as refused:
+        parse_fact(playbook, "district", "twin")
+    assert refused.value.message == (
+        "fact `district` must be a place of the list `districts`; `twin` is not: "
+        "it names east, west"
+    )

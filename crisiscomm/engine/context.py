@@ -8,7 +8,8 @@ it imports neither of them, so they can both build on it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from crisiscomm.engine.timefmt import statement_time
@@ -23,6 +24,7 @@ __all__ = [
     "SYSTEM_ACTOR",
     "TemplateValues",
     "cadence_interval",
+    "copy_one_level_down",
     "next_update_at",
     "own_data",
     "refuse_if_closed",
@@ -46,7 +48,7 @@ def own_data(incident: IncidentRow) -> dict[str, Any]:
     `statements.own_record`, which copies that record.
     """
     data: dict[str, Any] = {
-        key: _copy_one_level_down(value)
+        key: copy_one_level_down(value)
         for key, value in incident.data.items()
         if key != "statements"
     }
@@ -59,11 +61,17 @@ def own_data(incident: IncidentRow) -> dict[str, Any]:
     return data
 
 
-def _copy_one_level_down(value: Any) -> Any:
+# a tuple, not `dict | list`: that builds a union object on every test, and every step
+# copies a few hundred values
+_CONTAINERS = (dict, list)
+
+
+def copy_one_level_down(value: Any) -> Any:
+    """A copy of a dict or list whose dicts and lists are copied too (not deeper)."""
     if isinstance(value, dict):
-        return {k: v.copy() if isinstance(v, dict | list) else v for k, v in value.items()}
+        return {k: v.copy() if isinstance(v, _CONTAINERS) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [v.copy() if isinstance(v, dict | list) else v for v in value]
+        return [v.copy() if isinstance(v, _CONTAINERS) else v for v in value]
     return value
 
 
@@ -80,14 +88,21 @@ def refuse_if_closed(playbook: Playbook, incident: IncidentRow) -> None:
 
 def cadence_interval(playbook: Playbook, state: str) -> Any:
     """The follow-up rhythm of a state as a timedelta, or None."""
-    from crisiscomm.durations import parse_duration
-
     cadence = playbook.states.get(state, {}).get("cadence")
     if isinstance(cadence, dict):
-        return parse_duration(cadence["every"])
+        return _duration(cadence["every"])
     if isinstance(cadence, str):
-        return parse_duration(cadence)
+        return _duration(cadence)
     return None
+
+
+@lru_cache(maxsize=256)
+def _duration(text: str) -> timedelta:
+    """A playbook's duration, parsed once: every state entry, release and rendered
+    `$next_update_at` asks for the same few cadences (a bad one raises, and is not kept)."""
+    from crisiscomm.durations import parse_duration
+
+    return parse_duration(text)
 
 
 class TemplateValues(Mapping[str, str]):

@@ -199,14 +199,31 @@ def _typed(
 
 def _place(playbook: Playbook, gazetteer: str, text: str) -> str:
     """The id of the place `text` names: its id, or a name or alias in any language."""
-    wanted = name_key(text)
-    places = playbook.gazetteer.get(gazetteer) or {}
-    found = [place for place in places if wanted in _place_keys(place, places[place])]
+    found = list(_places_by_key(playbook, gazetteer).get(name_key(text), ()))
     if len(found) == 1:
         return found[0]
     if found:  # office-gazetteer refuses two places with a name in common
         raise InvalidInput(_("it names {ids}").format(ids=", ".join(found)))
     raise InvalidInput("")
+
+
+# (playbook content hash, gazetteer) -> each name key -> the places it names, in list order
+_PLACE_INDEX: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {}
+
+
+def _places_by_key(playbook: Playbook, gazetteer: str) -> dict[str, tuple[str, ...]]:
+    """The places of a gazetteer by every key they are known by, built once per pinned
+    playbook: folding each place's names and aliases costs more than the rest of a fact."""
+    cache_key = (playbook.content_hash, gazetteer)
+    index = _PLACE_INDEX.get(cache_key)
+    if index is None:
+        places = playbook.gazetteer.get(gazetteer) or {}
+        found: dict[str, list[str]] = {}
+        for place in places:
+            for key in _place_keys(place, places[place]):
+                found.setdefault(key, []).append(place)
+        index = _PLACE_INDEX[cache_key] = {key: tuple(ids) for key, ids in found.items()}
+    return index
 
 
 def _place_keys(place: str, names: Mapping[str, Any]) -> set[str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from transitions import EventData, Machine, MachineError
@@ -52,6 +52,8 @@ class _Compiled:
     machine: Machine
     model: _IncidentModel
     lock: threading.Lock  # one call at a time uses the model (serve and watch have threads)
+    # the triggers defined from each state, asked once: transitions walks every event for it
+    triggers: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 _MACHINES: dict[str, _Compiled] = {}
@@ -94,7 +96,10 @@ def fire(playbook: Playbook, *, state: str, trigger: str, guard: Guard) -> str |
     """
     compiled = _machine(playbook)
     machine, model = compiled.machine, compiled.model
-    if trigger not in machine.get_triggers(state):
+    triggers = compiled.triggers.get(state)
+    if triggers is None:
+        triggers = compiled.triggers[state] = frozenset(machine.get_triggers(state))
+    if trigger not in triggers:
         raise KeyError(trigger)
     with compiled.lock:
         machine.set_state(state, model)

@@ -9,7 +9,6 @@ order, and nobody who wrote a version of the statement may approve it (four-eyes
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -18,6 +17,7 @@ from crisiscomm.clock import format_utc, parse_utc
 from crisiscomm.engine.clearance import new_version_timers, step_timers
 from crisiscomm.engine.context import (
     cadence_interval,
+    copy_one_level_down,
     own_data,
     refuse_if_closed,
 )
@@ -80,10 +80,12 @@ def own_record(data: dict[str, Any], statement: str) -> dict[str, Any]:
     """The statement's record in `data`, as a private copy this step may change.
 
     `own_data` shares the records of the incident as read (they hold the texts in every
-    language); only the one a step changes is copied.
+    language); only the one a step changes is copied. Like `own_data`, one level down: a
+    step appends to the record's lists (versions, approvals, releases) or sets its keys,
+    and replaces a version rather than change it in place, so the texts stay shared.
     """
     shared = data["statements"].get(statement) or {"versions": [], "approvals": [], "released": []}
-    record: dict[str, Any] = json.loads(json.dumps(shared))
+    record: dict[str, Any] = copy_one_level_down(shared)
     data["statements"][statement] = record
     return record
 

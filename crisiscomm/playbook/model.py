@@ -28,6 +28,7 @@ from crisiscomm.i18n import language as interface_language
 __all__ = ["Playbook", "canonical_json", "localized"]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+_NOBODY: frozenset[int] = frozenset()
 
 
 def _fold(name: str) -> str:
@@ -79,12 +80,17 @@ class Playbook:
     @classmethod
     def from_content(cls, content: dict[str, Any], *, files: tuple[str, ...] = ()) -> Playbook:
         """A playbook from its merged content (plain dicts and lists)."""
-        return cls(
+        text = canonical_json(content)
+        playbook = cls(
             id=content["id"],
             content=MappingProxyType(content),
-            content_hash=hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest(),
+            content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
             files=files,
         )
+        # the text just hashed is what every incident opened from it pins: keep it rather
+        # than serialise the whole playbook again per opening (~1 ms each)
+        playbook.__dict__["_canonical_text"] = text
+        return playbook
 
     @classmethod
     def from_json(cls, text: str) -> Playbook:
@@ -93,6 +99,10 @@ class Playbook:
 
     def canonical_json(self) -> str:
         """The content as canonical JSON, the input of `content_hash`."""
+        return self._canonical_text
+
+    @cached_property
+    def _canonical_text(self) -> str:
         return canonical_json(dict(self.content))
 
     # -- reading the content -----------------------------------------------------------
@@ -206,7 +216,17 @@ class Playbook:
 
     def scaled(self, duration: str, severity: str) -> timedelta:
         """A duration from the playbook, scaled by severity."""
-        return parse_duration(duration) * self.scale(severity)
+        # every state entry and clearance step asks for the same few (duration, severity)
+        # pairs; the playbook is immutable, so each is worked out once
+        key = (duration, severity)
+        scaled = self._scaled.get(key)
+        if scaled is None:
+            scaled = self._scaled[key] = parse_duration(duration) * self.scale(severity)
+        return scaled
+
+    @cached_property
+    def _scaled(self) -> dict[tuple[str, str], timedelta]:
+        return {}
 
     def sources(self, transition: dict[str, Any]) -> list[str]:
         """The source states of a transition, `*` expanded to every non-final state."""
@@ -218,7 +238,19 @@ class Playbook:
 
     def transitions_from(self, state: str) -> list[dict[str, Any]]:
         """The transitions an officer may fire from a state."""
-        return [t for t in self.transitions if "to" in t and state in self.sources(t)]
+        found = self._transitions_by_state.get(state)
+        if found is None:  # not a state of this playbook: asked the long way, as before
+            return [t for t in self.transitions if "to" in t and state in self.sources(t)]
+        return list(found)
+
+    @cached_property
+    def _transitions_by_state(self) -> dict[str, tuple[dict[str, Any], ...]]:
+        """The transitions from each state, in playbook order: every command asks, and
+        `*` sources are expanded over all states to answer."""
+        return {
+            state: tuple(t for t in self.transitions if "to" in t and state in self.sources(t))
+            for state in self.states
+        }
 
     def members(self, role: str) -> list[dict[str, Any]]:
         """The people holding a role (members, then deputies)."""
@@ -301,15 +333,45 @@ class Playbook:
     def roles_of(self, actor: str) -> set[str]:
         """The roles whose members (or deputies) include `actor` (by id, login, alias or
         name, case-insensitive)."""
-        wanted = _fold(actor)
-        return {role for role, names in self._role_names.items() if wanted in names}
+        return set(self._roles_of(actor))
+
+    def _roles_of(self, actor: str) -> frozenset[str]:
+        # asked on every command (may_act_for); an office has a few dozen people
+        roles = self._roles_by_actor.get(actor)
+        if roles is None:
+            wanted = _fold(actor)
+            roles = frozenset(role for role, names in self._role_names.items() if wanted in names)
+            self._roles_by_actor[actor] = roles
+        return roles
+
+    @cached_property
+    def _roles_by_actor(self) -> dict[str, frozenset[str]]:
+        return {}
 
     def may_act_for(self, actor: str, role: str) -> bool:
         """Members act for their role; a role the playbook lists no people for is open to all."""
-        return not self.members(role) or role in self.roles_of(actor)
+        return role in self._roles_of(actor) or role not in self._staffed_roles
+
+    @cached_property
+    def _staffed_roles(self) -> frozenset[str]:
+        """The roles with at least one member or deputy."""
+        return frozenset(role for role in self.roles if self.members(role))
 
     def same_person(self, first: str, second: str) -> bool:
         """Whether two actor names are one person: equal ignoring case, or names of the same
         member (one by login, the other by full name, id or alias)."""
         a, b = _fold(first), _fold(second)
-        return a == b or any(a in names and b in names for names in self._people_names)
+        if a == b:
+            return True
+        holders = self._holders_of_name
+        return not holders.get(a, _NOBODY).isdisjoint(holders.get(b, _NOBODY))
+
+    @cached_property
+    def _holders_of_name(self) -> dict[str, frozenset[int]]:
+        """Each folded name -> which of `_people_names` have it: four-eyes asks on every
+        approval and release, and a scan of the whole office per question added up."""
+        holders: dict[str, set[int]] = {}
+        for index, names in enumerate(self._people_names):
+            for name in names:
+                holders.setdefault(name, set()).add(index)
+        return {name: frozenset(indices) for name, indices in holders.items()}
