@@ -118,6 +118,10 @@ class _View(dict[str, Any]):
         super().__init__(*args, **fields)
         self.__dict__ = self
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # sent back from the process that rendered it as what it is: a dict of fields
+        return (_View, (dict(self),))
+
 
 class SiteMemo:
     """What was derived from each incident for the pages, by incident id; an entry is
@@ -132,6 +136,10 @@ class SiteMemo:
         if entry is None or entry[0] is not incident:
             entry = self._entries[incident.id] = (incident, {})
         return entry[1]
+
+    def adopt(self, incident: PublicIncident, derived: dict[Any, Any]) -> None:
+        """Take what another process derived from `incident` (its copy of it)."""
+        self._entries[incident.id] = (incident, derived)
 
     def forget(self, incident_ids: Iterable[str]) -> None:
         """Drop what was derived from these incidents (changed or gone)."""
@@ -394,19 +402,32 @@ class _Site:
             w=words(first, self.options.title),
         )
 
+    def incident_parts(self, incident: PublicIncident) -> None:
+        """The incident's own files, and what the shared pages take from it (its months,
+        its lines on the front and month pages, its feed candidates), derived into the memo."""
+        self.incident_files(incident)
+        for code in self.codes:
+            self._derived(incident, ("front", code), self._front_item, incident, code)
+        for code in incident.languages:
+            self._derived(incident, ("feed", code), _feed_candidates, incident, code)
+        months = self._derived(incident, "months", _months_of, incident)
+        for code, by_month in months.items():
+            for statements in by_month.values():
+                for statement in statements:
+                    self.statement_line(statement, code)
+
     def build(self, *, workers: int | None = None) -> dict[str, bytes]:
         incidents = self.record.incidents
         if _parallel(workers, len(incidents)):
             half = len(incidents) // 2
             apart = _render_apart(self, incidents[half:])
             for incident in incidents[:half]:
-                self.incident_files(incident)
-            self.shared()
+                self.incident_parts(incident)
             apart()
         else:
             for incident in incidents:
-                self.incident_files(incident)
-            self.shared()
+                self.incident_parts(incident)
+        self.shared()
         return dict(sorted(self.files.items()))
 
 
@@ -440,8 +461,9 @@ def _parallel(workers: int | None, incidents: int) -> bool:
 
 
 def _render_apart(site: _Site, incidents: Iterable[PublicIncident]) -> Callable[[], None]:
-    """Start rendering `incidents`' own files in a forked process; the function returned
-    waits for them and adds them to `site` (rendering them here if the process failed)."""
+    """Start rendering `incidents`' parts (`_Site.incident_parts`) in a forked process; the
+    function returned waits for them and adds them to `site` and its memo (rendering them
+    here if the process failed)."""
     chunk = tuple(incidents)
     context = multiprocessing.get_context("fork")
     receiving, sending = context.Pipe(duplex=False)
@@ -449,8 +471,18 @@ def _render_apart(site: _Site, incidents: Iterable[PublicIncident]) -> Callable[
     def render_chunk() -> None:
         # the fork's copy of `site` has no files yet: only this chunk's are sent
         for incident in chunk:
-            site.incident_files(incident)
-        sending.send((site.files, site.owned))
+            site.incident_parts(incident)
+        # the lines and front-page items are rendered text, worth sending; the months and
+        # feed candidates are references to the statements, quicker made again there
+        derived = {
+            incident.id: {
+                key: value
+                for key, value in site.memo.of(incident).items()
+                if isinstance(key, tuple) and key[0] in ("line", "front")
+            }
+            for incident in chunk
+        }
+        sending.send((site.files, site.owned, derived))
 
     process = context.Process(target=render_chunk, daemon=True)
     process.start()
@@ -458,18 +490,24 @@ def _render_apart(site: _Site, incidents: Iterable[PublicIncident]) -> Callable[
 
     def wait() -> None:
         try:
-            files, owned = receiving.recv()
+            files, owned, derived = receiving.recv()
         except (EOFError, OSError):  # the process died: its share is rendered here
-            files, owned = {}, {}
+            files, owned, derived = {}, {}, {}
         finally:
             receiving.close()
             process.join()
-        if process.exitcode != 0 or set(owned) != {i.id for i in chunk}:
+        if (
+            process.exitcode != 0
+            or set(owned) != {i.id for i in chunk}
+            or set(derived) != set(owned)
+        ):
             for incident in chunk:
-                site.incident_files(incident)
+                site.incident_parts(incident)
             return
         site.files.update(files)
         site.owned.update(owned)
+        for incident in chunk:
+            site.memo.adopt(incident, derived[incident.id])
 
     return wait
 
