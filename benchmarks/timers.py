@@ -41,6 +41,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -453,7 +454,7 @@ def rss_kb(pid: int, field: str = "RssAnon") -> int:
     return 0
 
 
-def settled_rss(process: subprocess.Popen[bytes], *, at_least: float = 4.0) -> int:
+def settled_rss(process: subprocess.Popen[bytes], *, at_least: float = 4.0) -> tuple[int, int]:
     """(RssAnon, VmRSS) once it has not grown for a second (after `at_least` seconds)."""
     started, last, steady = time.monotonic(), -1, 0
     while True:
@@ -472,9 +473,11 @@ def memory_case(folder: Path, source: Path, count: int) -> None:
     results: dict[tuple[str, int], tuple[int, int]] = {}
     for timers in (0, count):
         db = folder / f"memory-{timers}.db"
-        with sqlite3.connect(source) as original, sqlite3.connect(db) as duplicate:
-            original.backup(duplicate)
-        with sqlite3.connect(db) as connection:
+        # closed, not only committed (sqlite3's `with`): a connection of ours left open keeps
+        # the update in the WAL, and serve would hold those pages in its page caches
+        with closing(sqlite3.connect(source)) as original, closing(sqlite3.connect(db)) as copy:
+            original.backup(copy)
+        with closing(sqlite3.connect(db)) as connection, connection:
             due = format_utc(datetime.now(UTC) + timedelta(minutes=5))
             connection.execute("UPDATE timers SET due_at = ?", (due,))
             if not timers:
@@ -572,6 +575,12 @@ def main() -> int:
     arguments = parser.parse_args()
     count = arguments.timers
     cases = arguments.cases.split(",")
+    # as `pip install .` leaves it: a module compiled on first use costs `serve` memory too
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(REPO / "crisiscomm")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         sqlite_cases = [case for case in cases if case not in ("pg", "memory")]

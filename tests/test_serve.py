@@ -143,6 +143,52 @@ def test_serve_fires_escalations_and_deadline_in_real_time_and_stops_cleanly(
     assert len(fired) == 3 and all(float(line["late_by_seconds"]) < 5 for line in fired)  # type: ignore[arg-type]
 
 
+# `crisiscomm serve` run as the command runs it; once it stops, the modules it had loaded
+SERVE_AND_REPORT_MODULES = """
+import json, sys
+from crisiscomm.cli import main
+code = main(sys.argv[1:])
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+sys.exit(code)
+"""
+# what a serve delivering to a file channel only never needs: the public site's builder and
+# its templates and charts, and the channels that send to servers
+NOT_FOR_A_FILE_CHANNEL = {
+    "crisiscomm.notify.site",
+    "crisiscomm.notify.smtp",
+    "crisiscomm.notify.telegram",
+    "crisiscomm.notify.webhook",
+    "crisiscomm.publish",
+    "jinja2",
+    "pygal",
+    "smtplib",
+}
+
+
+def test_serve_imports_no_channel_it_does_not_deliver_through(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "serve.log"
+    arguments = ["serve", "--db", str(db), "--sync-interval", "0.2", "--log-format", "json"]
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-c", SERVE_AND_REPORT_MODULES, *arguments], stderr=stderr
+        )
+    try:
+        [incident_id] = open_fast(db, capsys)
+        wait_for(lambda: kinds(db, incident_id)["deadline.missed"] == 1)
+        wait_for(lambda: len(Path("notifications.jsonl").read_bytes().splitlines()) >= 3)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=WAIT) == 0
+    loaded = set(json.loads(log.read_text(encoding="utf-8").splitlines()[-1]))
+    loaded |= {name.split(".")[0] for name in loaded} | {
+        ".".join(name.split(".")[:2]) for name in loaded
+    }
+    assert "crisiscomm.notify.outbox" in loaded  # it did deliver
+    assert loaded.isdisjoint(NOT_FOR_A_FILE_CHANNEL), loaded & NOT_FOR_A_FILE_CHANNEL
+
+
 def test_two_serve_processes_fire_each_timer_once(
     target: str, tmp_path: Path, serves: list[Serve], capsys: pytest.CaptureFixture[str]
 ) -> None:

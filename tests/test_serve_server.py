@@ -17,7 +17,7 @@ from crisiscomm.notify import deliver_due
 from crisiscomm.serve import Server
 from crisiscomm.store import Store
 
-from .conftest import open_press
+from .conftest import PRESS, open_press
 
 
 class Jobs:
@@ -228,3 +228,23 @@ def test_a_stop_while_the_scheduler_hands_out_jobs_leaves_no_traceback(
     running.stop()
     thread.join(10)
     assert not thread.is_alive()
+
+
+def test_channel_problems_check_every_playbook_open_incidents_pinned_a_page_at_a_time(
+    store: Store, clock: SimulatedClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """10,000 open incidents are not read at once (that held 5 MB more for good)."""
+    monkeypatch.setattr(serve.server, "OPEN_INCIDENTS_PAGE", 2)
+    monkeypatch.delenv("OPS_FOLDER", raising=False)
+    press = Path(PRESS).read_text(encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere.yaml"
+    press = press.replace("\nid: press\n", "\nid: elsewhere\n")
+    elsewhere.write_text(
+        press.replace("path: ops.jsonl", "path: '${OPS_FOLDER}/ops.jsonl'"), encoding="utf-8"
+    )
+    open_press(store, clock, playbook_ref=str(elsewhere))  # the oldest: on the last page
+    for number in range(4):
+        open_press(store, clock, title=f"Press {number}")
+    assert serve.channel_problems(store) == [
+        "elsewhere: channel `ops`: the environment variable OPS_FOLDER is not set"
+    ]

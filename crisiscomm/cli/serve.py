@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from crisiscomm.cli.common import db_option
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from crisiscomm.store import Store
 
 
 def _configure_logging(log_format: str, verbose: bool) -> None:
@@ -86,7 +94,6 @@ def serve(
     from crisiscomm.cli.outbox import retention_setting
     from crisiscomm.durations import parse_duration
     from crisiscomm.errors import CrisisCommError
-    from crisiscomm.publish.incremental import SiteRepublisher
     from crisiscomm.serve import Server
 
     _configure_logging(log_format, verbose)
@@ -97,7 +104,7 @@ def serve(
         lease=timedelta(seconds=lease),
         first_retry=timedelta(seconds=first_retry),
         retention=parse_duration(retention_setting()),  # office.yaml checked it
-        site_republisher=SiteRepublisher,  # `site` channels: the public site, kept current
+        site_republisher=_site_republisher,  # `site` channels: the public site, kept current
     )
     try:
         server.store()  # open (and migrate) the database now: a bad --db fails here, clearly
@@ -108,6 +115,13 @@ def serve(
         _log_json_error(error)  # a log reader expects every line of serve as JSON
         return error.exit_code
     return server.exit_code
+
+
+def _site_republisher(store: Store) -> Callable[[Path, str], object]:
+    # imported when a `site` channel first delivers: a serve with no site never loads publish/
+    from crisiscomm.publish.incremental import SiteRepublisher
+
+    return SiteRepublisher(store)
 
 
 def _log_json_error(error: Exception) -> None:

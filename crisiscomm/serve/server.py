@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,8 @@ from crisiscomm.serve.database import Database
 from crisiscomm.serve.log import log, log_failure, log_firing
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from apscheduler.events import JobExecutionEvent, JobSubmissionEvent
     from apscheduler.schedulers.base import BaseScheduler
 
@@ -55,6 +58,7 @@ JOB_NAME = "fire"
 NO_KWARGS: Mapping[str, Any] = MappingProxyType({})
 PRUNE_EVERY = timedelta(hours=1)  # how often sent outbox rows past the retention go
 OUTBOX_RETENTION = timedelta(days=30)  # the default of office.yaml's outbox_retention
+OPEN_INCIDENTS_PAGE = 200  # open incidents read at a time at start, for their channels
 
 
 def _deliver(
@@ -94,11 +98,23 @@ def channel_problems(store: Store) -> list[str]:
     from crisiscomm.notify.check import check_channels
 
     problems: list[str] = []
-    hashes = {incident.playbook_hash for incident in store.list_incidents(open_only=True)}
-    for content_hash in sorted(hashes):
+    for content_hash in sorted(_open_playbook_hashes(store)):
         playbook = pinned_playbook(store, content_hash)
         problems += [f"{playbook.id}: {p}" for p in check_channels(playbook.channels)]
     return list(dict.fromkeys(problems))
+
+
+def _open_playbook_hashes(store: Store) -> set[str]:
+    """The playbooks open incidents pinned, read a page of incidents at a time: 10,000 open
+    incidents read at once left `serve` holding 5 MB more for the rest of its life."""
+    hashes: set[str] = set()
+    after: str | None = None
+    while True:
+        page = store.incident_page(limit=OPEN_INCIDENTS_PAGE, open_only=True, after=after)
+        hashes.update(incident.playbook_hash for incident in page)
+        if len(page) < OPEN_INCIDENTS_PAGE:
+            return hashes
+        after = page[-1].id
 
 
 def tick(*, store: Store, clock: Clock) -> dict[str, int]:
@@ -133,12 +149,13 @@ class Server:
     lease: timedelta | None = None
     first_retry: timedelta | None = None
     retention: timedelta = OUTBOX_RETENTION  # sent notifications older than this are pruned
-    # builds the public site for `site` channels, from a store (cli/serve.py hands in
-    # publish.incremental.SiteRepublisher; serve itself sits below publish)
+    # builds the public site for `site` channels, from a store, when a site first needs it
+    # (cli/serve.py hands in a maker of publish.incremental.SiteRepublisher; serve itself
+    # sits below publish)
     site_republisher: Callable[[Store], Any] | None = None
     _republishers: dict[int, Any] = field(default_factory=dict)
-    # timer id -> wake-up time as stored, for each timer whose job has not yet run
-    scheduled: dict[int, str] = field(default_factory=dict)
+    # timer id -> wake-up time, for each timer whose job has not yet run
+    scheduled: dict[int, datetime] = field(default_factory=dict)
     exit_code: int = 0
     _scheduler: BaseScheduler | None = None
     _wake_delivery: threading.Event = field(default_factory=threading.Event)
@@ -207,15 +224,20 @@ class Server:
             after_id=0 if full else self._seen_ids[0],
             after_due=None if full else self._seen_until,
         )
+        fire = self.fire  # one bound method for all the jobs, not one each
+        moment: tuple[str, datetime] | None = None  # the due time read last, parsed
         for timer_id, incident_id, due in wakeups:
             if self._stopping.is_set():
                 return  # this sync did not finish: the next one (at the next start) reads again
-            if self.scheduled.get(timer_id) == due:
+            if moment is None or moment[0] != due:  # soonest first: equal ones come together
+                moment = (due, parse_utc(due))
+            wake_at = moment[1]  # timers due at the same moment share one datetime
+            if self.scheduled.get(timer_id) == wake_at:
                 continue
-            self.scheduled[timer_id] = due
+            self.scheduled[timer_id] = wake_at  # the trigger's own datetime, not another copy
             self._scheduler.add_job(
-                self.fire,
-                DateTrigger(run_date=parse_utc(due), timezone=UTC),
+                fire,
+                DateTrigger(run_date=wake_at, timezone=UTC),
                 args=(timer_id, incident_id),
                 kwargs=NO_KWARGS,
                 id=f"timer-{timer_id}",
@@ -358,10 +380,8 @@ class Server:
             if self.site_republisher is not None:  # the store may be lost: inside the try
                 from crisiscomm.notify.channels import ChannelFactory
 
-                store = self.store()  # one republisher per connection: it keeps its state
-                if id(store) not in self._republishers:
-                    self._republishers = {id(store): self.site_republisher(store)}
-                options["channels"] = ChannelFactory(republish=self._republishers[id(store)])
+                republish = partial(self._republish, self.store())
+                options["channels"] = ChannelFactory(republish=republish)
             counts = _deliver(
                 self.store(), self.clock, self._not_firing, self._stopping.is_set, **options
             )
@@ -371,6 +391,15 @@ class Server:
         if any(counts.values()):
             log(logging.INFO, "outbox delivered", event="outbox.delivered", **counts)
         self.prune()
+
+    def _republish(self, store: Store, out: Path, base_url: str) -> object:
+        """What a `site` channel calls at its sync: the republisher of this connection (it
+        keeps its state between deliveries), made when a site first needs it, so a serve
+        that delivers to no site never loads the publisher."""
+        if id(store) not in self._republishers:
+            assert self.site_republisher is not None
+            self._republishers = {id(store): self.site_republisher(store)}
+        return self._republishers[id(store)](out, base_url)
 
     def prune(self) -> None:
         """Once every PRUNE_EVERY: remove the outbox rows sent longer ago than the
