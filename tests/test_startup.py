@@ -111,6 +111,42 @@ def test_show_and_list_load_no_heavy_library(office_repo: Path, env: dict[str, s
         assert loaded.isdisjoint({*HEAVY, "yaml"} - {"rich"}), (command, loaded & set(HEAVY))
 
 
+# What a command does not need, imported where it is used instead (start-up is paid by
+# every command an officer types): the board's register summary, the parsers of typed
+# dates and numbers and `decimal`, the suggestions for a mistyped place (difflib), the
+# office's model when only its file is looked for, JUnit's XML, random keys and keyed
+# hashes, and the traceback printed for a bug.
+NOT_LOADED_BY = {
+    "show": {
+        "crisiscomm.ui.register",
+        "decimal",
+        "difflib",
+        "hmac",
+        "secrets",
+        "traceback",
+    },
+    "validate": {
+        "crisiscomm.formats.dates",
+        "crisiscomm.formats.numbers",
+        "crisiscomm.office.model",
+        "decimal",
+        "difflib",
+        "traceback",
+        "xml",
+    },
+}
+
+
+def test_show_and_validate_load_only_what_they_use(office_repo: Path, env: dict[str, str]) -> None:
+    code, _loaded, out = run(*OPEN, *FACTS, cwd=office_repo, env=env)
+    assert code == 0
+    for command in (("show", out.split()[0]), ("validate", "playbooks/flood.yaml")):
+        code, loaded, _out = run(*command, cwd=office_repo, env=env)
+        assert code == 0, command
+        unneeded = NOT_LOADED_BY[command[0]]
+        assert loaded.isdisjoint(unneeded), (command[0], loaded & unneeded)
+
+
 def test_validate_of_a_clean_file_does_not_load_jsonschema(
     office_repo: Path, env: dict[str, str]
 ) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 
 import click
@@ -315,6 +314,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _("this is a bug in crisiscomm; rerun with CRISISCOMM_DEBUG=1 for the traceback"),
         )
         if os.environ.get("CRISISCOMM_DEBUG"):
+            import traceback  # only here: a bug's traceback; every command would import it
+
             traceback.print_exc()
         return 3
     return result if isinstance(result, int) else 0

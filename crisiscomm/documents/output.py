@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from xml.etree import ElementTree
 
 from crisiscomm import __version__
 from crisiscomm.documents.findings import Finding, Severity
@@ -176,6 +175,8 @@ def _fails(finding: Finding, strict: bool) -> bool:
 
 def render_junit(report: Report, *, strict: bool = False) -> str:
     """JUnit XML: one test case per file, a failure per error (and warning, when strict)."""
+    from xml.etree import ElementTree  # only here: the other formats need no XML
+
     by_file: dict[str, list[Finding]] = {file: [] for file in report.files}
     for f in report.findings:
         by_file.setdefault(f.location.file, []).append(f)

@@ -10,7 +10,6 @@ language (`area.ru=...`), kept as a mapping of language to text.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -237,6 +236,8 @@ def _place_hint(playbook: Playbook, definition: Mapping[str, Any], text: str) ->
     gazetteer = str(definition["gazetteer"])
     places = playbook.gazetteer.get(gazetteer) or {}
     keys = {key: place for place in places for key in _place_keys(place, places[place])}
+    import difflib  # only here: a mistyped place, not every command reading facts, needs it
+
     close = difflib.get_close_matches(name_key(text), list(keys), n=3, cutoff=0.7)
     meant = list(dict.fromkeys(keys[key] for key in close))
     if meant:

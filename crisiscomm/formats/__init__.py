@@ -23,19 +23,33 @@ typed.py      typed names compared as meant (`name_key`), and `InvalidInput`
 
 from __future__ import annotations
 
-from crisiscomm.formats.booleans import BOOLEAN_WORDS, boolean_text, boolean_words, parse_boolean
-from crisiscomm.formats.dates import (
-    date_text,
-    datetime_text,
-    duration_text,
-    month_text,
-    parse_date,
-    parse_datetime,
-    parse_time,
-    time_text,
-)
-from crisiscomm.formats.numbers import decimal_text, integer_text, parse_decimal, parse_integer
-from crisiscomm.formats.typed import InvalidInput, name_key
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from crisiscomm.formats.booleans import (
+        BOOLEAN_WORDS,
+        boolean_text,
+        boolean_words,
+        parse_boolean,
+    )
+    from crisiscomm.formats.dates import (
+        date_text,
+        datetime_text,
+        duration_text,
+        month_text,
+        parse_date,
+        parse_datetime,
+        parse_time,
+        time_text,
+    )
+    from crisiscomm.formats.numbers import (
+        decimal_text,
+        integer_text,
+        parse_decimal,
+        parse_integer,
+    )
+    from crisiscomm.formats.typed import InvalidInput, name_key
 
 __all__ = [
     "BOOLEAN_WORDS",
@@ -57,3 +71,34 @@ __all__ = [
     "parse_time",
     "time_text",
 ]
+
+# the module of each name, imported when the name is first asked for: checking a boolean's
+# words (validate) or comparing names needs no date or number code
+_MODULES = {
+    "BOOLEAN_WORDS": "booleans",
+    "boolean_text": "booleans",
+    "boolean_words": "booleans",
+    "parse_boolean": "booleans",
+    "date_text": "dates",
+    "datetime_text": "dates",
+    "duration_text": "dates",
+    "month_text": "dates",
+    "parse_date": "dates",
+    "parse_datetime": "dates",
+    "parse_time": "dates",
+    "time_text": "dates",
+    "decimal_text": "numbers",
+    "integer_text": "numbers",
+    "parse_decimal": "numbers",
+    "parse_integer": "numbers",
+    "InvalidInput": "typed",
+    "name_key": "typed",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)
+    globals()[name] = value  # found at once the next time
+    return value

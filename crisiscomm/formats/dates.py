@@ -51,10 +51,11 @@ _DATE = (
 )
 _TIME = r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d+)?)?"
 _ZONE = r"(?P<zone>Z|[+-]\d{2}(?::?\d{2})?)"
-_DATE_ONLY = re.compile(_DATE)
-_TIME_ONLY = re.compile(rf"{_TIME}\s*{_ZONE}?", re.IGNORECASE)
-_DATE_TIME = re.compile(rf"{_DATE}(?:\s*[T,]\s*|\s+){_TIME}\s*{_ZONE}?", re.IGNORECASE)
-_TIME_DATE = re.compile(rf"{_TIME}(?:\s*,\s*|\s+){_DATE}")
+# patterns, not compiled here: re compiles (and caches) each when a typed value first needs
+# it, so the commands that only write values never pay for them
+_TIME_ONLY = rf"(?i:{_TIME}\s*{_ZONE}?)"
+_DATE_TIME = rf"(?i:{_DATE}(?:\s*[T,]\s*|\s+){_TIME}\s*{_ZONE}?)"
+_TIME_DATE = rf"{_TIME}(?:\s*,\s*|\s+){_DATE}"
 
 
 def date_text(day: date, language: str) -> str:
@@ -173,7 +174,7 @@ def _zone(match: re.Match[str], zone: str) -> tzinfo:
 
 def parse_date(text: str) -> date:
     """A date as typed: `12.04.2027` or `2027-04-12`; InvalidInput otherwise."""
-    match = _DATE_ONLY.fullmatch(text.strip())
+    match = re.fullmatch(_DATE, text.strip())
     if match is None:
         raise InvalidInput("")
     return _date(match)
@@ -192,11 +193,11 @@ def parse_datetime(text: str, zone: str, now: datetime | None = None) -> datetim
     `2027-04-12T17:40:00+05:00`, `17:40 12.04.2027`, or `17:40` alone (the nearest such
     moment to `now`); local times are in `zone`. InvalidInput otherwise."""
     typed = text.strip()
-    match = _DATE_TIME.fullmatch(typed) or _TIME_DATE.fullmatch(typed)
+    match = re.fullmatch(_DATE_TIME, typed) or re.fullmatch(_TIME_DATE, typed)
     if match is not None:
         local = datetime.combine(_date(match), _time(match))
         return local.replace(tzinfo=_zone(match, zone))
-    match = _TIME_ONLY.fullmatch(typed)
+    match = re.fullmatch(_TIME_ONLY, typed)
     if match is not None:
         if now is None:
             raise InvalidInput(_("give the date too, e.g. 12.04.2027 {time}").format(time=typed))
@@ -206,7 +207,7 @@ def parse_datetime(text: str, zone: str, now: datetime | None = None) -> datetim
             datetime.combine(today + timedelta(days=shift), at, tzinfo=tz) for shift in (-1, 0, 1)
         ]
         return min(candidates, key=lambda moment: abs(moment - now))
-    match = _DATE_ONLY.fullmatch(typed)
+    match = re.fullmatch(_DATE, typed)
     if match is not None:
         _date(match)  # a date that does not exist says so first
         raise InvalidInput(_("give the time too, e.g. {date} 17:40").format(date=typed))

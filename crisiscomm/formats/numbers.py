@@ -9,7 +9,6 @@ thousands, a comma marks the decimals), `1,200` and `4.12` in English. Typed: `1
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
 from crisiscomm.formats.kaa import DECIMAL, GROUP
 from crisiscomm.formats.locales import babel_locale, is_karakalpak
@@ -21,10 +20,12 @@ __all__ = ["decimal_text", "integer_text", "parse_decimal", "parse_integer"]
 # spaces people put between groups of digits, and minus signs they type
 _SPACES = " \u00a0\u202f\u2009\u2007"
 _MINUS = "-\u2212\u2013"
-_PLAIN = re.compile(r"[+-]?\d+")
-_SPACE_GROUPS = re.compile(rf"[+-]?\d{{1,3}}(?:[{_SPACES}]\d{{3}})+")
-_COMMA_GROUPS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+")
-_DATE_LIKE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
+# patterns, not compiled here: re compiles (and caches) each when a typed number first
+# needs it, so the commands that only write numbers never pay for them
+_PLAIN = r"[+-]?\d+"
+_SPACE_GROUPS = rf"[+-]?\d{{1,3}}(?:[{_SPACES}]\d{{3}})+"
+_COMMA_GROUPS = r"[+-]?\d{1,3}(?:,\d{3})+"
+_DATE_LIKE = r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}"
 
 
 def _group(digits: str, separator: str) -> str:
@@ -52,6 +53,8 @@ def decimal_text(value: float, language: str) -> str:
     decimals (`3`, not `3,0`), every decimal given kept (`4,125`, not `4,13`)."""
     if value.is_integer():
         return integer_text(int(value), language)
+    from decimal import Decimal  # only here: most commands write no number with decimals
+
     exact = Decimal(repr(value))
     if is_karakalpak(language):
         whole, _dot, fraction = format(abs(exact), "f").partition(".")
@@ -76,9 +79,9 @@ def _clean(text: str) -> str:
 def parse_integer(text: str) -> int:
     """A whole number as typed: `1200`, `1 200`, `1,200`, `-14`; InvalidInput otherwise."""
     cleaned = _clean(text)
-    if _PLAIN.fullmatch(cleaned) or _SPACE_GROUPS.fullmatch(cleaned):
+    if re.fullmatch(_PLAIN, cleaned) or re.fullmatch(_SPACE_GROUPS, cleaned):
         return int("".join(c for c in cleaned if c not in _SPACES))
-    if _COMMA_GROUPS.fullmatch(cleaned):
+    if re.fullmatch(_COMMA_GROUPS, cleaned):
         return int(cleaned.replace(",", ""))
     try:
         number = parse_decimal(cleaned)
@@ -99,7 +102,7 @@ def parse_decimal(text: str) -> float:
     group thousands.
     """
     cleaned = _clean(text)
-    if _DATE_LIKE.fullmatch(cleaned):
+    if re.fullmatch(_DATE_LIKE, cleaned):
         raise InvalidInput(_("it looks like a date"))
     sign = ""
     if cleaned[:1] in ("+", "-"):
@@ -122,7 +125,7 @@ def parse_decimal(text: str) -> float:
         whole = whole.replace(other, "")
     if fraction is not None and not (fraction.isdigit() and fraction.isascii()):
         raise InvalidInput("")
-    if _SPACE_GROUPS.fullmatch(whole):
+    if re.fullmatch(_SPACE_GROUPS, whole):
         whole = "".join(c for c in whole if c not in _SPACES)
     whole = whole or ("0" if fraction else "")  # `,5` is a half
     if not (whole.isdigit() and whole.isascii()):

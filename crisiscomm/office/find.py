@@ -12,11 +12,14 @@ import os
 import sys
 import sysconfig
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crisiscomm.documents.library import Library, display_path
 from crisiscomm.errors import NotFoundError
 from crisiscomm.i18n import _
-from crisiscomm.office.model import Office
+
+if TYPE_CHECKING:
+    from crisiscomm.office.model import Office
 
 __all__ = ["compiled_office", "find_office", "office_for"]
 
@@ -83,6 +86,7 @@ def compiled_office(path: Path, *, library: Library | None = None) -> Office:
     file is unchanged."""
     from crisiscomm.documents.kinds import check_file, refuse_errors
     from crisiscomm.office.check import OFFICE
+    from crisiscomm.office.model import Office  # here: finding an office needs no model
 
     key = path.resolve()
     stat = key.stat()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import sqlite3
 import time
 from contextlib import suppress
@@ -215,6 +214,8 @@ class SQLiteDialect(Dialect):
                 ),
                 hint=self._cannot_write_hint(_nearest_existing(folder)),
             ) from error
+        import secrets  # only here: making a database; every command imports this module
+
         draft = folder / f".{self.path.name}.{secrets.token_hex(6)}.new"
         try:
             connection = sqlite3.connect(draft, timeout=self.timeout, isolation_level=None)

@@ -13,9 +13,7 @@ its reference and a keyed hash (`person_hash`), so erasing it keeps every chain 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -151,6 +149,12 @@ class InboxItem:
     last_hash: str = ""
 
 
+def _new_hash_key() -> str:
+    import secrets  # only here: a new person's key; every command imports this module
+
+    return secrets.token_hex(32)
+
+
 @dataclass(frozen=True)
 class PersonRecord:
     """A citizen's name and contacts: personal data, kept out of the log."""
@@ -158,12 +162,14 @@ class PersonRecord:
     ref: str
     name: str | None
     contact: str | None
-    hash_key: str = field(default_factory=lambda: secrets.token_hex(32))
+    hash_key: str = field(default_factory=_new_hash_key)
     erased_at: datetime | None = None
 
 
 def person_hash(person: PersonRecord) -> str:
     """The keyed hash the log holds instead of the personal data (the key is erased with it)."""
+    import hmac  # only here, with personal data: every command imports this module
+
     body = canonical_json({"name": person.name, "contact": person.contact})
     return hmac.new(bytes.fromhex(person.hash_key), body.encode(), hashlib.sha256).hexdigest()
 

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 from crisiscomm.clock import parse_utc
 from crisiscomm.i18n import _
 from crisiscomm.store.listing import MORE_COUNTED
-from crisiscomm.ui.register import RegisterSummary, register_summary
 
 if TYPE_CHECKING:
     from crisiscomm.playbook.model import Playbook
     from crisiscomm.store import Store
     from crisiscomm.store.rows import EventRow, IncidentRow, TimerRow
+    from crisiscomm.ui.register import RegisterSummary
 
 __all__ = [
     "Board",
@@ -97,6 +97,12 @@ class FeedItem:
     timezone: str
 
 
+def _no_register() -> RegisterSummary:
+    from crisiscomm.ui.register import RegisterSummary  # the board's, not `show`'s to load
+
+    return RegisterSummary()
+
+
 @dataclass(frozen=True)
 class Board:
     """Everything `status` and `watch` show."""
@@ -104,7 +110,7 @@ class Board:
     incidents: list[IncidentLine]
     feed: list[FeedItem]
     outbox: dict[str, int]
-    register: RegisterSummary = field(default_factory=RegisterSummary)  # ui/register.py
+    register: RegisterSummary = field(default_factory=_no_register)  # ui/register.py
     more: int = 0  # incidents after the last one listed, on the next pages
 
     @property
@@ -420,6 +426,8 @@ def board(
     """Every (open) incident with its next deadline, clearances and dead letters, and a feed
     of the latest escalations and releases; with `now`, the register's overdue items and
     widest-spread rumours too; with `limit`, a page of incidents from the one after `after`."""
+    from crisiscomm.ui.register import register_summary
+
     read = BoardReader().read(store, open_only=open_only, limit=limit, after=after)
     if now is None:
         return read

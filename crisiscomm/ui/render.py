@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Final, Literal
 
 from crisiscomm.engine.timefmt import humanize, local_text, times_header
 from crisiscomm.i18n import N_, _, ngettext
-from crisiscomm.ui.register import register_lines
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -180,6 +179,8 @@ def _aligned(rows: list[tuple[str, str]], indent: str = "  ") -> list[str]:
 
 def status_plain(board: Board, now: datetime) -> str:
     """The status as plain, stable text: one block per incident."""
+    from crisiscomm.ui.register import register_lines  # the status's, not `show`'s to load
+
     register = "".join(line + "\n" for line in register_lines(board.register, board.timezone))
     if not board.incidents:
         return empty_text() + "\n" + register + outbox_text(board.outbox) + "\n"
@@ -368,6 +369,8 @@ def status_view(
     from rich.console import Group
     from rich.rule import Rule
     from rich.text import Text
+
+    from crisiscomm.ui.register import register_lines
 
     trouble = board.outbox.get("dead") or board.outbox.get("failing")
     footer = Text(outbox_text(board.outbox), style="red" if trouble else "dim")
