@@ -22,7 +22,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,6 @@ from crisiscomm.playbook.model import Playbook
 
 __all__ = ["cache_dir", "cached", "remember"]
 
-logger = logging.getLogger(__name__)
 
 FORMAT = 1
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -43,6 +41,12 @@ PACKAGE = Path(__file__).resolve().parents[1]
 CODE_FOLDERS = ("documents", "playbook", "office")
 # anything wrong with an entry or the files it names means: compile anew
 _UNUSABLE = (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError)
+
+
+def _debug(message: str, *args: object) -> None:
+    import logging  # only for an entry not used: `open-incident` from the cache logs nothing
+
+    logging.getLogger(__name__).debug(message, *args)
 
 
 def cache_dir() -> Path | None:
@@ -124,7 +128,7 @@ def cached(path: Path) -> Playbook | None:
     except FileNotFoundError:
         return None
     except (*_UNUSABLE, CrisisCommError) as error:
-        logger.debug("cached playbook for %s not used: %r", playbook, error)
+        _debug("cached playbook for %s not used: %r", playbook, error)
         return None
     if compiled.content_hash != entry["content_hash"]:
         return None
@@ -180,4 +184,4 @@ def remember(path: Path, compiled: Playbook, library: Library) -> None:
             os.unlink(temporary)
             raise
     except (*_UNUSABLE, CrisisCommError) as error:
-        logger.debug("compiled playbook %s not cached: %r", playbook, error)
+        _debug("compiled playbook %s not cached: %r", playbook, error)
