@@ -104,6 +104,21 @@ def test_every_query_of_the_screens_reads_an_index(
     assert _scans(target, dict(recorded)) == []
 
 
+def test_show_reads_its_own_incidents_notifications_only(
+    tmp_path: Path, clock: SimulatedClock, recorded: dict[str, dict[str, Any]]
+) -> None:
+    """Not every pending notification of the office: with 60 incidents' worth (~1,000
+    rows) that was most of what `show` did."""
+    from crisiscomm.store.outbox import LIST_OUTBOX
+
+    target = str(tmp_path / "office.db")
+    ids = _history(target, clock)
+    recorded.clear()
+    result = CliRunner().invoke(cli, ["show", ids[-1], "--db", target])
+    assert result.exit_code == 0, result.output
+    assert LIST_OUTBOX not in recorded
+
+
 def test_list_comes_a_page_at_a_time_and_names_the_next(
     tmp_path: Path, clock: SimulatedClock
 ) -> None:

@@ -126,6 +126,13 @@ LIST_OUTBOX = f"""
 """
 GET_OUTBOX_ROW = f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = :id"
 DEAD_LETTERS = "SELECT count(*) FROM outbox WHERE incident_id = :incident_id AND status = 'dead'"
+# an incident's failed notifications, read by its index: dead, or pending after a failure
+FAILED_OF_INCIDENT = f"""
+    SELECT {OUTBOX_COLUMNS} FROM outbox
+    WHERE incident_id = :incident_id
+      AND (status = 'dead' OR (status = 'pending' AND last_error IS NOT NULL))
+    ORDER BY created_at DESC, id DESC
+"""
 RETRY_OUTBOX = f"""
     UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = :now
     WHERE id = :id AND status = 'dead'
@@ -265,6 +272,13 @@ class OutboxTables(StoreConnection):
                 status_3=padded[2],
                 limit=limit,
             ).fetchall()
+            return self._rows(records)
+
+    def failed_outbox(self, incident_id: str) -> list[OutboxRow]:
+        """The incident's notifications that failed, newest first: its dead letters, and
+        the pending ones whose last attempt failed (waiting for their retry)."""
+        with self._driver_errors():
+            records = self._execute(FAILED_OF_INCIDENT, incident_id=incident_id).fetchall()
             return self._rows(records)
 
     def dead_letters(self, incident_id: str) -> int:

@@ -13,7 +13,7 @@ from crisiscomm.store.listing import MORE_COUNTED
 if TYPE_CHECKING:
     from crisiscomm.playbook.model import Playbook
     from crisiscomm.store import Store
-    from crisiscomm.store.rows import EventRow, IncidentRow, TimerRow
+    from crisiscomm.store.rows import EventRow, IncidentRow, OutboxRow, TimerRow
     from crisiscomm.ui.register import RegisterSummary
 
 __all__ = [
@@ -236,12 +236,17 @@ def _clearances(playbook: Playbook, incident: IncidentRow) -> list[Clearance]:
 PUBLIC_CHANNEL_TYPES = frozenset({"site", "telegram", "webhook"})
 
 
-def not_published(store: Store, playbook_of: Any) -> dict[str, int]:
+def not_published(
+    store: Store, playbook_of: Any, rows: list[OutboxRow] | None = None
+) -> dict[str, int]:
     """Per incident, the released statement versions whose copy to a public channel is
     dead or failed and waits for its next try; `playbook_of(incident_id)` gives the
-    playbook whose channels say which are public."""
+    playbook whose channels say which are public. From `rows` when given (one incident's
+    failed ones), else from every pending and dead row."""
     failing: dict[str, set[tuple[str, str]]] = {}
-    for row in store.list_outbox(statuses=["pending", "dead"]):
+    if rows is None:
+        rows = store.list_outbox(statuses=["pending", "dead"])
+    for row in rows:
         if row.item_id is not None or row.payload.get("kind") != "statement":
             continue
         if row.status == "pending" and not row.last_error:
@@ -463,9 +468,11 @@ def detail(*, store: Store, incident_id: str) -> Detail:
             incident,
             timers,
             dead,
-            not_published(store, lambda i: playbook if i == incident.id else None).get(
-                incident.id, 0
-            ),
+            not_published(
+                store,
+                lambda i: playbook if i == incident.id else None,
+                store.failed_outbox(incident.id),  # its own: not every pending notification
+            ).get(incident.id, 0),
         ),
         phases=list(PHASES),
         checklist=checklist,
