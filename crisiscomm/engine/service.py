@@ -151,26 +151,29 @@ def open_incident(
         actor=actor,
         now=now,
     )
-    # numbered by the office's own calendar year (1 January 03:00 in Tashkent is the new year)
-    incident_id = store.allocate_incident_id(now.astimezone(ZoneInfo(playbook.timezone)).year)
-    outcome = steps.open_incident(
-        playbook,
-        incident_id=incident_id,
-        title=title,
-        severity=severity,
-        facts=values,
-        actor=actor,
-        now=now,
-    )
-    _PLAYBOOKS[playbook.content_hash] = playbook
-    outcome = _entered(outcome, actor, entered_by)
-    return store.create_incident(
-        incident=outcome.incident,
-        playbook_content=playbook.canonical_json(),
-        events=outcome.events,
-        timers=outcome.timers,
-        outbox=outcome.outbox,
-    )
+    # the number and the incident in one transaction (one fsync, and no number taken by an
+    # opening that then fails); numbered by the office's own calendar year (1 January
+    # 03:00 in Tashkent is the new year)
+    with store.batch():
+        incident_id = store.allocate_incident_id(now.astimezone(ZoneInfo(playbook.timezone)).year)
+        outcome = steps.open_incident(
+            playbook,
+            incident_id=incident_id,
+            title=title,
+            severity=severity,
+            facts=values,
+            actor=actor,
+            now=now,
+        )
+        _PLAYBOOKS[playbook.content_hash] = playbook
+        outcome = _entered(outcome, actor, entered_by)
+        return store.create_incident(
+            incident=outcome.incident,
+            playbook_content=playbook.canonical_json(),
+            events=outcome.events,
+            timers=outcome.timers,
+            outbox=outcome.outbox,
+        )
 
 
 def advance(

@@ -21,13 +21,19 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from crisiscomm.i18n import _
-from crisiscomm.playbook.model import canonical_json
 from crisiscomm.store.rows import ChainProblem
 
-__all__ = ["StoredEvent", "event_hash", "event_hash_of_json", "first_problem"]
+__all__ = ["StoredEvent", "canonical_text", "event_hash", "event_hash_of_json", "first_problem"]
 
 # (seq, at as stored, actor, type, data as stored JSON, prev_hash, hash)
 StoredEvent = tuple[int, str, str, str, str, str, str]
+
+# `canonical_json` (the same options, so the same text: test_store_chain checks it) from an
+# encoder made once: json.dumps with options builds a new encoder on every call, which is
+# about half its time for an event's small data, and every commit encodes a few of those
+canonical_text = json.JSONEncoder(
+    sort_keys=True, ensure_ascii=False, separators=(",", ":"), check_circular=False
+).encode
 
 
 def event_hash(
@@ -41,7 +47,7 @@ def event_hash(
         at=at,
         actor=actor,
         type=type,
-        data_json=canonical_json(data),
+        data_json=canonical_text(data),
     )
 
 

@@ -9,6 +9,7 @@ and `_transaction` is BEGIN ... COMMIT, or a savepoint inside one. The table fam
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
@@ -18,9 +19,13 @@ from typing import Any
 from crisiscomm.errors import CrisisCommError, NotFoundError, StoreError
 from crisiscomm.i18n import _
 from crisiscomm.store.dialect import Connection, Dialect
-from crisiscomm.store.packing import pack
+from crisiscomm.store.packing import pack, unpack
 
 __all__ = ["StoreConnection", "no_incident"]
+
+# parts of incidents' records kept parsed by their stored text (`_parsed_record`): enough for
+# one incident's row data, statements record and statement versions, and a few more
+RECORDS_KEPT = 16
 
 
 class StoreConnection:
@@ -40,6 +45,7 @@ class StoreConnection:
         self._checked = False  # the quick check before this connection's first write
         path = getattr(dialect, "path", None)
         self._file_identity = None if path is None else _file_identity(path)
+        self._records: dict[str | bytes, Any] = {}  # see _parsed_record
 
     def connection_lost(self) -> bool:
         """Whether this connection can no longer reach its database, so that only a new one
@@ -74,6 +80,27 @@ class StoreConnection:
     def _record(self, text: str) -> str | bytes:
         """A part of an incident's record (JSON) as this database keeps it (packing.py)."""
         return pack(text) if self._dialect.packs_records else text
+
+    def _parsed_record(self, value: str | bytes) -> Any:
+        """A part of an incident's record parsed from its JSON as stored (packed or not).
+
+        Every command reads back the record the command before it wrote, and parsing it
+        again was the largest part of the store's Python: the parts last read or written
+        are kept by their stored text, which is their whole content, so a kept part is
+        never stale. The same text gives the same object: readers copy what they change
+        and never change it in place (the engine's steps never do: test_engine).
+        """
+        parsed = self._records.get(value)
+        if parsed is None:
+            parsed = json.loads(unpack(value))
+            self._remember_record(value, parsed)
+        return parsed
+
+    def _remember_record(self, value: str | bytes, parsed: Any) -> None:
+        """Keep `parsed` as what the stored `value` reads as (the oldest kept is dropped)."""
+        if len(self._records) >= RECORDS_KEPT:
+            del self._records[next(iter(self._records))]
+        self._records[value] = parsed
 
     def _after_migration(self, version: int) -> None:
         """Inside a migration's transaction, after its SQL: what SQL alone cannot do.

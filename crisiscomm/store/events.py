@@ -15,8 +15,7 @@ from typing import Any
 
 from crisiscomm.clock import format_utc, parse_utc
 from crisiscomm.i18n import _
-from crisiscomm.playbook.model import canonical_json
-from crisiscomm.store.chain import StoredEvent, event_hash_of_json, first_problem
+from crisiscomm.store.chain import StoredEvent, canonical_text, event_hash_of_json, first_problem
 from crisiscomm.store.connection import StoreConnection, no_incident
 from crisiscomm.store.rows import ChainProblem, EventRow, NewEvent
 
@@ -93,7 +92,7 @@ def chain_events(
     rows = []
     for seq, event in enumerate(events, start=after_seq + 1):
         at = format_utc(event.at)
-        data = canonical_json(event.data)
+        data = canonical_text(event.data)
         digest = event_hash_of_json(
             prev_hash,
             incident_id=incident_id,

@@ -26,7 +26,7 @@ from typing import Any
 from crisiscomm.clock import format_utc, parse_utc
 from crisiscomm.errors import NotFoundError, RefusedError
 from crisiscomm.i18n import _
-from crisiscomm.playbook.model import canonical_json
+from crisiscomm.store.chain import canonical_text
 from crisiscomm.store.connection import StoreConnection
 from crisiscomm.store.packing import unpack
 from crisiscomm.store.rows import OutboxMessage, OutboxRow
@@ -238,7 +238,7 @@ class OutboxTables(StoreConnection):
                 RECORD_OUTBOX_PROGRESS,
                 id=row.id,
                 attempts=row.attempts,
-                payload=canonical_json(payload),
+                payload=canonical_text(payload),
             )
             return bool(cursor.rowcount == 1)
 
@@ -369,7 +369,7 @@ class OutboxTables(StoreConnection):
         full = {name: value for name, value in payload.items() if name != TEXTS_FROM}
         full["texts"] = texts
         full["text"] = "\n\n".join(texts[language] for language in languages)
-        return json.loads(canonical_json(full)), tuple(languages)
+        return json.loads(canonical_text(full)), tuple(languages)
 
     def _update_taken(self, sql: str, row: OutboxRow, **params: Any) -> bool:
         with self._transaction():
@@ -392,7 +392,7 @@ def outbox_params(message: OutboxMessage, at: datetime) -> dict[str, Any]:
         "idempotency_key": message.idempotency_key,
         "channel": message.channel,
         "recipient": message.recipient,
-        "payload": canonical_json(message.payload),
+        "payload": canonical_text(message.payload),
         "created_at": format_utc(at),
     }
 

@@ -248,7 +248,8 @@ class Store(
         """One write transaction around several writes, each of which keeps its own
         all-or-nothing (a savepoint): one commit (one fsync) for all of them.
 
-        For `serve` firing many due timers at once. The database stays locked for writers
+        For `serve` firing many due timers at once, and for opening an incident (its
+        number and its first write in one commit). The database stays locked for writers
         until the batch ends (SQLite), or the rows it changed stay locked (PostgreSQL):
         keep batches short.
         """

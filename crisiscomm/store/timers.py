@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from crisiscomm.clock import format_utc, parse_utc
-from crisiscomm.playbook.model import canonical_json
+from crisiscomm.store.chain import canonical_text
 from crisiscomm.store.connection import StoreConnection
 from crisiscomm.store.rows import NewTimer, TimerRow
 
@@ -212,7 +212,7 @@ class TimerTables(StoreConnection):
                     "key": timer.key,
                     "due_at": format_utc(timer.due_at),
                     "generation": generation,
-                    "data": canonical_json(timer.data),
+                    "data": canonical_text(timer.data),
                 }
                 for timer in timers
             ],
