@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 
 import pytest
 
 from crisiscomm.playbook.model import canonical_json
-from crisiscomm.store import ChainProblem, Store
+from crisiscomm.store import ChainProblem, Store, open_store
 from crisiscomm.store.chain import event_hash
 from tests.conftest_store import (  # noqa: F401 (fixtures, used by name)
     disarm_event_guard,
@@ -35,6 +36,13 @@ def five(store: Store, target: str) -> Store:
     assert store.verify_chain() == []
     disarm_event_guard(target)
     return store
+
+
+def stored(target: str, digest: str) -> str:
+    """A hash as an SQL literal of the bytes the events table keeps (migration 0011)."""
+    if target.startswith("postgresql://"):
+        return f"decode('{digest}', 'hex')"
+    return f"X'{digest}'"
 
 
 def problems(store: Store) -> list[tuple[str, int, str]]:
@@ -84,7 +92,7 @@ def test_an_edit_with_a_recomputed_hash(five: Store, target: str) -> None:
     )
     sql(
         target,
-        f"UPDATE events SET data = '{json.dumps({'text': 'forged'})}', hash = '{forged}' "
+        f"UPDATE events SET data = '{json.dumps({'text': 'forged'})}', hash = {stored(target, forged)} "
         f"WHERE incident_id = '{ID}' AND seq = 2",
     )
     assert problems(five) == [
@@ -149,7 +157,8 @@ def test_a_replaced_last_event(five: Store, target: str) -> None:
     )
     sql(
         target,
-        f"UPDATE events SET data = '{{}}', hash = '{forged}' WHERE incident_id = '{ID}' AND seq = 5",
+        f"UPDATE events SET data = '{{}}', hash = {stored(target, forged)} "
+        f"WHERE incident_id = '{ID}' AND seq = 5",
     )
     assert problems(five) == [
         (ID, 5, "event 5 was replaced: the incident recorded a different last event")
@@ -201,3 +210,41 @@ def test_the_hash_of_an_event_is_of_its_canonical_json(data: dict[str, object]) 
     }
     expected = hashlib.sha256(("f" * 64 + canonical_json(event)).encode("utf-8")).hexdigest()
     assert event_hash("f" * 64, **event) == expected  # type: ignore[arg-type]
+
+
+def test_hashes_kept_as_hexadecimal_text_become_bytes_with_the_chain_intact(target: str) -> None:
+    """Migration 0011 on a database whose events kept their hashes as hexadecimal text: the
+    same hashes as 32 bytes each, the chain verifies, the log is still append-only."""
+    with open_store(target) as store:
+        incident = open_incident(store)
+        for text in ["Нукус", "Қоңырат"]:
+            incident = note(store, incident, text)
+        before = store.events(ID)
+    if target.startswith("postgresql://"):
+        sql(
+            target,
+            "ALTER TABLE events ALTER COLUMN prev_hash TYPE text USING encode(prev_hash, 'hex'), "
+            "ALTER COLUMN hash TYPE text USING encode(hash, 'hex')",
+        )
+    else:  # the table as 0001 made it, the hashes as text
+        disarm_event_guard(target)
+        lite = sqlite3.connect(target, isolation_level=None)
+        lite.execute("PRAGMA foreign_keys = OFF")
+        lite.execute("CREATE TABLE old AS SELECT * FROM events")
+        lite.execute("UPDATE old SET prev_hash = lower(hex(prev_hash)), hash = lower(hex(hash))")
+        lite.execute("DROP TABLE events")
+        lite.execute("ALTER TABLE old RENAME TO events")
+        lite.close()
+    assert sql(target, "SELECT count(*) FROM events WHERE length(hash) = 64") == [(3,)]
+    sql(target, "DELETE FROM schema_version WHERE version >= 11")
+
+    with open_store(target) as store:
+        assert store.events(ID) == before
+        assert store.verify_chain() == []
+        note(store, store.get_incident(ID), "Xojeli")
+        assert store.verify_chain() == []
+    octets = "octet_length" if target.startswith("postgresql://") else "length"
+    assert sql(target, f"SELECT DISTINCT {octets}(hash) FROM events") == [(32,)]
+    assert sql(target, f"SELECT {octets}(prev_hash) FROM events WHERE seq = 1") == [(0,)]
+    with pytest.raises(Exception, match="the event log is append-only: DELETE of events"):
+        sql(target, "DELETE FROM events")

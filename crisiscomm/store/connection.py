@@ -19,13 +19,18 @@ from typing import Any
 from crisiscomm.errors import CrisisCommError, NotFoundError, StoreError
 from crisiscomm.i18n import _
 from crisiscomm.store.dialect import Connection, Dialect
-from crisiscomm.store.packing import pack, unpack
+from crisiscomm.store.packing import DICTIONARY_SIZE, pack, unpack
 
 __all__ = ["StoreConnection", "no_incident"]
 
 # parts of incidents' records kept parsed by their stored text (`_parsed_record`): enough for
 # one incident's row data, statements record and statement versions, and a few more
 RECORDS_KEPT = 16
+DICTIONARY_OF = "SELECT id, content FROM pack_dictionaries WHERE scope = :scope"
+DICTIONARY = "SELECT content FROM pack_dictionaries WHERE id = :id"
+NEW_DICTIONARY = """
+    INSERT INTO pack_dictionaries (scope, content) VALUES (:scope, :content) RETURNING id
+"""
 
 
 class StoreConnection:
@@ -46,6 +51,10 @@ class StoreConnection:
         path = getattr(dialect, "path", None)
         self._file_identity = None if path is None else _file_identity(path)
         self._records: dict[str | bytes, Any] = {}  # see _parsed_record
+        # the packing dictionaries read or made (packing.py), by id and by scope; forgotten
+        # when a transaction rolls back, which may have undone the one it made
+        self._dictionaries: dict[int, bytes] = {}
+        self._scopes: dict[str, tuple[int, bytes]] = {}
 
     def connection_lost(self) -> bool:
         """Whether this connection can no longer reach its database, so that only a new one
@@ -77,9 +86,45 @@ class StoreConnection:
         if rows:
             self._conn.cursor().executemany(self._dialect.sql(sql), rows)
 
-    def _record(self, text: str) -> str | bytes:
-        """A part of an incident's record (JSON) as this database keeps it (packing.py)."""
-        return pack(text) if self._dialect.packs_records else text
+    def _record(self, text: str, scope: str) -> str | bytes:
+        """A part of an incident's record (JSON) as this database keeps it (packing.py):
+        compressed against the dictionary of `scope` (the part's kind and playbook), made
+        from this text if there is none yet. Inside the caller's transaction."""
+        if not self._dialect.packs_records:
+            return text
+        return pack(text, self._dictionary_of(scope, text))
+
+    def _dictionary_of(self, scope: str, text: str) -> tuple[int, bytes]:
+        """The packing dictionary of `scope` (its id and content); made from `text` if the
+        database has none: the first record of its kind stands for those after it."""
+        known = self._scopes.get(scope)
+        if known is None:
+            record = self._fetchone_or_none(DICTIONARY_OF, scope=scope)
+            if record is None:
+                content = text.encode("utf-8")[-DICTIONARY_SIZE:]
+                record = (self._fetchone(NEW_DICTIONARY, scope=scope, content=content)[0], content)
+            known = self._scopes[scope] = (int(record[0]), bytes(record[1]))
+            self._dictionaries[known[0]] = known[1]
+        return known
+
+    def _dictionary(self, number: int) -> bytes:
+        """The content of packing dictionary `number` (read once per connection)."""
+        content = self._dictionaries.get(number)
+        if content is None:
+            record = self._fetchone_or_none(DICTIONARY, id=number)
+            if record is None:
+                raise StoreError(
+                    _("a stored record refers to packing dictionary {id}, which is missing").format(
+                        id=number
+                    ),
+                    hint=_("the database was changed outside crisiscomm; restore it from a backup"),
+                )
+            content = self._dictionaries[number] = bytes(record[0])
+        return content
+
+    def _unpacked(self, value: str | bytes) -> str:
+        """The JSON text of a part of an incident's record as stored (packed or not)."""
+        return unpack(value, self._dictionary)
 
     def _parsed_record(self, value: str | bytes) -> Any:
         """A part of an incident's record parsed from its JSON as stored (packed or not).
@@ -92,9 +137,14 @@ class StoreConnection:
         """
         parsed = self._records.get(value)
         if parsed is None:
-            parsed = json.loads(unpack(value))
+            parsed = json.loads(self._unpacked(value))
             self._remember_record(value, parsed)
         return parsed
+
+    def _parsed(self, value: str | bytes) -> Any:
+        """A part of an incident's record parsed, for reads of many incidents (not kept,
+        unlike `_parsed_record`)."""
+        return json.loads(self._unpacked(value))
 
     def _remember_record(self, value: str | bytes, parsed: Any) -> None:
         """Keep `parsed` as what the stored `value` reads as (the oldest kept is dropped)."""
@@ -143,6 +193,7 @@ class StoreConnection:
                     yield
                     self._execute(f"RELEASE SAVEPOINT {name}")
                 except BaseException:
+                    self._forget_dictionaries()
                     with suppress(Exception):
                         self._execute(f"ROLLBACK TO SAVEPOINT {name}")
                         self._execute(f"RELEASE SAVEPOINT {name}")
@@ -169,6 +220,12 @@ class StoreConnection:
                 finally:
                     self._depth = 0
 
+    def _forget_dictionaries(self) -> None:
+        """A rollback may undo a packing dictionary this connection made: its id could then
+        be given to another, so none read or made is trusted any longer."""
+        self._dictionaries.clear()
+        self._scopes.clear()
+
     def _refuse_damage(self) -> None:
         """Before the first write: a damaged page is noticed only when read, and a write
         could land before it is. Read-only commands do not pay for the check."""
@@ -177,6 +234,7 @@ class StoreConnection:
         self._checked = True
 
     def _rollback(self) -> None:
+        self._forget_dictionaries()
         # if the connection is gone, the server (or SQLite, on the next open) rolls back
         with suppress(Exception):
             self._execute("ROLLBACK")

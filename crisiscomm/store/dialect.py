@@ -189,6 +189,8 @@ class SQLiteDialect(Dialect):
             self._use_wal(connection)
             for pragma in SQLITE_PRAGMAS:
                 connection.execute(f"PRAGMA {pragma}")
+            # for migration 0011 (SQLite's own `unhex` came in 3.41)
+            connection.create_function("crisiscomm_unhex", 1, bytes.fromhex, deterministic=True)
         except BaseException as error:
             if connection is not None:
                 connection.close()

@@ -1,6 +1,7 @@
 """Events: an incident's append-only, hash-chained log (DESIGN.md invariant 2).
 
 `EventTables` reads an incident's events and recomputes the chains (`verify_chain`);
+the table keeps each hash as its 32 bytes (migration 0011), read back as hexadecimal;
 `chain_events` turns new events into rows that continue a chain, which an incident's write
 (incidents.py) inserts with `_insert_events` in its one transaction. The hash itself is
 defined in chain.py, without SQL.
@@ -62,7 +63,9 @@ class EventTables(StoreConnection):
                 rows = self._execute(CHAIN_EVENTS_OF, id=incident_id)
             expected = {str(i): (int(count), str(last)) for i, count, last in heads}
             for chain_id, chain in groupby(rows, key=lambda row: str(row[0])):
-                events: list[StoredEvent] = [tuple(row[1:]) for row in chain]
+                events: list[StoredEvent] = [
+                    (*row[1:6], _hex(row[6]), _hex(row[7])) for row in chain
+                ]
                 if chain_id not in expected:
                     problems.append(
                         ChainProblem(
@@ -81,8 +84,16 @@ class EventTables(StoreConnection):
         return sorted(problems, key=lambda problem: problem.incident_id)
 
     def _insert_events(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert events as `chain_events` made them (inside the caller's transaction)."""
-        self._executemany(INSERT_EVENT, rows)
+        """Insert events as `chain_events` made them (inside the caller's transaction), their
+        hashes as bytes (migration 0011)."""
+        unhex = bytes.fromhex
+        self._executemany(
+            INSERT_EVENT,
+            [
+                {**row, "prev_hash": unhex(row["prev_hash"]), "hash": unhex(row["hash"])}
+                for row in rows
+            ],
+        )
 
 
 def chain_events(
@@ -127,6 +138,12 @@ def _event(record: Sequence[Any]) -> EventRow:
         actor=actor,
         type=type_,
         data=json.loads(data),
-        prev_hash=prev_hash,
-        hash=digest,
+        prev_hash=_hex(prev_hash),
+        hash=_hex(digest),
     )
+
+
+def _hex(value: bytes | str) -> str:
+    """A hash as the chain spells it (hexadecimal) from the bytes the events table keeps
+    (text only where someone wrote text into it by hand: it then matches no hash)."""
+    return value.hex() if isinstance(value, bytes | memoryview) else str(value)

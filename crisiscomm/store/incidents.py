@@ -21,7 +21,7 @@ from crisiscomm.i18n import _
 from crisiscomm.store.connection import no_incident
 from crisiscomm.store.events import EventTables, chain_events
 from crisiscomm.store.outbox import OutboxTables
-from crisiscomm.store.packing import unpack
+from crisiscomm.store.packing import dictionary_id
 from crisiscomm.store.rows import IncidentRow, NewEvent, NewTimer, OutboxMessage, TimerRow
 from crisiscomm.store.timers import TimerAlreadyFired, TimerTables
 
@@ -115,13 +115,15 @@ LIST_OPEN_INCIDENTS = f"""
 PLAYBOOK_CONTENT = "SELECT content FROM playbooks WHERE content_hash = :content_hash"
 PLAYBOOK_HASHES_OF = "SELECT id, playbook_hash FROM incidents WHERE id IN ({ids})"
 PLAYBOOK_HASHES_CHUNK = 500  # ids per query: far below either database's parameter limit
-# the tables of an incident's record, by (name, its key, the column naming the incident):
-# compressed once the incident is closed (packing.py), by migration 0009 for those before it
-RECORD_MIGRATION = 9
+# the tables of an incident's record, each with the kind of its part (its dictionary's,
+# `_scope`), the incident's row last (the others are read joined to it): compressed once the
+# incident is closed (packing.py); those closed before 0010 as it is applied (it makes the
+# dictionaries; 0009, which compressed them alone, always runs before it, in its transaction)
+RECORD_MIGRATION = 10
 RECORD_TABLES = (
-    ("incidents", "id", "id"),
-    ("incident_statements", "incident_id", "incident_id"),
-    ("statement_versions", "incident_id, statement, version", "incident_id"),
+    ("statement_versions", "version:{statement}"),
+    ("incident_statements", "statements"),
+    ("incidents", "incident"),
 )
 CLOSED_INCIDENTS = "SELECT id FROM incidents WHERE closed_at IS NOT NULL"
 
@@ -177,7 +179,7 @@ class IncidentTables(EventTables, TimerTables, OutboxTables):
             self._execute(
                 INSERT_STATEMENTS,
                 incident_id=incident_id,
-                data=self._written(incident, _without_versions(statements)),
+                data=self._written(incident, _without_versions(statements), "statements"),
             )
             self._put_versions(incident, incident_id, statements, None)
             self._append(stored, chained, timers, outbox, at=events[0].at)
@@ -233,15 +235,16 @@ class IncidentTables(EventTables, TimerTables, OutboxTables):
         only_data = before is not None and all(
             getattr(incident, column) == getattr(before, column) for column in ROW_COLUMNS
         )
-        if not only_data:
-            same_closed = before is not None and incident.closed_at == before.closed_at
-            sql = UPDATE_INCIDENT_NOT_CLOSING if same_closed else UPDATE_INCIDENT
-            params = self._incident_params(incident)
-        elif before is not None and _same_data(incident.data, before.data):
-            sql, params = UPDATE_INCIDENT_HEAD, {}
-        else:
-            sql, params = UPDATE_INCIDENT_DATA, {"data": self._row_value(incident)}
         with self._transaction():
+            # inside it: packing a closed incident's row may make a dictionary (packing.py)
+            if not only_data:
+                same_closed = before is not None and incident.closed_at == before.closed_at
+                sql = UPDATE_INCIDENT_NOT_CLOSING if same_closed else UPDATE_INCIDENT
+                params = self._incident_params(incident)
+            elif before is not None and _same_data(incident.data, before.data):
+                sql, params = UPDATE_INCIDENT_HEAD, {}
+            else:
+                sql, params = UPDATE_INCIDENT_DATA, {"data": self._row_value(incident)}
             record = self._fetchone_or_none(
                 sql,
                 **params,
@@ -310,7 +313,7 @@ class IncidentTables(EventTables, TimerTables, OutboxTables):
         """
         with self._driver_errors():
             records = self._execute(LIST_OPEN_INCIDENTS if open_only else LIST_INCIDENTS)
-            return [_incident(record) for record in records.fetchall()]
+            return [_incident(record, parse=self._parsed) for record in records.fetchall()]
 
     def playbook_content(self, content_hash: str) -> str:
         """The canonical JSON of a pinned playbook."""
@@ -359,9 +362,8 @@ class IncidentTables(EventTables, TimerTables, OutboxTables):
         read = None if before is None else before.data.get("statements")
         rest = _without_versions(statements)
         if read is None or rest != _without_versions(read):
-            self._execute(
-                UPDATE_STATEMENTS, incident_id=incident.id, data=self._written(incident, rest)
-            )
+            data = self._written(incident, rest, "statements")
+            self._execute(UPDATE_STATEMENTS, incident_id=incident.id, data=data)
         self._put_versions(incident, incident.id, statements, read)
 
     def _put_versions(
@@ -383,7 +385,7 @@ class IncidentTables(EventTables, TimerTables, OutboxTables):
                         "incident_id": incident_id,
                         "statement": name,
                         "version": int(version["version"]),
-                        "data": self._written(incident, version),
+                        "data": self._written(incident, version, f"version:{name}"),
                     }
                 )
         if rows:
@@ -398,42 +400,61 @@ class IncidentTables(EventTables, TimerTables, OutboxTables):
 
     def _row_value(self, incident: IncidentRow) -> str | bytes:
         """The incident row's data column as stored."""
-        return self._written(incident, _row_data(incident))
+        return self._written(incident, _row_data(incident), "incident")
 
-    def _written(self, incident: IncidentRow, part: dict[str, Any]) -> str | bytes:
-        """A part of the incident's record as it is to be stored (`_kept`), remembered as
-        parsed: the next command reads it back (connection.py `_parsed_record`)."""
-        value = self._kept(incident, _json(part))
+    def _written(self, incident: IncidentRow, part: dict[str, Any], kind: str) -> str | bytes:
+        """A part of the incident's record (of `kind`: "incident", "statements" or
+        "version:NAME") as it is to be stored (`_kept`), remembered as parsed: the next
+        command reads it back (connection.py `_parsed_record`)."""
+        value = self._kept(incident, _json(part), kind)
         self._remember_record(value, part)
         return value
 
-    def _kept(self, incident: IncidentRow, text: str) -> str | bytes:
+    def _kept(self, incident: IncidentRow, text: str, kind: str) -> str | bytes:
         """A part of the incident's record as stored: compressed once the incident is closed
         (where this database compresses, packing.py); text while it is open, as every
         command rewrites it and reads the statements, and would pay for it each time."""
-        return text if incident.closed_at is None else self._record(text)
+        if incident.closed_at is None:
+            return text
+        return self._record(text, _scope(kind, incident.playbook_id))
 
     def _pack_records(self, which: str, **params: Any) -> None:
-        """Compress the parts of the record still stored as text of the incidents `which`
-        names (an SQL condition on the incident's id, e.g. "= :incident_id")."""
+        """Compress, each against its dictionary, the parts of the record of the incidents
+        `which` names (an SQL condition on the incident's id, e.g. "= :incident_id") that
+        are stored as text or packed without a dictionary (before 0010).
+
+        The rows are deleted and inserted again, not updated: SQLite rebalances a b-tree
+        page when rows leave it, never when a row shrinks in place, so an incident's row,
+        a page of its own while open (its record as text), would keep that page for good
+        with three quarters of it empty. The rows' references are checked at the commit
+        (`defer_foreign_keys`), when the incident's row is back.
+        """
         if not self._dialect.packs_records:
             return
-        for table, key, owner in RECORD_TABLES:
-            names = [name.strip() for name in key.split(",")]
-            match = " AND ".join(f"{name} = :{name}" for name in names)
-            rows = self._execute(f"SELECT {key}, data FROM {table} WHERE {owner} {which}", **params)
-            self._executemany(
-                f"UPDATE {table} SET data = :data WHERE {match}",
-                [
-                    {**dict(zip(names, row[:-1], strict=True)), "data": self._record(row[-1])}
-                    for row in rows.fetchall()
-                    if isinstance(row[-1], str)
-                ],
+        self._execute("PRAGMA defer_foreign_keys = ON")  # until this transaction ends
+        for table, kind in RECORD_TABLES:
+            owner = "id" if table == "incidents" else "incident_id"
+            cursor = self._execute(
+                f"SELECT r.*, i.playbook_id FROM {table} r JOIN incidents i "
+                f"ON i.id = r.{owner} WHERE r.{owner} {which}",
+                **params,
             )
+            columns = [column[0] for column in cursor.description][:-1]
+            rows = []
+            for *values, playbook_id in cursor.fetchall():
+                row = dict(zip(columns, values, strict=True))
+                if dictionary_id(row["data"]) is None:
+                    scope = _scope(kind.format(**row), playbook_id)
+                    row["data"] = self._record(self._unpacked(row["data"]), scope)
+                rows.append(row)
+            self._execute(f"DELETE FROM {table} WHERE {owner} {which}", **params)
+            listed = ", ".join(columns)
+            values = ", ".join(f":{column}" for column in columns)
+            self._executemany(f"INSERT INTO {table} ({listed}) VALUES ({values})", rows)
 
     def _after_migration(self, version: int) -> None:
-        """Inside migration 0009's transaction: compress the records of the incidents closed
-        before it (the open ones are compressed as they close)."""
+        """Inside migration 0010's transaction: compress the records of the incidents closed
+        before it against their dictionaries (the open ones are compressed as they close)."""
         super()._after_migration(version)
         if version == RECORD_MIGRATION:
             self._pack_records(f"IN ({CLOSED_INCIDENTS})")
@@ -499,15 +520,15 @@ def _incident_params(incident: IncidentRow) -> dict[str, Any]:
     }
 
 
-def _parse(value: str | bytes) -> Any:
-    """A part of an incident's record parsed, for reads of many incidents (not kept)."""
-    return json.loads(unpack(value))
+def _scope(kind: str, playbook_id: str) -> str:
+    """The packing dictionary's scope of a part of kind `kind` of a playbook's incident."""
+    return f"{kind}:{playbook_id}"
 
 
 def _incident(
     record: Sequence[Any],
     *,
-    parse: Callable[[Any], Any] = _parse,
+    parse: Callable[[Any], Any],
     statements: dict[str, Any] | None = None,
 ) -> IncidentRow:
     """The incident of a row; its data from `parse`, copied at the top (the statements are

@@ -41,7 +41,8 @@ class IncidentPages(StoreConnection):
         if after is not None:
             params["after"] = after
         with self._driver_errors():
-            return [_incident(record) for record in self._execute(query, **params).fetchall()]
+            records = self._execute(query, **params).fetchall()
+            return [_incident(record, parse=self._parsed) for record in records]
 
     def count_incidents(
         self, *, open_only: bool = False, after: str | None = None, up_to: int | None = None

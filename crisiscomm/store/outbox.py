@@ -28,7 +28,6 @@ from crisiscomm.errors import NotFoundError, RefusedError
 from crisiscomm.i18n import _
 from crisiscomm.store.chain import canonical_text
 from crisiscomm.store.connection import StoreConnection
-from crisiscomm.store.packing import unpack
 from crisiscomm.store.rows import OutboxMessage, OutboxRow
 
 __all__ = ["INSERT_ITEM_OUTBOX", "TEXTS_FROM", "OutboxTables", "outbox_params"]
@@ -364,7 +363,7 @@ class OutboxTables(StoreConnection):
             record = self._fetchone(
                 STATEMENT_VERSION, incident_id=incident_id, statement=statement, version=number
             )
-            versions[key] = unpack(record[0])
+            versions[key] = self._unpacked(record[0])
         texts = json.loads(versions[key])["texts"]
         full = {name: value for name, value in payload.items() if name != TEXTS_FROM}
         full["texts"] = texts

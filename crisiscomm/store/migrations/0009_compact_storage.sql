@@ -11,7 +11,8 @@
 -- (crisiscomm/store/dialect.py).
 -- On SQLite a closed incident's record (incidents.data, incident_statements.data,
 -- statement_versions.data) is also kept compressed from now on: by the commit that closes
--- it, and for the incidents closed before, as this migration is applied
+-- it, and for the incidents closed before, as migration 0010 is applied, which runs after
+-- this one in the same transaction and compresses them against its dictionaries
 -- (crisiscomm/store/packing.py, IncidentTables._after_migration). PostgreSQL compresses
 -- such values itself (TOAST).
 
