@@ -27,6 +27,7 @@ __all__ = [
     "copy_one_level_down",
     "next_update_at",
     "own_data",
+    "possible_triggers",
     "refuse_if_closed",
     "template_values",
 ]
@@ -84,6 +85,11 @@ def refuse_if_closed(playbook: Playbook, incident: IncidentRow) -> None:
             ),
             hint=_("closed incidents keep their record; open a new one if the crisis returns"),
         )
+
+
+def possible_triggers(playbook: Playbook, state: str) -> list[str]:
+    """Triggers defined from a state, in playbook order."""
+    return list(dict.fromkeys(t["trigger"] for t in playbook.transitions_from(state)))
 
 
 def cadence_interval(playbook: Playbook, state: str) -> Any:

@@ -19,6 +19,7 @@ from crisiscomm.engine.context import (
     SYSTEM_ACTOR,
     cadence_interval,
     own_data,
+    possible_triggers,
     refuse_if_closed,
     template_values,
 )
@@ -399,11 +400,6 @@ def guard_failures(
     if transition.get("note_required") and not (note and note.strip()):
         reasons.append(_("`{t}` needs a --note saying why").format(t=transition["trigger"]))
     return reasons
-
-
-def possible_triggers(playbook: Playbook, state: str) -> list[str]:
-    """Triggers defined from a state, in playbook order."""
-    return list(dict.fromkeys(t["trigger"] for t in playbook.transitions_from(state)))
 
 
 def advance(

@@ -15,6 +15,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+# possible_triggers from the engine's floor, not its incident steps (engine/incident.py):
+# those build Outcome and the templates at import, which `show` never uses
+from crisiscomm.engine.context import possible_triggers
 from crisiscomm.engine.identity import current_actor, resolve_actor
 from crisiscomm.errors import UsageError
 from crisiscomm.i18n import _
@@ -439,14 +442,12 @@ class IncidentView:
 
 def view(*, store: Store, incident_id: str) -> IncidentView:
     """An incident with its playbook, pending timers and possible triggers."""
-    from crisiscomm.engine import incident as steps
-
     playbook, incident = load(store=store, incident_id=incident_id, statements=False)
     return IncidentView(
         playbook,
         incident,
         store.timers(incident.id, pending_only=True),
-        steps.possible_triggers(playbook, incident.state) if incident.closed_at is None else [],
+        possible_triggers(playbook, incident.state) if incident.closed_at is None else [],
     )
 
 

@@ -12,6 +12,7 @@ Importing this package is cheap (no psycopg until a `postgresql://` target is op
     timers.py      timers: reads, claims exactly once, TimerAlreadyFired
     outbox.py      the outbox: what an incident queued, and delivery (take, mark, re-queue)
     inbox.py       the register's items, their chains, personal data and timers
+    inbox_rows.py  the register's rows (InboxItem, PersonRecord), built on first use
     search.py      the register's full-text index (FTS5 / tsvector) and its word folding
     privacy.py     the register's personal data: finding a person's records, erasing them
     reports.py     a period's incidents and their KPI events, for period reports

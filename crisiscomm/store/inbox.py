@@ -15,9 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from crisiscomm.clock import format_utc, parse_utc
 from crisiscomm.errors import ConflictError, RefusedError
@@ -35,6 +35,9 @@ from crisiscomm.store.rows import (
     TimerRow,
 )
 from crisiscomm.store.timers import timer_row
+
+if TYPE_CHECKING:
+    from crisiscomm.store.inbox_rows import InboxItem, PersonRecord
 
 __all__ = [
     "InboxItem",
@@ -120,50 +123,16 @@ CLAIM_TIMER = """
 LOCK_ITEM = "SELECT id FROM inbox_items WHERE id = :id FOR UPDATE"
 
 
-@dataclass(frozen=True)
-class InboxItem:
-    """One register item: where it stands. `data` holds what only some kinds have (the
-    body referred to, the extension's reason, a post's verdict and reach over time, the
-    reference of the personal data); the store never looks inside it."""
+def __getattr__(name: str) -> object:
+    # the register's rows live in inbox_rows.py, built on first use: every command loads this
+    # module with the store, and most never read the register
+    if name not in ("InboxItem", "PersonRecord"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import crisiscomm.store.inbox_rows as inbox_rows
 
-    id: str  # "INB-2027-0001"; "" before the store allocates it
-    kind: str  # "media_query" | "question" | "appeal" | "post"
-    status: str
-    received_at: datetime
-    channel: str
-    source: str
-    language: str
-    subject: str
-    text: str
-    assignee: str | None = None
-    answer: str | None = None
-    external_id: str | None = None
-    due_at: datetime | None = None
-    extended: bool = False
-    reach: int | None = None
-    closed_at: datetime | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-    generation: int = 1  # +1 whenever the deadline changes: the fencing token of its timers
-    version: int = 0
-    event_count: int = 0
-    last_hash: str = ""
-
-
-def _new_hash_key() -> str:
-    import secrets  # only here: a new person's key; every command imports this module
-
-    return secrets.token_hex(32)
-
-
-@dataclass(frozen=True)
-class PersonRecord:
-    """A citizen's name and contacts: personal data, kept out of the log."""
-
-    ref: str
-    name: str | None
-    contact: str | None
-    hash_key: str = field(default_factory=_new_hash_key)
-    erased_at: datetime | None = None
+    value = getattr(inbox_rows, name)
+    globals()[name] = value  # found at once the next time
+    return value
 
 
 def person_hash(person: PersonRecord) -> str:
@@ -365,6 +334,8 @@ class InboxTables(EventTables):
             row = self._fetchone_or_none(GET_PERSON, ref=ref)
         if row is None:
             return None
+        from crisiscomm.store.inbox_rows import PersonRecord
+
         return PersonRecord(
             ref=row[0],
             name=row[1],
@@ -504,6 +475,8 @@ _UPDATED = frozenset(
 def _stored_copy(item: InboxItem, **changes: Any) -> InboxItem:
     """`dataclasses.replace(item, **changes)` without its checks, ~6x faster: an import
     stores thousands. InboxItem's fields are plain (no __post_init__, no InitVar)."""
+    from crisiscomm.store.inbox_rows import InboxItem
+
     copy = object.__new__(InboxItem)
     copy.__dict__.update(item.__dict__, **changes)
     return copy
@@ -546,6 +519,8 @@ def _item(record: Sequence[Any]) -> InboxItem:
     ]
     (answer, external_id, due_at, extended, reach, closed_at, data, generation) = record[10:18]
     version, event_count, last_hash = record[18:]
+    from crisiscomm.store.inbox_rows import InboxItem
+
     return InboxItem(
         id=id_,
         kind=kind,

@@ -10,12 +10,16 @@ tied to anyone (the key to test a guess against it is gone).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from crisiscomm.clock import format_utc
 from crisiscomm.errors import RefusedError
 from crisiscomm.i18n import _
-from crisiscomm.store.inbox import InboxItem, InboxTables, PersonRecord
+from crisiscomm.store.inbox import InboxTables
 from crisiscomm.store.rows import NewEvent
+
+if TYPE_CHECKING:
+    from crisiscomm.store.inbox_rows import InboxItem, PersonRecord
 
 __all__ = ["InboxPeopleTables"]
 
@@ -55,6 +59,8 @@ class InboxPeopleTables(InboxTables):
         """Every name and contact the register holds (not erased), with its item's id."""
         with self._driver_errors():
             rows = self._execute(HELD).fetchall()
+        from crisiscomm.store.inbox_rows import PersonRecord
+
         return [
             (str(item_id), PersonRecord(ref=ref, name=name, contact=contact, hash_key=""))
             for item_id, ref, name, contact in rows

@@ -18,10 +18,13 @@ import functools
 import re
 import unicodedata
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from crisiscomm.store.inbox import ITEM_COLUMNS, InboxItem, InboxTables, _item
+from crisiscomm.store.inbox import ITEM_COLUMNS, InboxTables, _item
 from crisiscomm.store.rows import NewTimer
+
+if TYPE_CHECKING:
+    from crisiscomm.store.inbox_rows import InboxItem
 
 __all__ = ["SEARCH_MIGRATION", "InboxSearchTables", "fold_words"]
 

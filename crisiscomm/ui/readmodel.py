@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from crisiscomm.clock import parse_utc
 from crisiscomm.i18n import _
 from crisiscomm.store.listing import MORE_COUNTED
+from crisiscomm.ui.lines import Clearance, Detail, IncidentLine, TimerLine
 
 if TYPE_CHECKING:
     from crisiscomm.playbook.model import Playbook
     from crisiscomm.store import Store
-    from crisiscomm.store.rows import EventRow, IncidentRow, OutboxRow, TimerRow
-    from crisiscomm.ui.register import RegisterSummary
+    from crisiscomm.store.rows import IncidentRow, OutboxRow, TimerRow
+    from crisiscomm.ui.board import Board, FeedItem
 
 __all__ = [
     "Board",
@@ -35,103 +36,15 @@ ALL_TIMERS = 1_000_000
 LAST_EVENTS = 10
 
 
-@dataclass(frozen=True)
-class Clearance:
-    """One statement's clearance: who approved its newest version, who it still waits for."""
+def __getattr__(name: str) -> object:
+    # the board's classes live in board.py, built on first use: `show` needs none of them
+    if name not in ("Board", "FeedItem"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import crisiscomm.ui.board as board_module
 
-    statement: str
-    version: int
-    approved: list[tuple[str, str, datetime]]  # (role title, actor, when)
-    waiting: list[str]  # "Head of press (Dilnoza Yusupova)", in chain order
-    released_at: datetime | None
-    texts: dict[str, str] = field(default_factory=dict)  # language -> text
-
-
-@dataclass(frozen=True)
-class TimerLine:
-    """A timer ahead: what it is, when, and who it will reach."""
-
-    kind: str
-    key: str
-    due_at: datetime
-    reaches: str
-    next_try_at: datetime | None = None  # its firing failed: not tried again before this
-    label: str = ""  # what it is, in words: "escalation step 2", "deadline"
-
-
-@dataclass(frozen=True)
-class IncidentLine:
-    """One incident as the status table and the dashboard show it."""
-
-    id: str
-    title: str
-    playbook: str
-    timezone: str
-    severity: str
-    state: str
-    state_title: str
-    phase: str
-    state_entered_at: datetime
-    opened_at: datetime
-    opened_by: str
-    closed_at: datetime | None
-    owner: str  # the owner role's title and its first people
-    next_due: TimerLine | None
-    clearances: list[Clearance]
-    escalations: int  # escalations and reminders fired in the current state
-    acknowledged_by: list[str]
-    dead_letters: int
-    owner_role: str = ""  # the owner role's title alone
-    # released statements whose public copies (site, website, Telegram channel) failed to go
-    # out: a dead row, or one waiting for its next try after a failure
-    not_published: int = 0
-
-
-@dataclass(frozen=True)
-class FeedItem:
-    """An escalation that went out or a statement that was released."""
-
-    at: datetime
-    incident_id: str
-    text: str
-    timezone: str
-
-
-def _no_register() -> RegisterSummary:
-    from crisiscomm.ui.register import RegisterSummary  # the board's, not `show`'s to load
-
-    return RegisterSummary()
-
-
-@dataclass(frozen=True)
-class Board:
-    """Everything `status` and `watch` show."""
-
-    incidents: list[IncidentLine]
-    feed: list[FeedItem]
-    outbox: dict[str, int]
-    register: RegisterSummary = field(default_factory=_no_register)  # ui/register.py
-    more: int = 0  # incidents after the last one listed, on the next pages
-
-    @property
-    def timezone(self) -> str | None:
-        """The one time zone of every incident on the board (None: none, or several)."""
-        zones = {line.timezone for line in self.incidents}
-        return zones.pop() if len(zones) == 1 else None
-
-
-@dataclass(frozen=True)
-class Detail:
-    """Everything `show` shows about one incident."""
-
-    line: IncidentLine
-    phases: list[str]
-    checklist: list[tuple[str, str, bool, str, bool]]  # (id, text, required, done by, done)
-    facts: dict[str, str]  # name -> the value as a person reads it
-    timers: list[TimerLine]
-    possible: list[str]
-    events: list[tuple[EventRow, str, str]]  # (event, who by full name, what in words)
-    languages: list[str]
+    value = getattr(board_module, name)
+    globals()[name] = value  # found at once the next time
+    return value
 
 
 def _role_text(playbook: Playbook, role: str) -> str:
@@ -337,6 +250,7 @@ class BoardReader:
         feed of the latest escalations and releases; with `limit`, a page of them, from the
         one after the incident `after`."""
         from crisiscomm.engine.service import pinned_playbook
+        from crisiscomm.ui.board import Board
 
         dead: dict[str, int] = {}
         for row in store.list_outbox(statuses=["dead"]):
@@ -395,6 +309,8 @@ class BoardReader:
 
 
 def _feed(playbook: Playbook, line: IncidentLine, fired: list[TimerRow]) -> list[FeedItem]:
+    from crisiscomm.ui.board import FeedItem
+
     items = [
         FeedItem(
             timer.fired_at,
