@@ -224,14 +224,7 @@ def test_a_rolled_back_dictionary_is_not_used_again(target: str) -> None:
     with open_store(target) as store:
         first = open_incident(store, data={"facts": {"place": "Nókis"}, "statements": {}})
         stale = store.get_incident(first.id)
-        store.commit(
-            incident=stale,
-            expected_version=stale.version,
-            events=[NewEvent(at=T0, actor="aziz", type="checked")],
-            timers=[],
-            retire_timers=False,
-            outbox=[],
-        )
+        advance(store, stale, T0 + timedelta(minutes=5), [])  # someone else's change
         try:
             close(store, stale)  # its version is stale: refused after making the dictionary
         except ConflictError:

@@ -23,8 +23,9 @@ typed.py      typed names compared as meant (`name_key`), and `InvalidInput`
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from crisiscomm.lazy import names_on_first_use
 
 if TYPE_CHECKING:
     from crisiscomm.formats.booleans import (
@@ -96,9 +97,6 @@ _MODULES = {
 }
 
 
-def __getattr__(name: str) -> object:
-    if name not in _MODULES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)
-    globals()[name] = value  # found at once the next time
-    return value
+__getattr__ = names_on_first_use(
+    __name__, {name: f"{__name__}.{module}" for name, module in _MODULES.items()}
+)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, cast
 from crisiscomm.clock import format_utc, parse_utc
 from crisiscomm.errors import ConflictError, RefusedError
 from crisiscomm.i18n import _
+from crisiscomm.lazy import names_on_first_use
 from crisiscomm.playbook.model import canonical_json
 from crisiscomm.store.chain import StoredEvent, first_problem
 from crisiscomm.store.events import EventTables, chain_events
@@ -123,16 +124,11 @@ CLAIM_TIMER = """
 LOCK_ITEM = "SELECT id FROM inbox_items WHERE id = :id FOR UPDATE"
 
 
-def __getattr__(name: str) -> object:
-    # the register's rows live in inbox_rows.py, built on first use: every command loads this
-    # module with the store, and most never read the register
-    if name not in ("InboxItem", "PersonRecord"):
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import crisiscomm.store.inbox_rows as inbox_rows
-
-    value = getattr(inbox_rows, name)
-    globals()[name] = value  # found at once the next time
-    return value
+# the register's rows live in inbox_rows.py, built on first use: every command loads this
+# module with the store, and most never read the register
+__getattr__ = names_on_first_use(
+    __name__, dict.fromkeys(("InboxItem", "PersonRecord"), "crisiscomm.store.inbox_rows")
+)
 
 
 def person_hash(person: PersonRecord) -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from crisiscomm.clock import parse_utc
 from crisiscomm.i18n import _
+from crisiscomm.lazy import names_on_first_use
 from crisiscomm.store.listing import MORE_COUNTED
 from crisiscomm.ui.lines import Clearance, Detail, IncidentLine, TimerLine
 
@@ -36,15 +37,10 @@ ALL_TIMERS = 1_000_000
 LAST_EVENTS = 10
 
 
-def __getattr__(name: str) -> object:
-    # the board's classes live in board.py, built on first use: `show` needs none of them
-    if name not in ("Board", "FeedItem"):
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import crisiscomm.ui.board as board_module
-
-    value = getattr(board_module, name)
-    globals()[name] = value  # found at once the next time
-    return value
+# the board's classes live in board.py, built on first use: `show` needs none of them
+__getattr__ = names_on_first_use(
+    __name__, dict.fromkeys(("Board", "FeedItem"), "crisiscomm.ui.board")
+)
 
 
 def _role_text(playbook: Playbook, role: str) -> str:
