@@ -144,19 +144,9 @@ def open_incident(
     actor, entered_by = resolve_actor(store, playbook, actor)
     values = parse_assignments(facts)
     now = clock.now()
-    # Validate everything before taking a number, so a refused opening leaves no gap.
-    steps.open_incident(
-        playbook,
-        incident_id="INC-0",
-        title=title,
-        severity=severity,
-        facts=values,
-        actor=actor,
-        now=now,
-    )
-    # the number and the incident in one transaction (one fsync, and no number taken by an
-    # opening that then fails); numbered by the office's own calendar year (1 January
-    # 03:00 in Tashkent is the new year)
+    # the number and the incident in one transaction: one fsync, and a refused opening
+    # (a bad fact, an unknown severity) rolls its number back with it, so it leaves no gap;
+    # numbered by the office's own calendar year (1 January 03:00 in Tashkent is the new year)
     with store.batch():
         incident_id = store.allocate_incident_id(now.astimezone(ZoneInfo(playbook.timezone)).year)
         outcome = steps.open_incident(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from crisiscomm.formats.kaa import DAY, HOUR, MINUTE, MONTHS, SECOND, YEAR
@@ -58,6 +59,9 @@ _DATE_TIME = rf"(?i:{_DATE}(?:\s*[T,]\s*|\s+){_TIME}\s*{_ZONE}?)"
 _TIME_DATE = rf"{_TIME}(?:\s*,\s*|\s+){_DATE}"
 
 
+# cached: a statement's texts name the same few days and times in each language, and a
+# Babel format costs tens of microseconds of every draft; the answers are immutable strings
+@lru_cache(maxsize=1024)
 def date_text(day: date, language: str) -> str:
     """A date as `language` writes it in running text: `2027-jıl 12-aprel`, `12 апреля
     2027 г.`."""
@@ -87,6 +91,7 @@ def month_text(year: int, month: int, language: str) -> str:
     return format_skeleton("yMMMM", date(year, month, 1), locale=locale)
 
 
+@lru_cache(maxsize=1024)
 def time_text(moment: time, language: str) -> str:
     """A time of day as `language` writes it: `17:40`, `5:40 PM`."""
     locale = None if is_karakalpak(language) else babel_locale(language)
