@@ -10,11 +10,16 @@
    each against raw sqlite3 writing that chunk's rows into its growing table, with the
    CPU time per commit of both beside it (what is left apart from waiting for fsync).
 3. Listing: `crisiscomm list` with 10,000 closed and 200 open incidents vs with 10 (<= 2x).
-4. Storage per closed incident: after the run, the outbox delivered (marked sent as
+   With `--database postgresql`, the same on a new database of the server at 127.0.0.1
+   (`--pg-server`), against raw psycopg writing the same rows in as many transactions
+   into a table of the same shape there (synchronous_commit on, the server's default, as
+   the engine's): what the shared deployment costs an office beside the SQLite file.
+4. Storage per closed incident (SQLite): after the run, the outbox delivered (marked sent as
    `serve` marks it) and pruned past the retention, as `serve` does hourly; the bytes of
    each table and index (sqlite `dbstat`) divided by the incidents. Target <= 20 KB.
 
 Run: .venv/bin/python benchmarks/engine.py [--incidents N] [--only throughput]
+     [--database postgresql]
 """
 
 from __future__ import annotations
@@ -227,28 +232,98 @@ def startup(folder: Path) -> None:
         )
 
 
-def throughput(folder: Path, count: int) -> None:
+PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
+PG_DATABASE = "crisiscomm_bench_throughput"
+RAW_TABLE = (
+    "CREATE TABLE IF NOT EXISTS raw_events (incident_id TEXT, seq BIGINT, at TEXT, actor TEXT,"
+    " type TEXT, data TEXT, prev_hash BYTEA, hash BYTEA, PRIMARY KEY (incident_id, seq))"
+)
+
+
+def fresh_pg_database(server: str, *, drop_only: bool = False) -> str:
+    """The URL of a new, empty benchmark database on `server` (dropped first if there);
+    with `drop_only`, dropped and not made again (after the run)."""
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}"')
+        if not drop_only:
+            admin.execute(f'CREATE DATABASE "{PG_DATABASE}"')
+    return f"{server}/{PG_DATABASE}"
+
+
+def raw_baseline_pg(url: str, events: int, commits: int) -> tuple[float, float]:
+    """`raw_baseline` on PostgreSQL: psycopg writing `events` rows of the events table's
+    shape in `commits` transactions, one INSERT per row (into the growing `raw_events`)."""
+    import psycopg
+
+    with psycopg.connect(url) as connection:
+        connection.execute(RAW_TABLE)
+        connection.commit()
+        start = connection.execute("SELECT coalesce(max(seq), 0) FROM raw_events").fetchone()
+        connection.commit()
+        seq = int(start[0] if start else 0)
+        per_commit, extra = divmod(events, commits)
+        row = (
+            "2026-04-03T01:00:00.000000Z",
+            "duty",
+            "transition",
+            '{"trigger":"confirm"}' * 4,
+            bytes(32),
+            bytes(32),
+        )
+        started, started_cpu = time.perf_counter(), time.process_time()
+        for commit in range(commits):
+            for _ in range(per_commit + (1 if commit < extra else 0)):
+                seq += 1
+                connection.execute(
+                    "INSERT INTO raw_events VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    (f"INC-{commit % 997}", seq, *row),
+                )
+            connection.commit()
+        return time.perf_counter() - started, time.process_time() - started_cpu
+
+
+def throughput(folder: Path, count: int, database: str, pg_server: str) -> None:
     # each chunk's raw baseline runs right after it: the machine's load (other programs'
     # disk writes) shifts both alike
     raws: list[float] = []
     cpus: list[tuple[float, float]] = []  # (engine, raw) CPU seconds per chunk
-    print(f"throughput, {count} incidents opened and driven to closed, per {CHUNK} incidents:")
+    if database == "postgresql":
+        target: str | Path = fresh_pg_database(pg_server)
+        url = str(target)
+
+        def raw_run(events: int, commits: int) -> tuple[float, float]:
+            return raw_baseline_pg(url, events, commits)
+
+        limit_name = "raw psycopg"
+    else:
+        target = folder / "engine.db"
+
+        def raw_run(events: int, commits: int) -> tuple[float, float]:
+            return raw_baseline(folder / "raw.db", events, commits)
+
+        limit_name = "raw sqlite3"
+    print(
+        f"throughput on {database}, {count} incidents opened and driven to closed,"
+        f" per {CHUNK} incidents:"
+    )
 
     def chunk_done(chunk: Chunk) -> None:
         incidents, events, commits, seconds, cpu = chunk
-        raw, raw_cpu = raw_baseline(folder / "raw.db", events, commits)
+        raw, raw_cpu = raw_run(events, commits)
         raws.append(raw)
         cpus.append((cpu, raw_cpu))
         done = CHUNK * (len(raws) - 1)
         # CPU per commit apart from the wall time: what is left once fsync waits are not
         print(
             f"  incidents {done + 1:>6}-{done + incidents:<6} {events / seconds:6.0f} events/s"
-            f" = {raw / seconds:.2f}x of raw sqlite3 ({events / raw:6.0f}/s);"
+            f" = {raw / seconds:.2f}x of {limit_name} ({events / raw:6.0f}/s);"
             f" CPU per commit {cpu / commits * 1000:.2f} ms vs {raw_cpu / commits * 1000:.2f} ms",
             flush=True,
         )
 
-    with open_store(folder / "engine.db") as store:
+    with open_store(target) as store:
         started = time.perf_counter()
         events, commits = drive(store, count, on_chunk=chunk_done)
         elapsed = time.perf_counter() - started - sum(raws)
@@ -259,9 +334,15 @@ def throughput(folder: Path, count: int) -> None:
     print(f"  all: {commits} commits, {events} events")
     engine = f"{elapsed:7.1f} s = {ours:7.0f} events/s, CPU {engine_cpu:.2f} ms/commit"
     print(f"  crisiscomm engine: {engine}")
-    print(f"  raw sqlite3:       {raw:7.1f} s = {limit:7.0f} events/s, CPU {raw_cpu:.2f} ms/commit")
+    print(
+        f"  {limit_name + ':':<18} {raw:7.1f} s = {limit:7.0f} events/s,"
+        f" CPU {raw_cpu:.2f} ms/commit"
+    )
     print(f"  ratio {ours / limit:.2f}x of raw (target >= 0.3x at every size)")
-    storage(folder / "engine.db", count)
+    if database == "sqlite":
+        storage(folder / "engine.db", count)
+    else:
+        fresh_pg_database(pg_server, drop_only=True)
 
 
 RETENTION = timedelta(days=30)  # office.yaml's default outbox_retention
@@ -346,6 +427,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--incidents", type=int, default=2_000)
     parser.add_argument("--only", choices=("startup", "listing", "throughput"))
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--pg-server", default=PG_SERVER, help="for --database postgresql")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -354,7 +437,7 @@ def main() -> int:
         if arguments.only in (None, "listing"):
             listing(folder)
         if arguments.only in (None, "throughput"):
-            throughput(folder, arguments.incidents)
+            throughput(folder, arguments.incidents, arguments.database, arguments.pg_server)
     return 0
 
 
