@@ -473,8 +473,10 @@ def check_item(
         [*([role] if role else []), *owner(playbook, incident)],
         act=_("check `{item}`").format(item=item),
     )
-    data = own_data(incident)
-    done = data["checklist"].setdefault(incident.state, {})
+    # the most frequent step copies only what it changes: the checklist, and its state's
+    # ticks (the rest of the data is shared, read-only, with the incident as read)
+    checklist = incident.data.get("checklist") or {}
+    done = dict(checklist.get(incident.state) or {})
     if item in done:
         raise RefusedError(
             _("`{item}` was already checked by {actor} at {at}").format(
@@ -484,6 +486,7 @@ def check_item(
             )
         )
     done[item] = {"by": actor, "at": format_utc(now)}
+    data = {**incident.data, "checklist": {**checklist, incident.state: done}}
     event = NewEvent(now, actor, "checked", {"state": incident.state, "item": item})
     return Outcome(replace(incident, data=data), [event])
 
