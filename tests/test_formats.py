@@ -104,6 +104,21 @@ def test_dates_and_times_in_each_language(language: str, day: str, at: str, mome
     assert datetime_text(MOMENT, language, TASHKENT) == moment
 
 
+def test_cached_texts_are_babels_own_and_keep_to_the_minute() -> None:
+    """Times are cached to the minute: the seconds of a moment never change its text, and
+    every cached answer is the one Babel gives afresh."""
+    from babel.dates import format_time
+    from babel.numbers import format_decimal
+
+    for language, locale in [("ru", "ru"), ("en", "en"), ("uz", "uz_Latn")]:
+        for moment in [time(17, 40), time(17, 40, 59, 999999), time(0, 1, 1)]:
+            fresh = format_time(moment.replace(second=0, microsecond=0), "short", locale=locale)
+            assert time_text(moment, language) == fresh
+        assert integer_text(1200, language) == format_decimal(1200, locale=locale)
+    assert time_text(time(17, 40, 59), "kaa") == "17:40"
+    assert integer_text(-1200, "kaa") == "-1\u00a0200"
+
+
 def test_a_moment_is_written_in_the_zone_asked_for() -> None:
     assert datetime_text(MOMENT, "kaa", "UTC") == "2027-jıl 12-aprel, 12:40"
     late = datetime(2027, 12, 31, 20, 30, tzinfo=UTC)  # already 2028 in Tashkent

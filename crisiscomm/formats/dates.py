@@ -61,7 +61,7 @@ _TIME_DATE = rf"{_TIME}(?:\s*,\s*|\s+){_DATE}"
 
 # cached: a statement's texts name the same few days and times in each language, and a
 # Babel format costs tens of microseconds of every draft; the answers are immutable strings
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=1024, typed=True)
 def date_text(day: date, language: str) -> str:
     """A date as `language` writes it in running text: `2027-jıl 12-aprel`, `12 апреля
     2027 г.`."""
@@ -91,9 +91,15 @@ def month_text(year: int, month: int, language: str) -> str:
     return format_skeleton("yMMMM", date(year, month, 1), locale=locale)
 
 
-@lru_cache(maxsize=1024)
 def time_text(moment: time, language: str) -> str:
     """A time of day as `language` writes it: `17:40`, `5:40 PM`."""
+    # to the minute, as written ("short" in every CLDR locale), so that the cache meets the
+    # same minute again
+    return _time_text(moment.replace(second=0, microsecond=0), language)
+
+
+@lru_cache(maxsize=1024)
+def _time_text(moment: time, language: str) -> str:
     locale = None if is_karakalpak(language) else babel_locale(language)
     if locale is None:
         return moment.strftime("%H:%M")

@@ -9,6 +9,7 @@ thousands, a comma marks the decimals), `1,200` and `4.12` in English. Typed: `1
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from crisiscomm.formats.kaa import DECIMAL, GROUP
 from crisiscomm.formats.locales import babel_locale, is_karakalpak
@@ -35,6 +36,9 @@ def _group(digits: str, separator: str) -> str:
     return separator.join(groups)
 
 
+# cached: a statement's facts are written again in each language at every draft, and a
+# Babel format costs tens of microseconds; typed, so that True is never taken for 1
+@lru_cache(maxsize=1024, typed=True)
 def integer_text(value: int, language: str) -> str:
     """A whole number as `language` writes it: `1 200`, `1,200`."""
     if is_karakalpak(language):
