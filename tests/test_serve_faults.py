@@ -9,11 +9,13 @@ generous for a loaded machine, and each test stays well under 20 s when things w
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
@@ -170,6 +172,44 @@ def test_serve_reconnects_after_its_postgresql_backends_are_terminated(
     assert (events["database.lost"], events["database.reconnected"]) == (1, 1)
     serves[0].process.send_signal(signal.SIGTERM)
     assert serves[0].process.wait(timeout=WAIT) == 0
+
+
+def test_a_thread_whose_first_connection_fails_reports_the_loss_and_the_return(
+    db: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """serve's threads each open their own connection when they first need it. The one a
+    thread was opening when PostgreSQL terminated serve's backends failed inside open_store:
+    it said `sync.error`, never `database.lost`, and nobody said `database.reconnected` (seen
+    in CI). A connection that cannot be opened is a loss too, once the database was reached;
+    here the file is away while a thread opens its first one."""
+    from crisiscomm.errors import CrisisCommError
+    from crisiscomm.serve.database import RECONNECT_FIRST, Database
+
+    caplog.set_level(logging.DEBUG, logger="crisiscomm.serve")
+    database = Database(str(db), threading.Lock())
+    database.store()  # the main thread's, at start
+    outcomes: list[str] = []
+
+    def first_connection() -> None:
+        try:
+            database.store()
+        except CrisisCommError:
+            outcomes.append("failed")
+        outcomes.append("away" if database.down_for() > 0 else "up")
+        db.with_name("moved.db").rename(db)
+        time.sleep(RECONNECT_FIRST * 2)  # past the backoff
+        database.store()
+        outcomes.append("away" if database.down_for() > 0 else "up")
+        database.close()
+
+    db.rename(db.with_name("moved.db"))
+    thread = threading.Thread(target=first_connection)
+    thread.start()
+    thread.join(timeout=WAIT)
+    database.close()
+    assert outcomes == ["failed", "away", "up"]
+    events = Counter(getattr(r, "fields", {}).get("event") for r in caplog.records)
+    assert (events["database.lost"], events["database.reconnected"]) == (1, 1)
 
 
 def test_serve_exits_non_zero_once_its_sqlite_file_stays_gone(

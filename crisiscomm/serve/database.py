@@ -5,9 +5,12 @@ stays closed: psycopg fails every later call on it. An SQLite file moved away or
 leaves the old connection writing to a file nobody reads. So after a failure a thread asks
 `Database.failed` whether its connection is lost; if so, every thread opens a new one
 (`store`), at once the first time, then after 0.1 s, 0.2 s ... up to RECONNECT_CAP while the
-database stays away. The loss is logged once and the return once, however many calls fail
-in between; `down_for` tells how long it has been away, for `serve` to give up (and exit
-non-zero, so that its supervisor restarts it) past its limit.
+database stays away. A connection that cannot be opened, once the database was reached, is a
+loss too: a thread's first connection (serve's threads each open theirs when they first need
+it) can be the one the server closes, or the only one to meet a database already gone. The
+loss is logged once and the return once, however many calls fail in between; `down_for`
+tells how long it has been away, for `serve` to give up (and exit non-zero, so that its
+supervisor restarts it) past its limit.
 """
 
 from __future__ import annotations
@@ -78,6 +81,8 @@ class Database:
         except CrisisCommError as error:
             if not self._opened:
                 raise  # at start: a bad --db is the user's to fix, not ours to wait for
+            # lost, even if no open connection has noticed yet: said once, and its return
+            self._lose(self.where)
             with self._lock:
                 self._next_attempt = time.monotonic() + self._pause
                 self._pause = min(self._pause * 2, RECONNECT_CAP)
@@ -114,6 +119,11 @@ class Database:
 
     def lost(self, store: Store) -> None:
         """The connection of `store` is lost: every thread opens a new one (logged once)."""
+        self._lose(store.where)
+
+    def _lose(self, where: str) -> None:
+        """The database at `where` is lost (a connection closed, or one that could not be
+        opened): every thread opens a new one; the loss is logged once until the return."""
         with self._lock:
             self._epoch += 1
             if self._down_since is not None:
@@ -122,9 +132,9 @@ class Database:
             self._next_attempt = 0.0  # the first try at once: most losses are a blip
         log(
             logging.WARNING,
-            f"lost the connection to the database {store.where}; reconnecting",
+            f"lost the connection to the database {where}; reconnecting",
             event="database.lost",
-            database=store.where,
+            database=where,
         )
 
     def check(self) -> None:
