@@ -100,6 +100,7 @@ def time_text(moment: time, language: str) -> str:
 
 @lru_cache(maxsize=1024)
 def _time_text(moment: time, language: str) -> str:
+    """`time_text` of a time already cut to the minute."""
     locale = None if is_karakalpak(language) else babel_locale(language)
     if locale is None:
         return moment.strftime("%H:%M")
