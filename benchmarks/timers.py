@@ -34,7 +34,6 @@ import logging
 import os
 import signal
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,6 +44,8 @@ from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from _timing import fmt_ms, p99, percentiles, ratio
+
 from crisiscomm.clock import SimulatedClock, format_utc
 from crisiscomm.engine import service
 from crisiscomm.store import open_store
@@ -52,16 +53,6 @@ from crisiscomm.store import open_store
 REPO = Path(__file__).resolve().parents[1]
 PLAYBOOK = REPO / "benchmarks" / "timers-playbook.yaml"
 LEAD = 8.0  # seconds between the end of set-up and the first due timer
-
-
-def p99(values: list[float]) -> float:
-    return sorted(values)[min(len(values) - 1, int(len(values) * 0.99))]
-
-
-def percentiles(values: list[float]) -> str:
-    ordered = sorted(values)
-    p50, p99 = statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return f"p50 {p50 * 1000:7.1f} ms  p99 {p99 * 1000:7.1f} ms  max {ordered[-1] * 1000:7.1f} ms"
 
 
 def setup(folder: Path, count: int) -> Path:
@@ -503,15 +494,6 @@ def memory_case(folder: Path, source: Path, count: int) -> None:
         f"  the jobs alone (minus each with none): serve {jobs_ours / 1024:.1f} MB vs bare"
         f" {jobs_bare / 1024:.1f} MB = {jobs_ours / max(jobs_bare, 1):.2f}x"
     )
-
-
-def ratio(ours: list[float], reference: list[float]) -> str:
-    """`4.7x`: two significant digits, however small or large."""
-    return f"{p99(ours) / max(p99(reference), 1e-6):.2g}x"
-
-
-def fmt_ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms"
 
 
 def run_case(case: str, folder: Path, source: Path, count: int) -> None:
