@@ -94,7 +94,7 @@ def office_language(environ: Mapping[str, str]) -> str | None:
     section = _SETTINGS.search(text)
     if section is None or not _LANGUAGE_KEY.search(section.group(0)):
         return None
-    import yaml
+    from crisiscomm.documents.yamllib import yaml
 
     try:
         content = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))

@@ -5,6 +5,7 @@ lifecycles, norms), and imports none of them:
 
 source.py    marked values: every mapping, list and scalar knows its file:line:col
 load.py      the safe loader (YAML 1.2 core typing, duplicate keys, alias and size caps)
+yamllib.py   PyYAML, imported without compiling what only its pure-Python parser uses
 merge.py     `extends`: a document laid over the one it builds on, marks kept
 library.py   files loaded once, protocols found by id, `extends` chains resolved
 findings.py  a finding: file:line, rule id, severity, message, hint

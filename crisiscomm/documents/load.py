@@ -21,10 +21,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-import yaml.cyaml
-
 from crisiscomm.documents.source import Location, MarkedDict, MarkedList
+from crisiscomm.documents.yamllib import yaml
 from crisiscomm.errors import LoadError
 from crisiscomm.i18n import _
 
