@@ -31,9 +31,10 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from _timing import median_wall_times
 
@@ -152,6 +153,23 @@ def drive(
     return events, commits
 
 
+def raw_commits(
+    after_seq: int, events: int, commits: int, hashes: tuple[Any, Any]
+) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of the raw baselines, commit by commit: `events` event rows spread over
+    `commits` transactions, numbered on from `after_seq`, with the hashes as each database
+    writes them (`hashes`: the previous and the event's)."""
+    per_commit, extra = divmod(events, commits)
+    fixed = ("2026-04-03T01:00:00.000000Z", "duty", "transition", '{"trigger":"confirm"}' * 4)
+    seq = after_seq
+    for commit in range(commits):
+        rows = []
+        for _ in range(per_commit + (1 if commit < extra else 0)):
+            seq += 1
+            rows.append((f"INC-{commit % 997}", seq, *fixed, *hashes))
+        yield rows
+
+
 def raw_baseline(path: Path, events: int, commits: int) -> tuple[float, float]:
     """Seconds (wall, CPU) for raw sqlite3 to write `events` rows in `commits` durable
     transactions (into the table of earlier calls with the same `path`: it grows as the
@@ -165,25 +183,11 @@ def raw_baseline(path: Path, events: int, commits: int) -> tuple[float, float]:
         " type TEXT, data TEXT, prev_hash TEXT, hash TEXT, PRIMARY KEY (incident_id, seq))"
     )
     start = connection.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
-    per_commit, extra = divmod(events, commits)
-    row = (
-        "2026-04-03T01:00:00.000000Z",
-        "duty",
-        "transition",
-        '{"trigger":"confirm"}' * 4,
-        "0" * 64,
-        "f" * 64,
-    )
     started, started_cpu = time.perf_counter(), time.process_time()
-    seq = int(start)
-    for commit in range(commits):
+    for rows in raw_commits(int(start), events, commits, ("0" * 64, "f" * 64)):
         connection.execute("BEGIN IMMEDIATE")
-        for _ in range(per_commit + (1 if commit < extra else 0)):
-            seq += 1
-            connection.execute(
-                "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (f"INC-{commit % 997}", seq, *row),
-            )
+        for row in rows:
+            connection.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
         connection.execute("COMMIT")
     elapsed, cpu = time.perf_counter() - started, time.process_time() - started_cpu
     connection.close()
@@ -269,22 +273,11 @@ def raw_baseline_pg(url: str, events: int, commits: int) -> tuple[float, float]:
         start = connection.execute("SELECT coalesce(max(seq), 0) FROM raw_events").fetchone()
         connection.commit()
         seq = int(start[0] if start else 0)
-        per_commit, extra = divmod(events, commits)
-        row = (
-            "2026-04-03T01:00:00.000000Z",
-            "duty",
-            "transition",
-            '{"trigger":"confirm"}' * 4,
-            bytes(32),
-            bytes(32),
-        )
         started, started_cpu = time.perf_counter(), time.process_time()
-        for commit in range(commits):
-            for _ in range(per_commit + (1 if commit < extra else 0)):
-                seq += 1
+        for rows in raw_commits(seq, events, commits, (bytes(32), bytes(32))):
+            for row in rows:
                 connection.execute(
-                    "INSERT INTO raw_events VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                    (f"INC-{commit % 997}", seq, *row),
+                    "INSERT INTO raw_events VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", row
                 )
             connection.commit()
         return time.perf_counter() - started, time.process_time() - started_cpu
@@ -319,10 +312,8 @@ def throughput(folder: Path, count: int, database: str, pg_server: str) -> None:
     pending: list[tuple[Chunk, float, float]] = []  # slices of the chunk in hand, raw times
 
     def report_chunk() -> None:
-        incidents = sum(part[0][0] for part in pending)
-        events, commits = (sum(part[0][i] for part in pending) for i in (1, 2))
-        seconds, cpu = (sum(part[0][i] for part in pending) for i in (3, 4))
-        raw, raw_cpu = (sum(part[i] for part in pending) for i in (1, 2))
+        slices = [(*part, raw, raw_cpu) for part, raw, raw_cpu in pending]
+        incidents, events, commits, seconds, cpu, raw, raw_cpu = map(sum, zip(*slices, strict=True))
         pending.clear()
         raws.append(raw)
         spent.append(seconds)
